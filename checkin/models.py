@@ -1,0 +1,1 @@
+"""Door check-in (scan log, offline sync) arrives with the check-in issue."""

@@ -1,0 +1,100 @@
+"""Shared fixtures: a small venue with an event on sale, buyers with their own sessions."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from events.models import Event, EventStatus, SeatCategory
+from ticketing.models import EventSeat
+from ticketing.services import event_inventory_create
+from venues.models import Venue
+from venues.services import venue_build_from_template
+
+
+class Buyer(Client):
+    """A browser-like API client: its own session, CSRF enforced like a real browser's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(enforce_csrf_checks=True, **kwargs)
+        self.get("/api/session")
+
+    @property
+    def csrf_token(self) -> str:
+        return self.cookies["csrftoken"].value
+
+    def post_json(self, path: str, data=None, *, raw: str | None = None, **headers):
+        body = raw if raw is not None else json.dumps(data)
+        return self.post(path, body, content_type="application/json", HTTP_X_CSRFTOKEN=self.csrf_token, **headers)
+
+    def hold(self, event, seat_ids):
+        return self.post_json("/api/seats/hold", {"event_id": event.pk, "seat_ids": list(seat_ids)})
+
+    def release(self, event, seat_ids):
+        return self.post_json("/api/seats/release", {"event_id": event.pk, "seat_ids": list(seat_ids)})
+
+    def confirm(self, event, token="tok_ok", **extra):
+        payload = {"event_id": event.pk, "customer": {"name": "Ada Lovelace", "email": "ada@example.com",
+                                                      "phone": "+44 20 7946 0000"},
+                   "payment_token": token, **extra}
+        return self.post_json("/api/bookings/confirm", payload)
+
+    def buyer_id(self) -> str:
+        return self.session["buyer"]
+
+
+@pytest.fixture
+def organizer(db):
+    return User.objects.create_user("org", password="pw-organizer", is_staff=True)
+
+
+def make_event(organizer, *, rows=4, seats_per_block=5, blocks=2, status=EventStatus.ON_SALE, price="40.00",
+               title="Test Concert") -> Event:
+    venue = Venue.objects.create(name=f"Hall {Venue.objects.count() + 1}", city="Berlin")
+    venue_build_from_template(venue=venue, template="conference",
+                              params={"rows": rows, "seats_per_block": seats_per_block, "blocks": blocks})
+    now = timezone.now()
+    event = Event.objects.create(
+        organizer=organizer, venue=venue, title=title, status=status,
+        starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=10, hours=3),
+        sales_open_at=now - timedelta(days=1),
+    )
+    category = SeatCategory.objects.create(event=event, name="Standard", price=Decimal(price), colour="#123456")
+    event_inventory_create(event=event, section_categories={s.pk: category.pk for s in venue.sections.all()})
+    return event
+
+
+@pytest.fixture
+def event(organizer):
+    """An event on sale with 40 seats (2 blocks × 4 rows × 5 seats), all €40."""
+    return make_event(organizer)
+
+
+@pytest.fixture
+def other_event(organizer):
+    return make_event(organizer, title="Other Concert")
+
+
+@pytest.fixture
+def seat_ids(event):
+    return list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
+
+
+@pytest.fixture
+def buyer(db):
+    return Buyer()
+
+
+@pytest.fixture
+def other_buyer(db):
+    return Buyer()
+
+
+def seat_statuses(event) -> dict[int, str]:
+    return dict(EventSeat.objects.filter(event=event).values_list("id", "status"))

@@ -1,0 +1,106 @@
+"""Ticketing endpoints: thin adapters from HTTP to services and selectors."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+import orjson
+from ninja import Query, Router
+from pydantic import Field
+
+from ticketing import selectors, services
+from ticketing.buyer import buyer_id_if_known, csrf_buyer
+from ticketing.exceptions import BookingNotFound
+from ticketing.models import Booking
+from ticketing.schemas import ConfirmIn, SeatSelection
+from ninja import Schema
+
+router = Router(tags=["ticketing"])
+
+
+@router.get("/session")
+def session(request):
+    """Sets the csrftoken cookie; POSTs send its value back in X-CSRFToken."""
+    user = request.user
+    return {
+        "csrf_token": get_token(request),
+        "user": {"username": user.get_username(), "is_staff": user.is_staff} if user.is_authenticated else None,
+        "hold_ttl_seconds": settings.HOLD_TTL_SECONDS,
+        "max_seats_per_hold": settings.MAX_SEATS_PER_HOLD,
+    }
+
+
+@router.get("/events/{event_id}/layout")
+def event_layout(request, event_id: int):
+    event = selectors.event_for_buyers(event_id)
+    layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request))
+    # 50,000 seats: serialise with orjson directly, skipping schema validation of every seat.
+    return HttpResponse(orjson.dumps(layout), content_type="application/json")
+
+
+class ChangesQuery(Schema):
+    since: int = Field(0, ge=0)
+
+
+@router.get("/events/{event_id}/seats/changes")
+def seat_changes(request, event_id: int, query: Query[ChangesQuery]):
+    selectors.event_for_buyers(event_id)
+    return selectors.seat_changes_since(event_id=event_id, since=query.since)
+
+
+@router.post("/seats/hold", auth=csrf_buyer)
+def seat_hold(request, payload: SeatSelection):
+    hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
+    return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat()}
+
+
+@router.post("/seats/release", auth=csrf_buyer)
+def seat_release(request, payload: SeatSelection):
+    released = services.seat_release(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
+    return {"seat_ids": released}
+
+
+@router.post("/bookings/confirm", auth=csrf_buyer, response={201: dict, 202: dict})
+def booking_confirm(request, payload: ConfirmIn):
+    key = payload.idempotency_key or request.headers.get("Idempotency-Key")
+    booking = services.booking_confirm(
+        event_id=payload.event_id, owner=request.auth,
+        customer=services.Customer(payload.customer.name, payload.customer.email, payload.customer.phone),
+        payment_token=payload.payment_token, idempotency_key=key, user=request.user,
+    )
+    status = 201 if booking.status == "paid" else 202
+    return status, booking_as_dict(booking)
+
+
+@router.get("/bookings/{booking_id}")
+def booking_detail(request, booking_id: int):
+    booking = Booking.objects.select_related("event").filter(pk=booking_id).first()
+    if booking is None or not services.booking_is_visible_to(
+        booking, owner=buyer_id_if_known(request), user=request.user
+    ):
+        raise BookingNotFound()
+    return booking_as_dict(booking)
+
+
+@router.post("/bookings/{booking_id}/cancel", auth=csrf_buyer)
+def booking_cancel(request, booking_id: int):
+    booking = services.booking_cancel(booking_id=booking_id, owner=request.auth, user=request.user)
+    return {"booking_id": booking.pk, "status": booking.status, "refund": str(booking.refund_amount),
+            "fee": str(booking.total - booking.refund_amount)}
+
+
+def booking_as_dict(booking: Booking) -> dict:
+    tickets = booking.tickets.select_related("booking_seat").order_by("booking_seat__event_seat_id")
+    return {
+        "booking_id": booking.pk,
+        "reference": booking.reference,
+        "status": booking.status,
+        "total": str(booking.total),
+        "currency": booking.currency,
+        "expires_at": booking.expires_at.isoformat() if booking.status == "pending" else None,
+        "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
+        "tickets": [
+            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id, "token": ticket.token,
+             "status": ticket.status, "pdf_url": None}
+            for ticket in tickets
+        ],
+    }

@@ -1,0 +1,16 @@
+"""One locking queryset per table, always in primary-key order, so lockers cannot deadlock.
+
+Lock order across tables: Booking before EventSeat before SeatVersion. Holds and phase 1 of a
+confirm lock seats only (then SeatVersion); everything that starts from a booking locks the
+booking row first.
+"""
+
+from ticketing.models import Booking, EventSeat
+
+
+def event_seats_for_update(**filters):
+    return EventSeat.objects.select_for_update(of=("self",)).filter(**filters).order_by("id")
+
+
+def booking_for_update(booking_id: int) -> Booking:
+    return Booking.objects.select_for_update(of=("self",)).select_related("event").get(pk=booking_id)

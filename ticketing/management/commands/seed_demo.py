@@ -1,0 +1,118 @@
+"""Demo data: three venues, events on sale, and the demo users. Safe to run again."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Event, EventCategory, EventStatus, SeatCategory
+from ticketing.services import event_inventory_create
+from venues.models import Venue, VenueType
+from venues.services import venue_build_from_template
+
+VENUES = [
+    {"name": "Lindenhof Theater", "city": "Berlin", "address": "Lindenstraße 12, 10969 Berlin",
+     "latitude": 52.5033, "longitude": 13.3966, "timezone": "Europe/Berlin", "venue_type": VenueType.THEATER,
+     "template": "theater",
+     "params": {"orchestra_rows": 12, "mezzanine_rows": 6, "balcony_rows": 6, "seats_per_row": 34, "row_growth": 1},
+     "facilities": {"cloakroom": True, "bar": True, "step_free": True}},
+    {"name": "Olympia Arena", "city": "Munich", "address": "Spiridon-Louis-Ring 21, 80809 München",
+     "latitude": 48.1731, "longitude": 11.5466, "timezone": "Europe/Berlin", "venue_type": VenueType.STADIUM,
+     "template": "stadium",
+     "params": {"sections_per_side": 12, "end_sections": 8, "rows_per_section": 50, "seats_per_row": 25},
+     "facilities": {"parking": True, "food": True}},
+    {"name": "Harbour Conference Hall", "city": "Hamburg", "address": "Am Sandtorkai 1, 20457 Hamburg",
+     "latitude": 53.5430, "longitude": 9.9890, "timezone": "Europe/Berlin", "venue_type": VenueType.CONFERENCE,
+     "template": "conference", "params": {"rows": 20, "seats_per_block": 8, "blocks": 3},
+     "facilities": {"wifi": True, "av": True}},
+]
+
+# Seat categories per event: (name, colour, price, sections it covers — None = the rest).
+EVENTS = [
+    {"title": "Hamlet — Lindenhof Ensemble", "venue": "Lindenhof Theater", "category": EventCategory.THEATER,
+     "days": 21, "hours": 3,
+     "description": "Shakespeare's tragedy in a new production, with live music.",
+     "categories": [("Orchestra", "#2563eb", "69.00", ["Orchestra"]), ("Mezzanine", "#16a34a", "49.00", ["Mezzanine"]),
+                    ("Balcony", "#d97706", "29.00", None)]},
+    {"title": "Championship Final", "venue": "Olympia Arena", "category": EventCategory.SPORTS,
+     "days": 35, "hours": 3,
+     "description": "The season's final, live at the Olympia Arena.",
+     "categories": [("Long side", "#dc2626", "120.00", "long"), ("Behind the goals", "#7c3aed", "65.00", None)]},
+    {"title": "PyData Harbour 2027", "venue": "Harbour Conference Hall", "category": EventCategory.CONFERENCE,
+     "days": 50, "hours": 8,
+     "description": "Two tracks of talks on data engineering and machine learning.",
+     "categories": [("Center block", "#0891b2", "249.00", ["Center"]), ("Standard", "#4b5563", "179.00", None)]},
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo venues, events on sale and the users organizer and door (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            organizer, door = self._users()
+            venues = {spec["name"]: self._venue(spec) for spec in VENUES}
+            for spec in EVENTS:
+                self._event(spec, venues[spec["venue"]], organizer)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _users(self):
+        password = settings.DEMO_PASSWORD
+        organizers, _ = Group.objects.get_or_create(name="Organizers")
+        organizers.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["venues", "events", "ticketing"])
+        )
+        door_staff, _ = Group.objects.get_or_create(name="Door staff")
+        organizer, created = User.objects.get_or_create(
+            username="organizer", defaults={"is_staff": True, "email": "organizer@example.com"}
+        )
+        if created:
+            organizer.set_password(password)
+            organizer.save()
+        organizer.groups.add(organizers)
+        door, created = User.objects.get_or_create(username="door", defaults={"email": "door@example.com"})
+        if created:
+            door.set_password(password)
+            door.save()
+        door.groups.add(door_staff)
+        return organizer, door
+
+    def _venue(self, spec):
+        venue, created = Venue.objects.get_or_create(
+            name=spec["name"],
+            defaults={key: spec[key] for key in
+                      ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")},
+        )
+        if created or not venue.seats.exists():
+            venue_build_from_template(venue=venue, template=spec["template"], params=spec["params"])
+            self.stdout.write(f"  venue {venue.name}: {venue.capacity} seats")
+        return venue
+
+    def _event(self, spec, venue, organizer):
+        if Event.objects.filter(title=spec["title"], venue=venue).exists():
+            return
+        now = timezone.now()
+        starts_at = (now + timedelta(days=spec["days"])).replace(hour=18, minute=0, second=0, microsecond=0)
+        event = Event.objects.create(
+            organizer=organizer, venue=venue, title=spec["title"], description=spec["description"],
+            category=spec["category"], status=EventStatus.ON_SALE, starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=spec["hours"]), sales_open_at=now - timedelta(days=1),
+            sales_close_at=starts_at,
+        )
+        sections = list(venue.sections.order_by("position"))
+        mapping = {}
+        for position, (name, colour, price, covers) in enumerate(spec["categories"]):
+            category = SeatCategory.objects.create(event=event, name=name, colour=colour, price=Decimal(price),
+                                                   position=position)
+            for section in sections:
+                if section.pk in mapping:
+                    continue
+                if covers is None or (isinstance(covers, list) and section.name in covers) \
+                        or (covers == "long" and section.name[0] in "13"):
+                    mapping[section.pk] = category.pk
+        created = event_inventory_create(event=event, section_categories=mapping)
+        self.stdout.write(f"  event {event.title}: {created} seats on sale")

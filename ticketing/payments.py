@@ -1,0 +1,97 @@
+"""The payment provider interface, and a fake provider for tests and the demo.
+
+Every call carries an idempotency key, so a retry after a timeout never charges twice. Booking
+code talks only to `get_payment_provider()`; a real provider (Stripe) plugs in through the
+PAYMENT_PROVIDER setting without touching booking code.
+
+Fake provider tokens:
+  tok_ok                  charged
+  tok_declined            declined (nothing charged)
+  tok_timeout             the call times out before the provider saw it (nothing charged)
+  tok_error_after_charge  charged, then the call errors: only `status()` tells the truth
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
+
+
+class PaymentError(Exception):
+    """The outcome is unknown (timeout, network error): ask `status()` later."""
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    succeeded: bool
+    reference: str
+    decline_reason: str = ""
+
+
+class PaymentProvider(Protocol):
+    def charge(self, *, amount: Decimal, currency: str, token: str, idempotency_key: str) -> ChargeResult: ...
+
+    def status(self, *, idempotency_key: str) -> ChargeResult | None:
+        """The charge made under this key, or None if the provider never saw it."""
+
+    def refund(self, *, idempotency_key: str, amount: Decimal, refund_key: str) -> str:
+        """Refund part or all of a charge; returns the refund reference. Same refund_key, same refund."""
+
+
+class FakePaymentProvider:
+    def charge(self, *, amount, currency, token, idempotency_key):
+        from ticketing.models import PaymentAttempt
+
+        if token == "tok_timeout":
+            raise PaymentError("The payment provider did not answer in time.")
+        status = "declined" if token == "tok_declined" else "succeeded"
+        try:
+            with transaction.atomic():
+                attempt, _ = PaymentAttempt.objects.get_or_create(
+                    idempotency_key=idempotency_key,
+                    defaults={"amount": amount, "currency": currency, "token": token, "status": status,
+                              "reference": "pay_" + secrets.token_hex(8)},
+                )
+        except IntegrityError:  # a concurrent retry with the same key won the insert
+            attempt = PaymentAttempt.objects.get(idempotency_key=idempotency_key)
+        if token == "tok_error_after_charge":
+            raise PaymentError("The connection to the payment provider broke after the charge.")
+        return self._result(attempt)
+
+    def status(self, *, idempotency_key):
+        from ticketing.models import PaymentAttempt
+
+        attempt = PaymentAttempt.objects.filter(idempotency_key=idempotency_key).first()
+        return self._result(attempt) if attempt else None
+
+    def refund(self, *, idempotency_key, amount, refund_key):
+        from ticketing.models import PaymentAttempt
+
+        with transaction.atomic():
+            attempt = PaymentAttempt.objects.select_for_update().get(idempotency_key=idempotency_key)
+            refunds = attempt.refunds
+            if refund_key not in refunds:
+                if attempt.refunded_amount + amount > attempt.amount:
+                    raise PaymentError("Refund exceeds the charge.")
+                refunds[refund_key] = {"amount": str(amount), "reference": "re_" + secrets.token_hex(8)}
+                attempt.refunded_amount += amount
+                attempt.save(update_fields=["refunds", "refunded_amount"])
+        return refunds[refund_key]["reference"]
+
+    @staticmethod
+    def _result(attempt) -> ChargeResult:
+        if attempt.status == "succeeded":
+            return ChargeResult(True, attempt.reference)
+        return ChargeResult(False, attempt.reference, "Card declined")
+
+
+@lru_cache(maxsize=1)
+def get_payment_provider() -> PaymentProvider:
+    return import_string(settings.PAYMENT_PROVIDER)()

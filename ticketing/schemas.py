@@ -1,0 +1,52 @@
+"""Request bodies of the ticketing API; strict types, so "5" is not a seat id."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Schema
+from pydantic import Field, StrictInt, StrictStr, field_validator
+
+
+class SeatSelection(Schema):
+    event_id: StrictInt = Field(gt=0)
+    seat_ids: list[StrictInt] = Field(min_length=1, max_length=100)
+
+    @field_validator("seat_ids")
+    @classmethod
+    def seat_ids_distinct_and_positive(cls, seat_ids):
+        if len(set(seat_ids)) != len(seat_ids):
+            raise ValueError("seat ids must not repeat")
+        if any(seat_id <= 0 for seat_id in seat_ids):
+            raise ValueError("seat ids are positive whole numbers")
+        if len(seat_ids) > settings.MAX_SEATS_PER_HOLD:
+            raise ValueError(f"at most {settings.MAX_SEATS_PER_HOLD} seats at a time")
+        return seat_ids
+
+
+class CustomerIn(Schema):
+    name: StrictStr = Field(min_length=1, max_length=200)
+    email: StrictStr = Field(max_length=254)
+    phone: StrictStr = Field(default="", max_length=40, pattern=r"^[0-9+()\-. ]*$")
+
+    @field_validator("name")
+    @classmethod
+    def name_not_blank(cls, name):
+        if not name.strip():
+            raise ValueError("name must not be blank")
+        return name.strip()
+
+    @field_validator("email")
+    @classmethod
+    def email_valid(cls, email):
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise ValueError("enter a valid e-mail address") from None
+        return email.lower()
+
+
+class ConfirmIn(Schema):
+    event_id: StrictInt = Field(gt=0)
+    customer: CustomerIn
+    payment_token: StrictStr = Field(min_length=1, max_length=100)
+    idempotency_key: StrictStr | None = Field(default=None, min_length=8, max_length=100)
