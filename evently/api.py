@@ -1,10 +1,10 @@
 """The JSON API: one NinjaAPI, every error in one shape: {"error": code, "message": ..., ...}."""
 
+import orjson
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
-import orjson
 
 from evently.errors import DomainError
 

@@ -1,10 +1,10 @@
 """Ticketing endpoints: thin adapters from HTTP to services and selectors."""
 
+import orjson
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-import orjson
-from ninja import Query, Router
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from ticketing import selectors, services
@@ -12,7 +12,6 @@ from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, SeatSelection
-from ninja import Schema
 
 router = Router(tags=["ticketing"])
 
@@ -68,7 +67,7 @@ def booking_confirm(request, payload: ConfirmIn):
         payment_token=payload.payment_token, idempotency_key=key, user=request.user,
     )
     status = 201 if booking.status == "paid" else 202
-    return status, booking_as_dict(booking)
+    return Status(status, booking_as_dict(booking))
 
 
 @router.get("/bookings/{booking_id}")

@@ -156,7 +156,6 @@ def stadium(*, sections_per_side: int = 10, end_sections: int = 5, rows_per_sect
         raise ValueError("A stadium needs at least one section per side, one row and one seat per row.")
     pitch, row_step, gap, setback = 10.0, 10.0, 16.0, 30.0
     block_w = seats_per_row * pitch
-    block_d = rows_per_section * row_step
     sections: list[SectionSpec] = []
     labels = row_labels(rows_per_section)
 

@@ -32,7 +32,7 @@ def venue_store_layout(*, venue: Venue, layout: VenueLayout) -> None:
             Seat(venue=venue, section=section, row_label=seat.row_label, number=seat.number, x=seat.x, y=seat.y,
                  is_wheelchair=seat.is_wheelchair, is_companion=seat.is_companion,
                  is_restricted_view=seat.is_restricted_view)
-            for section, spec in zip(sections, layout.sections)
+            for section, spec in zip(sections, layout.sections, strict=False)
             for seat in spec.seats
         ),
         batch_size=5000,

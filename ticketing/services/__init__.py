@@ -1,0 +1,27 @@
+"""Every seat-state change goes through these services.
+
+Rules kept by every function:
+- a state change is one conditional UPDATE or one short transaction;
+- no payment call (or any other outside call) runs while seat rows are locked;
+- every change bumps the event's seat version and is broadcast after commit.
+"""
+
+from ticketing.services.bookings import (  # noqa: F401
+    Customer,
+    booking_cancel,
+    booking_confirm,
+    booking_finalize,
+    booking_is_visible_to,
+    booking_reconcile,
+    booking_refund_owed,
+    bookings_reconcile_due,
+)
+from ticketing.services.inventory import event_inventory_create  # noqa: F401
+from ticketing.services.seats import (  # noqa: F401
+    Hold,
+    holds_expire,
+    seat_change_row_to_dict,
+    seat_hold,
+    seat_release,
+)
+from ticketing.services.tickets import event_signing_key, ticket_token_issue, tickets_issue  # noqa: F401

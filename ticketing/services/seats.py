@@ -1,0 +1,173 @@
+"""Seat holds and releases, and the per-event seat version every change bumps.
+
+Each change is one conditional UPDATE inside one short transaction; the version row is locked
+last and broadcast after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.models import Event, EventStatus
+from ticketing.broadcast import seat_changes_publish_on_commit
+from ticketing.exceptions import EventNotFound, HoldLimitExceeded, SaleNotActive, SeatsUnavailable, UnknownSeats
+from ticketing.models import SeatStatus
+
+
+@dataclass(frozen=True)
+class Hold:
+    seat_ids: list[int]
+    expires_at: datetime
+
+
+# --- seat versions -----------------------------------------------------------------------------
+
+def _seat_changes_record(cursor, *, event_id: int, seat_ids: list[int]) -> int:
+    """Stamp the changed seats with the event's next version and broadcast them after commit.
+
+    Called last in a transaction, after the seat rows are locked: the version row is then held
+    only until commit, and version order is commit order.
+    """
+    cursor.execute(
+        "INSERT INTO ticketing_seatversion (event_id, version) VALUES (%s, 1) "
+        "ON CONFLICT (event_id) DO UPDATE SET version = ticketing_seatversion.version + 1 RETURNING version",
+        [event_id],
+    )
+    version = cursor.fetchone()[0]
+    cursor.execute(
+        "UPDATE ticketing_eventseat SET version = %s WHERE id = ANY(%s) "
+        "RETURNING id, status, held_until, booking_id",
+        [version, list(seat_ids)],
+    )
+    changes = sorted((seat_change_row_to_dict(row) for row in cursor.fetchall()), key=lambda c: c["seat_id"])
+    seat_changes_publish_on_commit(event_id, version, changes)
+    return version
+
+
+def seat_change_row_to_dict(row) -> dict:
+    """(id, status, held_until, booking_id) → what clients see; shared with the selectors."""
+    seat_id, status, held_until, booking_id = row
+    if status == SeatStatus.HELD and booking_id is None and held_until <= timezone.now():
+        return {"seat_id": seat_id, "status": SeatStatus.AVAILABLE}
+    change = {"seat_id": seat_id, "status": status}
+    if status == SeatStatus.HELD and booking_id is None:
+        change["held_until"] = held_until.isoformat()
+    return change
+
+
+# --- holds -------------------------------------------------------------------------------------
+
+def _event_on_sale(event_id: int) -> Event:
+    try:
+        event = Event.objects.only("id", "status", "sales_open_at", "sales_close_at", "ends_at").get(pk=event_id)
+    except Event.DoesNotExist:
+        raise EventNotFound() from None
+    now = timezone.now()
+    if (
+        event.status != EventStatus.ON_SALE
+        or (event.sales_open_at and now < event.sales_open_at)
+        or (event.sales_close_at and now >= event.sales_close_at)
+    ):
+        raise SaleNotActive()
+    return event
+
+
+HOLD_SQL = """
+UPDATE ticketing_eventseat
+   SET status = 'held', hold_owner = %(owner)s, held_until = %(until)s, booking_id = NULL
+ WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s)
+   AND (status = 'available'
+        OR (status = 'held' AND booking_id IS NULL AND (held_until <= now() OR hold_owner = %(owner)s)))
+RETURNING id
+"""
+
+
+def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
+    """Hold all of `seat_ids` for `owner`, or none of them.
+
+    The owner's seats for one event share one expiry (the first hold's), so adding a seat never
+    extends the countdown. Raises SeatsUnavailable (with the taken ids), UnknownSeats,
+    HoldLimitExceeded or SaleNotActive; on any error nothing is held.
+    """
+    seat_ids = sorted(set(seat_ids))
+    _event_on_sale(event_id)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"hold:{event_id}:{owner}"])
+        cursor.execute(
+            "SELECT COALESCE(min(held_until), now() + make_interval(secs => %s)), "
+            "       count(*) FILTER (WHERE NOT (id = ANY(%s))) "
+            "  FROM ticketing_eventseat "
+            " WHERE event_id = %s AND hold_owner = %s AND status = 'held' AND booking_id IS NULL "
+            "   AND held_until > now()",
+            [settings.HOLD_TTL_SECONDS, seat_ids, event_id, owner],
+        )
+        until, already_held = cursor.fetchone()
+        if already_held + len(seat_ids) > settings.MAX_SEATS_PER_HOLD:
+            raise HoldLimitExceeded(
+                f"You can hold at most {settings.MAX_SEATS_PER_HOLD} seats for this event "
+                f"(you already hold {already_held}).",
+                limit=settings.MAX_SEATS_PER_HOLD,
+                held=already_held,
+            )
+        cursor.execute(HOLD_SQL, {"owner": owner, "until": until, "event_id": event_id, "seat_ids": seat_ids})
+        held = sorted(row[0] for row in cursor.fetchall())
+        if len(held) != len(seat_ids):
+            missing = sorted(set(seat_ids) - set(held))
+            cursor.execute(
+                "SELECT id FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s)", [event_id, missing]
+            )
+            known = {row[0] for row in cursor.fetchall()}
+            if len(known) != len(missing):
+                raise UnknownSeats(seat_ids=sorted(set(missing) - known))
+            raise SeatsUnavailable(seat_ids=missing)  # leaving atomic() rolls the partial hold back
+        _seat_changes_record(cursor, event_id=event_id, seat_ids=held)
+    return Hold(seat_ids=held, expires_at=until)
+
+
+def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]:
+    """Release the owner's own holds among `seat_ids`; others' seats are left alone. Returns what was released."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
+            " WHERE event_id = %s AND id = ANY(%s) AND hold_owner = %s AND status = 'held' AND booking_id IS NULL "
+            "RETURNING id",
+            [event_id, sorted(set(seat_ids)), owner],
+        )
+        released = sorted(row[0] for row in cursor.fetchall())
+        if released:
+            _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
+    return released
+
+
+def holds_expire() -> int:
+    """Turn expired holds back into available seats, one short transaction per event.
+
+    Expired holds already count as available to buyers; this makes it visible (broadcast) and
+    is where freed seats will be offered to a waitlist. Safe to run twice or concurrently.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT event_id FROM ticketing_eventseat "
+            " WHERE status = 'held' AND booking_id IS NULL AND held_until <= now()"
+        )
+        event_ids = [row[0] for row in cursor.fetchall()]
+    released_total = 0
+    for event_id in event_ids:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
+                " WHERE event_id = %s AND status = 'held' AND booking_id IS NULL AND held_until <= now() "
+                "RETURNING id",
+                [event_id],
+            )
+            released = [row[0] for row in cursor.fetchall()]
+            if released:
+                _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
+                released_total += len(released)
+    return released_total

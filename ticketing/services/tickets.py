@@ -1,0 +1,44 @@
+"""Tickets: issuing them with signed tokens, and the per-event signing keys."""
+
+from __future__ import annotations
+
+from ticketing.models import Booking, Ticket
+
+
+def event_signing_key(event_id: int):
+    """The event's key pair, made on first use (race-safe: the primary key decides)."""
+    from ticketing.models import EventSigningKey
+    from ticketing.tokens import keypair_generate
+
+    key = EventSigningKey.objects.filter(pk=event_id).first()
+    if key is None:
+        private, public = keypair_generate()
+        EventSigningKey.objects.get_or_create(event_id=event_id, defaults={"private_key": private, "public_key": public})
+        key = EventSigningKey.objects.get(pk=event_id)
+    return key
+
+
+def ticket_token_issue(ticket: Ticket, *, event_id: int, seat_id: int, private_key: bytes) -> None:
+    """Give the ticket a fresh nonce and a token signed with the event's key (saved by the caller)."""
+    from ticketing.tokens import TicketClaims, new_nonce, token_sign
+
+    ticket.nonce = new_nonce()
+    ticket.token = token_sign(
+        TicketClaims(event_id=event_id, ticket_id=ticket.pk, booking_id=ticket.booking_id, seat_id=seat_id,
+                     nonce=ticket.nonce),
+        bytes(private_key),
+    )
+
+
+def tickets_issue(booking: Booking) -> None:
+    """One ticket per booked seat, each with a signed token (ids first, so the token can name them)."""
+    private_key = event_signing_key(booking.event_id).private_key
+    booking_seats = list(booking.booking_seats.filter(is_active=True).order_by("event_seat_id"))
+    tickets = Ticket.objects.bulk_create(
+        Ticket(booking=booking, booking_seat=booking_seat, holder_name=booking.customer_name)
+        for booking_seat in booking_seats
+    )
+    for ticket, booking_seat in zip(tickets, booking_seats, strict=False):
+        ticket_token_issue(ticket, event_id=booking.event_id, seat_id=booking_seat.event_seat_id,
+                           private_key=private_key)
+    Ticket.objects.bulk_update(tickets, ["token", "nonce"])
