@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from ticketing import selectors, services

@@ -112,10 +112,10 @@ def theater(*, orchestra_rows: int = 14, mezzanine_rows: int = 8, balcony_rows: 
                 x = radius * math.sin(angle)
                 y = radius * math.cos(angle)
                 is_end = seat_index in (0, count - 1)
-                is_wheelchair = name == "Orchestra" and row_index == rows - 1 and seat_index < wheelchair_spaces // 2 * 2 \
-                    and seat_index % 2 == 0
-                is_companion = name == "Orchestra" and row_index == rows - 1 and seat_index < wheelchair_spaces // 2 * 2 \
-                    and seat_index % 2 == 1
+                # Wheelchair spaces alternate with companion seats at the start of the last orchestra row.
+                is_access_row = name == "Orchestra" and row_index == rows - 1 and seat_index < wheelchair_spaces * 2
+                is_wheelchair = is_access_row and seat_index % 2 == 0
+                is_companion = is_access_row and seat_index % 2 == 1
                 restricted = name == "Balcony" and is_end
                 section.seats.append(SeatSpec(label, seat_index + 1, x, y, is_wheelchair, is_companion, restricted))
             radius += 12.0

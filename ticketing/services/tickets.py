@@ -13,7 +13,9 @@ def event_signing_key(event_id: int):
     key = EventSigningKey.objects.filter(pk=event_id).first()
     if key is None:
         private, public = keypair_generate()
-        EventSigningKey.objects.get_or_create(event_id=event_id, defaults={"private_key": private, "public_key": public})
+        EventSigningKey.objects.get_or_create(
+            event_id=event_id, defaults={"private_key": private, "public_key": public}
+        )
         key = EventSigningKey.objects.get(pk=event_id)
     return key
 
