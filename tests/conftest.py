@@ -98,3 +98,52 @@ def other_buyer(db):
 
 def seat_statuses(event) -> dict[int, str]:
     return dict(EventSeat.objects.filter(event=event).values_list("id", "status"))
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """The production ASGI app under uvicorn, on a free port, against the test database."""
+    from tests.asgi_server import AsgiServer
+
+    with django_db_blocker.unblock():
+        server = AsgiServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_server_factory(django_db_setup, django_db_blocker):
+    """Start extra servers with other settings, e.g. asgi_server_factory(HOLD_TTL_SECONDS="5")."""
+    from tests.asgi_server import AsgiServer
+
+    servers = []
+
+    def start(**env):
+        with django_db_blocker.unblock():
+            servers.append(AsgiServer(**env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright; tests using it are skipped where Chromium is missing."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (make test installs it with apt-get when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
