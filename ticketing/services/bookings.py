@@ -145,25 +145,32 @@ def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
         booking = lock_objects.booking_for_update(booking_id)
         if booking.status == BookingStatus.PAID:
             return booking
+        booking.payment_reference = payment_reference
         if booking.status != BookingStatus.PENDING:
-            booking.payment_reference = payment_reference
             booking.refund_amount = booking.total
             booking.failure_reason = booking.failure_reason or "Payment arrived after the order expired."
             booking.save(update_fields=["payment_reference", "refund_amount", "failure_reason"])
-            transaction.on_commit(lambda: booking_refund_owed(booking_id))
-            return booking
-        seats = list(lock_objects.event_seats_for_update(booking=booking))
-        now = timezone.now()
-        seat_ids = [seat.pk for seat in seats]
-        EventSeat.objects.filter(pk__in=seat_ids).update(status=SeatStatus.SOLD, held_until=None)
-        booking.status = BookingStatus.PAID
-        booking.paid_at = now
-        booking.payment_reference = payment_reference
-        booking.save(update_fields=["status", "paid_at", "payment_reference"])
-        tickets_issue(booking)
-        with connection.cursor() as cursor:
-            _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+            refund_now = True
+        else:
+            refund_now = False
+            _booking_sell(booking)
+    if refund_now:  # outside the transaction: the provider call holds no locks
+        booking_refund_owed(booking_id)
+        booking.refresh_from_db()
     return booking
+
+
+def _booking_sell(booking: Booking) -> None:
+    """Seats sold, booking paid, tickets issued: inside the caller's transaction, booking row locked."""
+    seats = list(lock_objects.event_seats_for_update(booking=booking))
+    seat_ids = [seat.pk for seat in seats]
+    EventSeat.objects.filter(pk__in=seat_ids).update(status=SeatStatus.SOLD, held_until=None)
+    booking.status = BookingStatus.PAID
+    booking.paid_at = timezone.now()
+    booking.save(update_fields=["status", "paid_at", "payment_reference"])
+    tickets_issue(booking)
+    with connection.cursor() as cursor:
+        _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
 
 
 def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:

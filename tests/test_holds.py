@@ -1,0 +1,129 @@
+"""Holding and releasing seats: all-or-nothing, expiry, limits, ownership."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.models import EventStatus
+from ticketing.models import EventSeat, SeatVersion
+from ticketing.services import holds_expire
+
+
+def held_by(event):
+    return dict(EventSeat.objects.filter(event=event, status="held").values_list("id", "hold_owner"))
+
+
+def test_hold_returns_the_seats_and_a_shared_expiry(buyer, event, seat_ids):
+    response = buyer.hold(event, seat_ids[:2])
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["seat_ids"] == seat_ids[:2]
+    assert held_by(event) == {seat_ids[0]: buyer.buyer_id(), seat_ids[1]: buyer.buyer_id()}
+
+
+def test_hold_is_all_or_nothing(buyer, other_buyer, event, seat_ids):
+    # given another buyer holds the second seat
+    assert other_buyer.hold(event, [seat_ids[1]]).status_code == 200
+    # when the buyer asks for the first two
+    response = buyer.hold(event, seat_ids[:2])
+    # then nothing is held for them and the taken seat is named
+    assert response.status_code == 409
+    assert response.json() == {"error": "seats_unavailable", "message": response.json()["message"],
+                               "seat_ids": [seat_ids[1]]}
+    assert held_by(event) == {seat_ids[1]: other_buyer.buyer_id()}
+
+
+def test_expired_hold_is_free_at_once_without_the_sweeper(buyer, other_buyer, event, seat_ids):
+    buyer.hold(event, [seat_ids[0]])
+    EventSeat.objects.filter(pk=seat_ids[0]).update(held_until=timezone.now() - timedelta(seconds=1))
+
+    response = other_buyer.hold(event, [seat_ids[0]])
+
+    assert response.status_code == 200
+    assert held_by(event) == {seat_ids[0]: other_buyer.buyer_id()}
+
+
+def test_adding_a_seat_does_not_extend_the_countdown(buyer, event, seat_ids):
+    first = buyer.hold(event, [seat_ids[0]]).json()["expires_at"]
+    second = buyer.hold(event, [seat_ids[1]]).json()["expires_at"]
+    assert second == first
+
+
+def test_owner_may_not_hold_more_than_the_limit(buyer, event, seat_ids, settings):
+    settings.MAX_SEATS_PER_HOLD = 3
+    assert buyer.hold(event, seat_ids[:2]).status_code == 200
+
+    response = buyer.hold(event, seat_ids[2:4])
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "hold_limit_exceeded"
+    assert set(held_by(event)) == set(seat_ids[:2])
+
+
+def test_holding_own_seat_again_is_not_counted_twice(buyer, event, seat_ids, settings):
+    settings.MAX_SEATS_PER_HOLD = 2
+    assert buyer.hold(event, seat_ids[:2]).status_code == 200
+    assert buyer.hold(event, seat_ids[:2]).status_code == 200
+
+
+def test_seats_of_another_event_are_rejected(buyer, event, other_event, seat_ids):
+    foreign = EventSeat.objects.filter(event=other_event).values_list("id", flat=True).first()
+
+    response = buyer.hold(event, [seat_ids[0], foreign])
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unknown_seats"
+    assert response.json()["seat_ids"] == [foreign]
+    assert held_by(event) == {} and held_by(other_event) == {}
+
+
+def test_release_frees_only_the_owners_seats(buyer, other_buyer, event, seat_ids):
+    buyer.hold(event, [seat_ids[0]])
+    other_buyer.hold(event, [seat_ids[1]])
+
+    response = buyer.release(event, seat_ids[:2])
+
+    assert response.status_code == 200
+    assert response.json() == {"seat_ids": [seat_ids[0]]}
+    assert held_by(event) == {seat_ids[1]: other_buyer.buyer_id()}
+
+
+@pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.PUBLISHED, EventStatus.CANCELLED])
+def test_no_holds_outside_a_sale(buyer, event, seat_ids, status):
+    event.status = status
+    event.save()
+
+    response = buyer.hold(event, [seat_ids[0]])
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "sale_not_active"
+    assert held_by(event) == {}
+
+
+def test_no_holds_before_sales_open(buyer, event, seat_ids):
+    event.sales_open_at = timezone.now() + timedelta(hours=1)
+    event.save()
+
+    assert buyer.hold(event, [seat_ids[0]]).json()["error"] == "sale_not_active"
+
+
+def test_every_change_bumps_the_event_version(buyer, event, seat_ids):
+    buyer.hold(event, [seat_ids[0]])
+    buyer.release(event, [seat_ids[0]])
+
+    assert SeatVersion.objects.get(event=event).version == 2
+    assert EventSeat.objects.get(pk=seat_ids[0]).version == 2
+
+
+def test_sweeper_releases_expired_holds_and_records_the_change(buyer, event, seat_ids):
+    buyer.hold(event, seat_ids[:2])
+    EventSeat.objects.filter(pk=seat_ids[0]).update(held_until=timezone.now() - timedelta(seconds=1))
+
+    released = holds_expire()
+
+    assert released == 1
+    assert held_by(event) == {seat_ids[1]: buyer.buyer_id()}
+    assert EventSeat.objects.get(pk=seat_ids[0]).version == SeatVersion.objects.get(event=event).version
+    assert holds_expire() == 0  # safe to run twice
