@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from tests.conftest import seat_statuses
 from ticketing.models import Booking, BookingSeat, EventSeat, PaymentAttempt, Ticket
 from ticketing.services import booking_finalize, booking_reconcile, bookings_reconcile_due
-from tests.conftest import seat_statuses
 
 
 def test_declined_payment_sells_nothing_and_keeps_the_hold(buyer, event, seat_ids):

@@ -12,7 +12,7 @@ from ticketing import selectors, services
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking
-from ticketing.schemas import ConfirmIn, SeatSelection
+from ticketing.schemas import ConfirmIn, PathId, SeatSelection
 
 router = Router(tags=["ticketing"])
 
@@ -30,7 +30,7 @@ def session(request):
 
 
 @router.get("/events/{event_id}/layout")
-def event_layout(request, event_id: int):
+def event_layout(request, event_id: PathId):
     event = selectors.event_for_buyers(event_id)
     layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request))
     # 50,000 seats: serialise with orjson directly, skipping schema validation of every seat.
@@ -42,7 +42,7 @@ class ChangesQuery(Schema):
 
 
 @router.get("/events/{event_id}/seats/changes")
-def seat_changes(request, event_id: int, query: Query[ChangesQuery]):
+def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
     selectors.event_for_buyers(event_id)
     return selectors.seat_changes_since(event_id=event_id, since=query.since)
 
@@ -72,7 +72,7 @@ def booking_confirm(request, payload: ConfirmIn):
 
 
 @router.get("/bookings/{booking_id}")
-def booking_detail(request, booking_id: int):
+def booking_detail(request, booking_id: PathId):
     booking = Booking.objects.select_related("event").filter(pk=booking_id).first()
     if booking is None or not services.booking_is_visible_to(
         booking, owner=buyer_id_if_known(request), user=request.user
@@ -82,7 +82,7 @@ def booking_detail(request, booking_id: int):
 
 
 @router.post("/bookings/{booking_id}/cancel", auth=csrf_buyer)
-def booking_cancel(request, booking_id: int):
+def booking_cancel(request, booking_id: PathId):
     booking = services.booking_cancel(booking_id=booking_id, owner=request.auth, user=request.user)
     return {"booking_id": booking.pk, "status": booking.status, "refund": str(booking.refund_amount),
             "fee": str(booking.total - booking.refund_amount)}

@@ -1,23 +1,27 @@
 """Request bodies of the ticketing API; strict types, so "5" is not a seat id."""
 
+from typing import Annotated
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
+# A database id: a positive bigint. Larger numbers would reach Postgres and fail there.
+Id = Annotated[StrictInt, Field(gt=0, le=2**63 - 1)]
+PathId = Annotated[int, Field(gt=0, le=2**63 - 1)]  # path segments are text: parsed, then range-checked
+
 
 class SeatSelection(Schema):
-    event_id: StrictInt = Field(gt=0)
-    seat_ids: list[StrictInt] = Field(min_length=1, max_length=100)
+    event_id: Id
+    seat_ids: list[Id] = Field(min_length=1, max_length=100)
 
     @field_validator("seat_ids")
     @classmethod
     def seat_ids_distinct_and_positive(cls, seat_ids):
         if len(set(seat_ids)) != len(seat_ids):
             raise ValueError("seat ids must not repeat")
-        if any(seat_id <= 0 for seat_id in seat_ids):
-            raise ValueError("seat ids are positive whole numbers")
         if len(seat_ids) > settings.MAX_SEATS_PER_HOLD:
             raise ValueError(f"at most {settings.MAX_SEATS_PER_HOLD} seats at a time")
         return seat_ids
@@ -46,7 +50,7 @@ class CustomerIn(Schema):
 
 
 class ConfirmIn(Schema):
-    event_id: StrictInt = Field(gt=0)
+    event_id: Id
     customer: CustomerIn
     payment_token: StrictStr = Field(min_length=1, max_length=100)
     idempotency_key: StrictStr | None = Field(default=None, min_length=8, max_length=100)
