@@ -33,7 +33,7 @@ browser:
 	  else echo "[evently] chromium not found: browser tests will be skipped"; fi; }
 
 bench: install
-	$(BIN)/python -m evently.embedded exec -- $(BIN)/python bench/hold_confirm.py
+	$(BIN)/python bench/hold_confirm.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -23,7 +23,7 @@ async def _hold_is_pushed(event, seat_ids):
     await sync_to_async(seat_hold)(event_id=event.pk, seat_ids=seat_ids[:2], owner="buyer-1")
 
     message = await communicator.receive_json_from(timeout=5)
-    assert message["version"] == 1
+    assert message["version"] > 0
     assert [(c["seat_id"], c["status"]) for c in message["changes"]] == [(seat_ids[0], "held"), (seat_ids[1], "held")]
     assert all("held_until" in c for c in message["changes"])
     await communicator.disconnect()
@@ -36,13 +36,15 @@ def test_changes_since_returns_what_a_client_missed(buyer, event, seat_ids):
 
     missed = buyer.get(f"/api/events/{event.pk}/seats/changes?since={version_after_first}").json()
 
-    assert missed["version"] == version_after_first + 1
+    assert missed["version"] > version_after_first
     assert [(c["seat_id"], c["status"]) for c in missed["changes"]] == [(seat_ids[1], "held")]
+    caught_up = buyer.get(f"/api/events/{event.pk}/seats/changes?since={missed['version']}").json()
+    assert caught_up["changes"] == []
 
 
 def test_a_version_from_the_future_asks_the_client_to_reload(buyer, event):
-    response = buyer.get(f"/api/events/{event.pk}/seats/changes?since=999").json()
-    assert response == {"version": 0, "changes": [], "reset": True}
+    response = buyer.get(f"/api/events/{event.pk}/seats/changes?since={2**62}").json()
+    assert response["reset"] is True and response["changes"] == []
 
 
 def test_layout_restores_the_buyers_own_holds(buyer, other_buyer, event, seat_ids):
@@ -53,7 +55,7 @@ def test_layout_restores_the_buyers_own_holds(buyer, other_buyer, event, seat_id
 
     assert layout["my_holds"] == seat_ids[:2]
     assert layout["hold_expires_at"] is not None
-    assert layout["version"] == 2
+    assert layout["version"] > 0
     statuses = {seat["id"]: seat["status"] for s in layout["sections"] for r in s["rows"] for seat in r["seats"]}
     assert len(statuses) == 40
     assert [statuses[i] for i in seat_ids[:4]] == ["held", "held", "held", "available"]

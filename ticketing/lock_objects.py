@@ -1,8 +1,7 @@
 """One locking queryset per table, always in primary-key order, so lockers cannot deadlock.
 
-Lock order across tables: Booking before EventSeat before SeatVersion. Holds and phase 1 of a
-confirm lock seats only (then SeatVersion); everything that starts from a booking locks the
-booking row first.
+Lock order across tables: Booking before EventSeat. Holds and phase 1 of a confirm lock seats
+only; everything that starts from a booking locks the booking row first.
 """
 
 from ticketing.models import Booking, EventSeat

@@ -1,8 +1,8 @@
 """Seat inventory per event, holds, bookings and tickets.
 
 Seat state lives in `EventSeat` and changes only through `ticketing.services`, each change one
-conditional UPDATE or one short transaction. `SeatVersion` numbers those changes per event so
-clients can ask for what they missed.
+conditional UPDATE or one short transaction, and stamps `EventSeat.version` with the writing
+transaction's id so clients can ask for what they missed (see ticketing.selectors).
 """
 
 from django.conf import settings
@@ -32,7 +32,7 @@ class EventSeat(models.Model):
     hold_owner = models.CharField(max_length=64, blank=True, default="")
     held_until = models.DateTimeField(null=True, blank=True)
     booking = models.ForeignKey("Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    version = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(default=0, help_text="Id of the transaction that last changed this seat.")
 
     class Meta:
         constraints = [
@@ -50,20 +50,6 @@ class EventSeat(models.Model):
 
     def __str__(self):
         return f"{self.event_id}/{self.seat_id} {self.status}"
-
-
-class SeatVersion(models.Model):
-    """The per-event counter of seat changes.
-
-    Writers lock this row last, after their seat rows, and hold it only until commit: version order
-    is then commit order, so `changes?since=N` never skips a change committed late.
-    """
-
-    event = models.OneToOneField("events.Event", on_delete=models.CASCADE, primary_key=True, related_name="+")
-    version = models.BigIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.event_id}: v{self.version}"
 
 
 class BookingStatus(models.TextChoices):

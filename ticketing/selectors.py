@@ -1,4 +1,4 @@
-"""Reads of seat state: the seat map and what changed since a version."""
+"""Reads of seat state: the seat map and what changed since a cursor."""
 
 from __future__ import annotations
 
@@ -11,27 +11,33 @@ from ticketing.models import SeatStatus
 from ticketing.services import seat_change_row_to_dict
 
 
-def seat_version_current(event_id: int) -> int:
+def seat_changes_cursor() -> int:
+    """The oldest transaction that may still be running: the `version` clients send back as `since`."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM ticketing_seatversion WHERE event_id = %s", [event_id])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
 
 
 def seat_changes_since(*, event_id: int, since: int) -> dict:
-    """Seats changed after version `since`, with their current public status.
+    """Seats changed by transactions from `since` on, with their current public status.
 
-    The version is read before the seats, so a change committed in between is sent twice
-    rather than never; applying a status is idempotent. `reset` tells a client whose version
-    is from another life of the database to reload the whole map.
+    Every change stamps its seats with its transaction id. Any transaction not yet visible
+    when a cursor was taken has an id >= that snapshot's xmin, so asking `since=cursor` later
+    can miss nothing, however commits interleave — and no writer ever waits on a shared
+    counter. Seats may come twice; applying a status is idempotent. `reset` tells a client
+    whose cursor is from another database to reload the whole map.
     """
-    version = seat_version_current(event_id)
-    if since > version or since < 0:
-        return {"version": version, "changes": [], "reset": True}
     with connection.cursor() as cursor:
         cursor.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+            "       pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+        )
+        version, horizon = cursor.fetchone()
+        if since > horizon:
+            return {"version": version, "changes": [], "reset": True}
+        cursor.execute(
             "SELECT id, status, held_until, booking_id FROM ticketing_eventseat "
-            " WHERE event_id = %s AND version > %s ORDER BY id",
+            " WHERE event_id = %s AND version >= %s ORDER BY id",
             [event_id, since],
         )
         changes = [seat_change_row_to_dict(row) for row in cursor.fetchall()]
@@ -44,7 +50,7 @@ def event_layout(*, event: Event, owner: str | None = None) -> dict:
     One query for the seats; assembled in Python in venue order. `my_holds` lists the asking
     buyer's live holds so a reloaded page can restore its cart.
     """
-    version = seat_version_current(event.pk)  # before the seats: see seat_changes_since
+    version = seat_changes_cursor()  # before the seats: see seat_changes_since
     categories = list(event.categories.all())
     price_by_category = {category.pk: str(category.price) for category in categories}
     now = timezone.now()

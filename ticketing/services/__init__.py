@@ -3,7 +3,7 @@
 Rules kept by every function:
 - a state change is one conditional UPDATE or one short transaction;
 - no payment call (or any other outside call) runs while seat rows are locked;
-- every change bumps the event's seat version and is broadcast after commit.
+- every change stamps its seats with its transaction id and is broadcast after commit.
 """
 
 from ticketing.services.bookings import (  # noqa: F401

@@ -29,8 +29,5 @@ def event_inventory_create(*, event: Event, section_categories: dict[int, int]) 
             [event.pk, list(section_categories.keys()), list(section_categories.values()), event.venue_id],
         )
         created = cursor.rowcount
-        cursor.execute(
-            "INSERT INTO ticketing_seatversion (event_id, version) VALUES (%s, 0) ON CONFLICT DO NOTHING", [event.pk]
-        )
         event_signing_key(event.pk)
     return created

@@ -1,7 +1,6 @@
-"""Seat holds and releases, and the per-event seat version every change bumps.
+"""Seat holds and releases, and the change stamps clients catch up with.
 
-Each change is one conditional UPDATE inside one short transaction; the version row is locked
-last and broadcast after commit.
+Each change is one conditional UPDATE inside one short transaction, stamped and broadcast after commit.
 """
 
 from __future__ import annotations
@@ -28,25 +27,22 @@ class Hold:
 # --- seat versions -----------------------------------------------------------------------------
 
 def _seat_changes_record(cursor, *, event_id: int, seat_ids: list[int]) -> int:
-    """Stamp the changed seats with the event's next version and broadcast them after commit.
+    """Stamp the changed seats with this transaction's id and broadcast them after commit.
 
-    Called last in a transaction, after the seat rows are locked: the version row is then held
-    only until commit, and version order is commit order.
+    Call it in the same transaction as any seat state change. The stamp is the transaction id
+    (`pg_current_xact_id()`), so writers share no counter row and never wait for each other;
+    `ticketing.selectors.seat_changes_since` explains why a snapshot's xmin is then a safe cursor.
+    Returns the stamp.
     """
     cursor.execute(
-        "INSERT INTO ticketing_seatversion (event_id, version) VALUES (%s, 1) "
-        "ON CONFLICT (event_id) DO UPDATE SET version = ticketing_seatversion.version + 1 RETURNING version",
-        [event_id],
+        "UPDATE ticketing_eventseat SET version = pg_current_xact_id()::text::bigint WHERE id = ANY(%s) "
+        "RETURNING id, status, held_until, booking_id, version",
+        [list(seat_ids)],
     )
-    version = cursor.fetchone()[0]
-    cursor.execute(
-        "UPDATE ticketing_eventseat SET version = %s WHERE id = ANY(%s) "
-        "RETURNING id, status, held_until, booking_id",
-        [version, list(seat_ids)],
-    )
-    changes = sorted((seat_change_row_to_dict(row) for row in cursor.fetchall()), key=lambda c: c["seat_id"])
-    seat_changes_publish_on_commit(event_id, version, changes)
-    return version
+    rows = cursor.fetchall()
+    changes = sorted((seat_change_row_to_dict(row[:4]) for row in rows), key=lambda change: change["seat_id"])
+    seat_changes_publish_on_commit(event_id, changes)
+    return rows[0][4] if rows else 0
 
 
 def seat_change_row_to_dict(row) -> dict:
