@@ -1,14 +1,25 @@
-"""Seat-change messages to the event's Channels group, sent after commit."""
+"""Seat-change messages to the event's Channels group: after commit, off the request, coalesced.
+
+A request never waits for Redis: `seat_changes_publish_on_commit` queues the change for a
+publisher thread (one per process, with its own event loop and channel-layer connection).
+The thread sends an event's queued changes every COALESCE_SECONDS as one message — at a sale
+start hundreds of seats change per second, and one message per change per client would
+swamp the websocket servers (docs/performance.md).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+COALESCE_SECONDS = 0.05
 
 
 def seat_group_name(event_id: int) -> str:
@@ -16,19 +27,83 @@ def seat_group_name(event_id: int) -> str:
 
 
 def seat_changes_publish_on_commit(event_id: int, changes: list[dict]) -> None:
-    transaction.on_commit(lambda: seat_changes_publish(event_id, changes))
+    if changes:
+        transaction.on_commit(lambda: _publisher.submit(event_id, changes, _cursor_after_commit()))
 
 
-def seat_changes_publish(event_id: int, changes: list[dict]) -> None:
-    """Best effort: a lost message costs a client one `changes?since=` call, never a wrong seat.
-
-    The message's `version` is a cursor taken after commit, so `changes?since=version` returns
-    everything committed later (see `seat_changes_since`).
-    """
+def _cursor_after_commit() -> int:
+    """A `since` cursor taken after the change committed (see seat_changes_since); 0 if unknown."""
     from ticketing.selectors import seat_changes_cursor
 
     try:
-        message = {"type": "seat.changes", "version": seat_changes_cursor(), "changes": changes}
-        async_to_sync(get_channel_layer().group_send)(seat_group_name(event_id), message)
-    except Exception:  # noqa: BLE001 - a broadcast failure must not fail a committed sale
-        logger.exception("seat broadcast failed for event %s", event_id)
+        return seat_changes_cursor()
+    except Exception:  # noqa: BLE001 - without a cursor, clients still get the statuses
+        logger.exception("could not read the seat-change cursor")
+        return 0
+
+
+class _SeatChangePublisher:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._pending: dict[int, dict[int, dict]] = {}
+        self._versions: dict[int, int] = {}
+        self._thread: threading.Thread | None = None
+        self._sending = False
+
+    def submit(self, event_id: int, changes: list[dict], version: int) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="seat-change-publisher", daemon=True)
+                self._thread.start()
+            # Within one process, later commits come later: the last status per seat wins.
+            pending = self._pending.setdefault(event_id, {})
+            for change in changes:
+                pending[change["seat_id"]] = change
+            # The newest cursor was taken after every change in the batch had committed.
+            self._versions[event_id] = max(version, self._versions.get(event_id, 0))
+            self._wakeup.notify()
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until everything queued so far is sent (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._pending and not self._sending:
+                    return
+            time.sleep(0.01)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        layer = get_channel_layer()
+        while True:
+            with self._lock:
+                while not self._pending:
+                    self._wakeup.wait()
+            time.sleep(COALESCE_SECONDS)
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                versions, self._versions = self._versions, {}
+                self._sending = True
+            try:
+                self._send(loop, layer, batch, versions)
+            finally:
+                with self._lock:
+                    self._sending = False
+
+    @staticmethod
+    def _send(loop, layer, batch: dict[int, dict[int, dict]], versions: dict[int, int]) -> None:
+        for event_id, changes in batch.items():
+            message = {"type": "seat.changes", "version": versions[event_id],
+                       "changes": sorted(changes.values(), key=lambda change: change["seat_id"])}
+            try:
+                loop.run_until_complete(layer.group_send(seat_group_name(event_id), message))
+            except Exception:  # noqa: BLE001 - a lost message costs a client one changes?since= call
+                logger.exception("seat broadcast failed for event %s", event_id)
+
+
+_publisher = _SeatChangePublisher()
+
+
+def seat_changes_flush(timeout: float = 5.0) -> None:
+    _publisher.flush(timeout)

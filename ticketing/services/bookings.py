@@ -10,11 +10,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ticketing import lock_objects
+from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
@@ -24,7 +25,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, EventSeat, SeatStatus, TicketStatus
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.seats import _event_on_sale, _seat_changes_record
+from ticketing.services.seats import STAMP, _available, _event_on_sale, _held
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -113,9 +114,8 @@ def _booking_reserve(*, event_id: int, owner: str, customer: Customer, key: str,
             BookingSeat(booking=booking, event_seat=seat, price=seat.category.price) for seat in seats
         )
         seat_ids = [seat.pk for seat in seats]
-        EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at)
-        with connection.cursor() as cursor:
-            _seat_changes_record(cursor, event_id=event_id, seat_ids=seat_ids)
+        EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at, version=STAMP)
+        seat_changes_publish_on_commit(event_id, _held(seat_ids, booking.expires_at))
     return booking
 
 
@@ -164,13 +164,14 @@ def _booking_sell(booking: Booking) -> None:
     """Seats sold, booking paid, tickets issued: inside the caller's transaction, booking row locked."""
     seats = list(lock_objects.event_seats_for_update(booking=booking))
     seat_ids = [seat.pk for seat in seats]
-    EventSeat.objects.filter(pk__in=seat_ids).update(status=SeatStatus.SOLD, held_until=None)
+    EventSeat.objects.filter(pk__in=seat_ids).update(status=SeatStatus.SOLD, held_until=None, version=STAMP)
     booking.status = BookingStatus.PAID
     booking.paid_at = timezone.now()
     booking.save(update_fields=["status", "paid_at", "payment_reference"])
     tickets_issue(booking)
-    with connection.cursor() as cursor:
-        _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+    seat_changes_publish_on_commit(
+        booking.event_id, [{"seat_id": seat_id, "status": SeatStatus.SOLD} for seat_id in seat_ids]
+    )
 
 
 def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
@@ -182,18 +183,20 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
         seats = list(lock_objects.event_seats_for_update(booking=booking))
         seat_ids = [seat.pk for seat in seats]
         if keep_hold and booking.hold_expires_at and booking.hold_expires_at > timezone.now():
-            EventSeat.objects.filter(pk__in=seat_ids).update(booking=None, held_until=booking.hold_expires_at)
+            EventSeat.objects.filter(pk__in=seat_ids).update(
+                booking=None, held_until=booking.hold_expires_at, version=STAMP
+            )
+            changes = _held(seat_ids, booking.hold_expires_at)
         else:
             EventSeat.objects.filter(pk__in=seat_ids).update(
-                booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None
+                booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None, version=STAMP
             )
+            changes = _available(seat_ids)
         booking.booking_seats.update(is_active=False)
         booking.status = status
         booking.failure_reason = reason[:200]
         booking.save(update_fields=["status", "failure_reason"])
-        if seat_ids:
-            with connection.cursor() as cursor:
-                _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+        seat_changes_publish_on_commit(booking.event_id, changes)
 
 
 def booking_reconcile(booking_id: int) -> Booking:
@@ -266,7 +269,7 @@ def booking_cancel(*, booking_id: int, owner: str, user=None) -> Booking:
         seats = list(lock_objects.event_seats_for_update(booking=booking))
         seat_ids = [seat.pk for seat in seats]
         EventSeat.objects.filter(pk__in=seat_ids).update(
-            status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None
+            status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
         )
         booking.booking_seats.update(is_active=False)
         booking.tickets.filter(status=TicketStatus.VALID).update(status=TicketStatus.CANCELLED)
@@ -274,8 +277,7 @@ def booking_cancel(*, booking_id: int, owner: str, user=None) -> Booking:
         booking.cancelled_at = timezone.now()
         booking.refund_amount = booking.total
         booking.save(update_fields=["status", "cancelled_at", "refund_amount"])
-        with connection.cursor() as cursor:
-            _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+        seat_changes_publish_on_commit(booking.event_id, _available(seat_ids))
     booking_refund_owed(booking.pk)
     booking.refresh_from_db()
     return booking

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from events.models import Event, EventStatus
@@ -26,10 +27,16 @@ class Hold:
 
 # --- seat versions -----------------------------------------------------------------------------
 
+# Set `version = STAMP` in the same UPDATE that changes a seat's state; see _seat_changes_record.
+STAMP_SQL = "pg_current_xact_id()::text::bigint"
+STAMP = RawSQL(STAMP_SQL, [])
+
+
 def _seat_changes_record(cursor, *, event_id: int, seat_ids: list[int]) -> int:
     """Stamp the changed seats with this transaction's id and broadcast them after commit.
 
-    Call it in the same transaction as any seat state change. The stamp is the transaction id
+    Call it in the same transaction as any seat state change (hot paths stamp inline with
+    `version = STAMP` and call `seat_changes_publish_on_commit` themselves). The stamp is the transaction id
     (`pg_current_xact_id()`), so writers share no counter row and never wait for each other;
     `ticketing.selectors.seat_changes_since` explains why a snapshot's xmin is then a safe cursor.
     Returns the stamp.
@@ -73,14 +80,19 @@ def _event_on_sale(event_id: int) -> Event:
     return event
 
 
-HOLD_SQL = """
+HOLD_SQL = f"""
 UPDATE ticketing_eventseat
-   SET status = 'held', hold_owner = %(owner)s, held_until = %(until)s, booking_id = NULL
+   SET status = 'held', hold_owner = %(owner)s, held_until = %(until)s, booking_id = NULL, version = {STAMP_SQL}
  WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s)
    AND (status = 'available'
         OR (status = 'held' AND booking_id IS NULL AND (held_until <= now() OR hold_owner = %(owner)s)))
 RETURNING id
 """
+
+# Holds, releases and expiries are not worth an fsync each: a hold lost in a crash only frees a
+# seat (the buyer's confirm then fails cleanly with no_held_seats); it can never sell one twice.
+# Bookings and payments keep synchronous commits.
+RELAXED_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
 
 
 def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
@@ -93,6 +105,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
     seat_ids = sorted(set(seat_ids))
     _event_on_sale(event_id)
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(RELAXED_COMMIT_SQL)
         # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"hold:{event_id}:{owner}"])
         cursor.execute(
@@ -122,23 +135,33 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
             if len(known) != len(missing):
                 raise UnknownSeats(seat_ids=sorted(set(missing) - known))
             raise SeatsUnavailable(seat_ids=missing)  # leaving atomic() rolls the partial hold back
-        _seat_changes_record(cursor, event_id=event_id, seat_ids=held)
+        seat_changes_publish_on_commit(event_id, _held(held, until))
     return Hold(seat_ids=held, expires_at=until)
 
 
 def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]:
     """Release the owner's own holds among `seat_ids`; others' seats are left alone. Returns what was released."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(RELAXED_COMMIT_SQL)
         cursor.execute(
-            "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
+            f"UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL, "
+            f"       version = {STAMP_SQL} "
             " WHERE event_id = %s AND id = ANY(%s) AND hold_owner = %s AND status = 'held' AND booking_id IS NULL "
             "RETURNING id",
             [event_id, sorted(set(seat_ids)), owner],
         )
         released = sorted(row[0] for row in cursor.fetchall())
-        if released:
-            _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
+        seat_changes_publish_on_commit(event_id, _available(released))
     return released
+
+
+def _available(seat_ids: list[int]) -> list[dict]:
+    return [{"seat_id": seat_id, "status": SeatStatus.AVAILABLE} for seat_id in seat_ids]
+
+
+def _held(seat_ids: list[int], held_until: datetime) -> list[dict]:
+    return [{"seat_id": seat_id, "status": SeatStatus.HELD, "held_until": held_until.isoformat()}
+            for seat_id in seat_ids]
 
 
 def holds_expire() -> int:
@@ -156,14 +179,15 @@ def holds_expire() -> int:
     released_total = 0
     for event_id in event_ids:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(RELAXED_COMMIT_SQL)
             cursor.execute(
-                "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
+                f"UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL, "
+                f"       version = {STAMP_SQL} "
                 " WHERE event_id = %s AND status = 'held' AND booking_id IS NULL AND held_until <= now() "
                 "RETURNING id",
                 [event_id],
             )
-            released = [row[0] for row in cursor.fetchall()]
-            if released:
-                _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
-                released_total += len(released)
+            released = sorted(row[0] for row in cursor.fetchall())
+            seat_changes_publish_on_commit(event_id, _available(released))
+            released_total += len(released)
     return released_total

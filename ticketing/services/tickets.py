@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from ticketing.models import Booking, Ticket
 
+_private_keys: dict[int, bytes] = {}
+
+
+def event_private_key(event_id: int) -> bytes:
+    """The event's private signing key, cached in the process: keys never change once made."""
+    key = _private_keys.get(event_id)
+    if key is None:
+        key = _private_keys[event_id] = bytes(event_signing_key(event_id).private_key)
+    return key
+
 
 def event_signing_key(event_id: int):
     """The event's key pair, made on first use (race-safe: the primary key decides)."""
@@ -33,14 +43,25 @@ def ticket_token_issue(ticket: Ticket, *, event_id: int, seat_id: int, private_k
 
 
 def tickets_issue(booking: Booking) -> None:
-    """One ticket per booked seat, each with a signed token (ids first, so the token can name them)."""
-    private_key = event_signing_key(booking.event_id).private_key
+    """One ticket per booked seat, each with a signed token.
+
+    The token names the ticket id, so ids are drawn from the sequence first and the tickets
+    inserted once, complete.
+    """
+    from django.db import connection
+
+    private_key = event_private_key(booking.event_id)
     booking_seats = list(booking.booking_seats.filter(is_active=True).order_by("event_seat_id"))
-    tickets = Ticket.objects.bulk_create(
-        Ticket(booking=booking, booking_seat=booking_seat, holder_name=booking.customer_name)
-        for booking_seat in booking_seats
-    )
-    for ticket, booking_seat in zip(tickets, booking_seats, strict=False):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('ticketing_ticket', 'id')) FROM generate_series(1, %s)",
+            [len(booking_seats)],
+        )
+        ticket_ids = [row[0] for row in cursor.fetchall()]
+    tickets = []
+    for ticket_id, booking_seat in zip(ticket_ids, booking_seats, strict=False):
+        ticket = Ticket(pk=ticket_id, booking=booking, booking_seat=booking_seat, holder_name=booking.customer_name)
         ticket_token_issue(ticket, event_id=booking.event_id, seat_id=booking_seat.event_seat_id,
                            private_key=private_key)
-    Ticket.objects.bulk_update(tickets, ["token", "nonce"])
+        tickets.append(ticket)
+    Ticket.objects.bulk_create(tickets)
