@@ -33,7 +33,7 @@ def error_response(request, status: int, code: str, message: str, **extra):
 def on_domain_error(request, exc: DomainError):
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if exc.status == 429:
-        response["Retry-After"] = "1"
+        response["Retry-After"] = str(exc.extra.get("retry_after", 1))
     return response
 
 

@@ -130,3 +130,35 @@ def test_sweeper_releases_expired_holds_and_records_the_change(buyer, event, sea
     assert held_by(event) == {seat_ids[1]: buyer.buyer_id()}
     assert EventSeat.objects.get(pk=seat_ids[0]).version > EventSeat.objects.get(pk=seat_ids[1]).version
     assert holds_expire() == 0  # safe to run twice
+
+
+def test_too_many_hold_requests_get_busy_with_retry_after(buyer, event, seat_ids, settings):
+    settings.HOLD_RATE_LIMIT = 2
+    buyer.hold(event, [seat_ids[0]])
+    buyer.hold(event, [seat_ids[1]])
+
+    response = buyer.hold(event, [seat_ids[2]])
+
+    assert response.status_code == 429
+    assert response.json()["error"] == "busy"
+    assert response["Retry-After"] == "10"
+    assert set(held_by(event)) == set(seat_ids[:2])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_waiting_too_long_for_a_locked_seat_answers_busy(buyer, event, seat_ids, settings):
+    import psycopg
+
+    from tests.asgi_server import test_database_url
+
+    settings.SEAT_LOCK_TIMEOUT_MS = 200
+    # given another transaction holds the seat row's lock (a confirm in progress, say)
+    with psycopg.connect(test_database_url().replace("postgres://", "postgresql://")) as other:
+        other.execute("SELECT id FROM ticketing_eventseat WHERE id = %s FOR UPDATE", [seat_ids[0]])
+        # when a buyer tries to hold it
+        response = buyer.hold(event, [seat_ids[0]])
+        other.rollback()
+    # then they are told to retry, and nothing was held
+    assert response.status_code == 429
+    assert response.json()["error"] == "busy"
+    assert held_by(event) == {}

@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from evently.ratelimit import rate_limit
 from ticketing import selectors, services
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound
@@ -49,6 +50,7 @@ def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
 
 @router.post("/seats/hold", auth=csrf_buyer)
 def seat_hold(request, payload: SeatSelection):
+    rate_limit(key=f"hold:{request.auth}", limit=settings.HOLD_RATE_LIMIT, window_seconds=10)
     hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
     return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat()}
 

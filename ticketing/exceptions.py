@@ -1,6 +1,6 @@
 """What can go wrong when buying seats, each with a stable code the API returns verbatim."""
 
-from evently.errors import Conflict, DomainError, InvalidInput, NotFound
+from evently.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 
 
 class SaleNotActive(DomainError):
@@ -52,3 +52,8 @@ class IdempotencyKeyReused(Conflict):
 class EventNotFound(NotFound):
     code = "event_not_found"
     message = "No such event."
+
+
+class SeatsBusy(TooManyRequests):
+    code = "busy"
+    message = "These seats are in high demand right now; please try again in a moment."

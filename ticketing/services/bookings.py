@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, EventSeat, SeatStatus, TicketStatus
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.seats import STAMP, _available, _event_on_sale, _held
+from ticketing.services.seats import STAMP, _available, _event_on_sale, _held, lock_wait_bounded
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def _booking_replay(key: str, *, owner: str, event_id: int) -> Booking | None:
 
 def _booking_reserve(*, event_id: int, owner: str, customer: Customer, key: str, user) -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL."""
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
         seats = list(
             lock_objects.event_seats_for_update(
                 event_id=event_id, hold_owner=owner, status=SeatStatus.HELD, booking__isnull=True,

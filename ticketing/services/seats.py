@@ -5,17 +5,26 @@ Each change is one conditional UPDATE inside one short transaction, stamped and 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from events.models import Event, EventStatus
 from ticketing.broadcast import seat_changes_publish_on_commit
-from ticketing.exceptions import EventNotFound, HoldLimitExceeded, SaleNotActive, SeatsUnavailable, UnknownSeats
+from ticketing.exceptions import (
+    EventNotFound,
+    HoldLimitExceeded,
+    SaleNotActive,
+    SeatsBusy,
+    SeatsUnavailable,
+    UnknownSeats,
+)
 from ticketing.models import SeatStatus
 
 
@@ -94,6 +103,21 @@ RETURNING id
 # Bookings and payments keep synchronous commits.
 RELAXED_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
 
+# A buyer waits at most this long for a seat row another transaction holds, then gets `busy`
+# (429, retry) instead of a request that hangs while a stampede queues up.
+
+
+@contextlib.contextmanager
+def lock_wait_bounded(cursor):
+    """Bound lock waits in this transaction; a timeout becomes SeatsBusy (429)."""
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.SEAT_LOCK_TIMEOUT_MS}ms"])
+    try:
+        yield
+    except OperationalError as error:
+        if isinstance(error.__cause__, psycopg.errors.LockNotAvailable):
+            raise SeatsBusy() from error
+        raise
+
 
 def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
     """Hold all of `seat_ids` for `owner`, or none of them.
@@ -104,7 +128,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
     """
     seat_ids = sorted(set(seat_ids))
     _event_on_sale(event_id)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
         cursor.execute(RELAXED_COMMIT_SQL)
         # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"hold:{event_id}:{owner}"])
