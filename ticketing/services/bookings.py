@@ -24,7 +24,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, EventSeat, SeatStatus, TicketStatus
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.seats import _event_on_sale, _seat_changes_record
+from ticketing.services.seats import _event_on_sale, _seat_changes_record, _waitlist_offer
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -186,6 +186,7 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
         booking.save(update_fields=["status", "failure_reason"])
         if seat_ids:
             with connection.cursor() as cursor:
+                _waitlist_offer(cursor, event_id=booking.event_id, seat_ids=seat_ids)  # only seats now available
                 _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
 
 
@@ -268,6 +269,7 @@ def booking_cancel(*, booking_id: int, owner: str, user=None) -> Booking:
         booking.refund_amount = booking.total
         booking.save(update_fields=["status", "cancelled_at", "refund_amount"])
         with connection.cursor() as cursor:
+            _waitlist_offer(cursor, event_id=booking.event_id, seat_ids=seat_ids)  # the waitlist gets them first
             _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
     booking_refund_owed(booking.pk)
     booking.refresh_from_db()

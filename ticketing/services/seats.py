@@ -141,6 +141,7 @@ def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]
         )
         released = sorted(row[0] for row in cursor.fetchall())
         if released:
+            _waitlist_offer(cursor, event_id=event_id, seat_ids=released)  # freed seats go to the waitlist first
             _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
     return released
 
@@ -168,6 +169,18 @@ def holds_expire() -> int:
             )
             released = [row[0] for row in cursor.fetchall()]
             if released:
+                # Freed seats (including unclaimed waitlist offers) go to the next waitlist entries first.
+                _waitlist_offer(cursor, event_id=event_id, seat_ids=released)
                 _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
                 released_total += len(released)
     return released_total
+
+
+def _waitlist_offer(cursor, *, event_id: int, seat_ids: list[int]) -> None:
+    """Offer just-freed seats to the event's waitlist inside the freeing transaction (see services/waitlist.py).
+
+    Call it after the UPDATE that made `seat_ids` available and before `_seat_changes_record`.
+    """
+    from ticketing.services.waitlist import waitlist_offer_freed
+
+    waitlist_offer_freed(cursor, event_id=event_id, seat_ids=seat_ids)

@@ -44,3 +44,7 @@ def tickets_issue(booking: Booking) -> None:
         ticket_token_issue(ticket, event_id=booking.event_id, seat_id=booking_seat.event_seat_id,
                            private_key=private_key)
     Ticket.objects.bulk_update(tickets, ["token", "nonce"])
+    # The e-mail with the PDF is recorded as due in this (payment) transaction and sent after commit.
+    from ticketing.services.delivery import email_enqueue
+
+    email_enqueue(kind="booking-tickets", object_id=booking.pk, to=booking.customer_email)
