@@ -12,8 +12,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event
 from evently.errors import DomainError
+from events.models import Event
 from ticketing import services
 from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
 from ticketing.buyer import buyer_id, buyer_id_if_known
