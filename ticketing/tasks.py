@@ -34,9 +34,3 @@ def magic_link_send(email: str, url: str) -> None:
     from ticketing.services.delivery import magic_link_send
 
     magic_link_send(email=email, url=url)
-
-
-def waitlist_offers_expire() -> int:
-    from ticketing.services.waitlist import waitlist_offers_expire
-
-    return waitlist_offers_expire()

@@ -126,3 +126,17 @@ def test_pdf_endpoint_refuses_a_booking_without_valid_tickets(paid_booking, buye
     paid_booking.save()
     response = buyer.get(f"/api/bookings/{paid_booking.pk}/tickets.pdf")
     assert (response.status_code, response.json()["error"]) == (409, "tickets_not_issued")
+
+
+def test_local_backend_writes_one_eml_file_per_message(paid_booking, settings, tmp_path):
+    from email import message_from_bytes
+
+    from ticketing.mail import EmlFileBackend
+
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    assert EmlFileBackend().send_messages(mail.outbox) == 1
+    [path] = (tmp_path / "mail").glob("*.eml")
+    parsed = message_from_bytes(path.read_bytes())
+    assert parsed["To"] == "ada@example.com"
+    parts = [part.get_content_type() for part in parsed.walk()]
+    assert parts == ["multipart/mixed", "text/plain", "application/pdf", "text/calendar"]

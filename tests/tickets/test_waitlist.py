@@ -11,7 +11,6 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import Buyer, seat_statuses
-from tests.tickets.conftest import buy
 from ticketing import services
 from ticketing.models import Booking, EventSeat, WaitlistEntry
 from ticketing.services.waitlist import waitlist_entry_key, waitlist_join
@@ -219,7 +218,7 @@ def test_concurrent_frees_never_offer_one_seat_to_two_entries(organizer):
         barrier = threading.Barrier(len(bookings))
         errors = []
 
-        def free(booking):
+        def free(booking, barrier=barrier, errors=errors):
             try:
                 barrier.wait()
                 cancel(booking)
