@@ -104,7 +104,9 @@ def booking_as_dict(booking: Booking) -> dict:
         "pdf_url": pdf_url,
         "tickets": [
             {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id, "token": ticket.token,
-             "status": ticket.status, "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}
+             "status": ticket.status,
+             # a ticket received by transfer is e-mailed to its new holder, not part of the buyer's PDF
+             "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}
             for ticket in tickets
         ],
     }
