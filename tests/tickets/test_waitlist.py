@@ -243,3 +243,37 @@ def test_concurrent_frees_never_offer_one_seat_to_two_entries(organizer):
         # 8 seats freed, parties 1,2,1,2,1,2 in line (9 seats): the first five entries fit (7 seats), one seat left
         assert sorted(e.email for e in offers) == [f"w{i}@example.com" for i in range(5)]
         assert EventSeat.objects.filter(event=event, status="available").count() == 1
+
+
+def test_an_expired_public_hold_is_offered_to_the_waitlist_by_the_sweeper(buyer, other_buyer, event, seat_ids):
+    # given the last two seats are held by a buyer, and Bob waits for two
+    EventSeat.objects.filter(event=event).exclude(pk__in=seat_ids[:2]).update(status="blocked")
+    assert other_buyer.hold(event, seat_ids[:2]).status_code == 200
+    EventSeat.objects.filter(pk__in=seat_ids[:2]).update(held_until=timezone.now() + timedelta(seconds=2))
+    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=2)
+    # when the hold runs out and the sweeper runs
+    EventSeat.objects.filter(pk__in=seat_ids[:2]).update(held_until=timezone.now() - timedelta(seconds=1))
+    services.holds_expire()
+    # then the seats are Bob's offer
+    entry.refresh_from_db()
+    assert (entry.status, entry.offered_seat_ids) == ("offered", seat_ids[:2])
+
+
+def test_released_seats_are_offered_to_the_waitlist(other_buyer, event, seat_ids):
+    EventSeat.objects.filter(event=event).exclude(pk__in=seat_ids[:1]).update(status="blocked")
+    assert other_buyer.hold(event, seat_ids[:1]).status_code == 200
+    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=1)
+    assert other_buyer.release(event, seat_ids[:1]).status_code == 200
+    entry.refresh_from_db()
+    assert (entry.status, entry.offered_seat_ids) == ("offered", seat_ids[:1])
+
+
+def test_an_entry_for_one_category_is_not_offered_seats_of_another(buyer, event, sold_out_booking):
+    from events.models import SeatCategory
+
+    vip = SeatCategory.objects.create(event=event, name="VIP", price="90.00")
+    vip_fan = waitlist_join(event_id=event.pk, email="vip@example.com", party_size=2, category_id=vip.pk)
+    anyone = waitlist_join(event_id=event.pk, email="any@example.com", party_size=2)
+    cancel(sold_out_booking)  # frees two Standard seats
+    assert WaitlistEntry.objects.get(pk=vip_fan.pk).status == "waiting"
+    assert WaitlistEntry.objects.get(pk=anyone.pk).status == "offered"
