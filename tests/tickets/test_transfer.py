@@ -122,3 +122,45 @@ def test_cancelling_the_booking_cancels_the_transferred_ticket_too(buyer, ticket
     transfer(buyer, ticket)
     assert buyer.post_json(f"/api/bookings/{paid_booking.pk}/cancel").status_code == 200
     assert Ticket.objects.get(transferred_from=ticket).status == "cancelled"
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_transfers_of_one_ticket_make_one_new_ticket(organizer):
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import make_event
+    from ticketing import services
+    from ticketing.exceptions import TicketNotTransferable
+    from ticketing.models import EventSeat
+    from ticketing.services.transfers import ticket_transfer
+
+    event = make_event(organizer)
+    seat_id = EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True)[0]
+    services.seat_hold(event_id=event.pk, seat_ids=[seat_id], owner="ada")
+    booking = services.booking_confirm(event_id=event.pk, owner="ada", payment_token="tok_ok",
+                                       customer=services.Customer("Ada", "ada@example.com"))
+    ticket = booking.tickets.get()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def give(name):
+        try:
+            barrier.wait()
+            ticket_transfer(ticket_id=ticket.pk, to_name=name, to_email=f"{name}@example.com", owner="ada")
+            outcomes.append("transferred")
+        except TicketNotTransferable as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=give, args=(name,)) for name in ("grace", "linus")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ticket_transferred", "transferred"]
+    assert Ticket.objects.filter(booking=booking, status="valid").count() == 1
+    assert TicketTransfer.objects.count() == 1
