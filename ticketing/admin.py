@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ticketing.models import Booking, BookingSeat, Ticket
+from ticketing.models import Booking, BookingSeat, OutgoingEmail, Ticket, TicketTransfer, WaitlistEntry
 
 
 class BookingSeatInline(admin.TabularInline):
@@ -36,6 +36,47 @@ class BookingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(event__organizer=request.user)
+
+
+# --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketTransfer)
+class TicketTransferAdmin(ReadOnlyAdmin):
+    list_display = ["from_ticket", "to_ticket", "from_name", "to_name", "to_email", "transferred_by", "created_at"]
+    search_fields = ["to_email", "to_name", "from_name"]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    list_display = ["key", "to", "attempts", "claimed_at", "sent_at", "last_error"]
+    list_filter = ["kind"]
+    search_fields = ["key", "to"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.none()
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdmin):
+    list_display = ["event", "email", "party_size", "category", "status", "offer_expires_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["email"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -14,6 +14,7 @@ from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, PathId, SeatSelection
+from ticketing.services.delivery import booking_pdf_url
 
 router = Router(tags=["ticketing"])
 
@@ -92,6 +93,8 @@ def booking_cancel(request, booking_id: PathId):
 
 def booking_as_dict(booking: Booking) -> dict:
     tickets = booking.tickets.select_related("booking_seat").order_by("booking_seat__event_seat_id")
+    # The booking's PDF (one page per ticket the buyer holds); see ticketing/api_tickets.py.
+    pdf_url = booking_pdf_url(booking) if booking.status == "paid" else None
     return {
         "booking_id": booking.pk,
         "reference": booking.reference,
@@ -100,9 +103,12 @@ def booking_as_dict(booking: Booking) -> dict:
         "currency": booking.currency,
         "expires_at": booking.expires_at.isoformat() if booking.status == "pending" else None,
         "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
+        "pdf_url": pdf_url,
         "tickets": [
             {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id, "token": ticket.token,
-             "status": ticket.status, "pdf_url": None}
+             "status": ticket.status,
+             # a ticket received by transfer is e-mailed to its new holder, not part of the buyer's PDF
+             "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}
             for ticket in tickets
         ],
     }

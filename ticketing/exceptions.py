@@ -57,3 +57,63 @@ class EventNotFound(NotFound):
 class SeatsBusy(TooManyRequests):
     code = "busy"
     message = "These seats are in high demand right now; please try again in a moment."
+
+# --- tickets, transfers, my bookings, waitlist (issue 5) ----------------------------------------
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+    message = "No such ticket."
+
+
+class TicketsNotIssued(Conflict):
+    code = "tickets_not_issued"
+    message = "This booking has no tickets yet (it is not paid)."
+
+
+class TransferLimit(DomainError):
+    code = "transfer_limit"
+    message = "This ticket was itself received by transfer and cannot be transferred again."
+
+
+class TicketNotTransferable(DomainError):
+    """`code` says why: ticket_cancelled, ticket_transferred, ticket_used or event_started."""
+
+    code = "ticket_not_transferable"
+    message = "This ticket cannot be transferred."
+
+
+class MagicLinkInvalid(InvalidInput):
+    code = "magic_link_invalid"
+    message = "This link is not valid. Ask for a new one."
+
+
+class MagicLinkExpired(InvalidInput):
+    code = "magic_link_expired"
+    message = "This link has expired. Ask for a new one."
+
+
+class WaitlistSeatsAvailable(Conflict):
+    code = "seats_available"
+    message = "Seats are available: book them instead of joining the waitlist."
+
+
+class WaitlistDuplicate(Conflict):
+    code = "waitlist_duplicate"
+    message = "This e-mail address is already on the waitlist for this event."
+
+
+class WaitlistEntryNotFound(NotFound):
+    code = "waitlist_entry_not_found"
+    message = "No such waitlist entry."
+
+
+class WaitlistOfferNotAvailable(Conflict):
+    """`code` says why: offer_expired, offer_claimed or not_offered."""
+
+    code = "offer_not_available"
+    message = "There is no open offer for this waitlist entry."
+
+
+class WaitlistClosed(DomainError):
+    code = "waitlist_closed"
+    message = "This event has no waitlist (it is not on sale)."

@@ -6,6 +6,7 @@ transaction's id so clients can ask for what they missed (see ticketing.selector
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -129,6 +130,13 @@ class Ticket(models.Model):
     token = models.TextField(blank=True, help_text="What the QR code holds: see ticketing.tokens.")
     nonce = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Tickets (issue 5): who holds it after a transfer, where it came from, and when the door admitted it.
+    holder_email = models.EmailField(blank=True, help_text="Set for a ticket transferred to someone; else the buyer's.")
+    transferred_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="transferred_to",
+        help_text="The ticket this one replaced by transfer; such a ticket cannot be transferred again.",
+    )
+    admitted_at = models.DateTimeField(null=True, blank=True, help_text="Set by check-in when the door admits it.")
 
     class Meta:
         constraints = [
@@ -172,3 +180,94 @@ class PaymentAttempt(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.status}"
+
+
+# --- e-ticket delivery, transfers and the waitlist (issue 5) ----------------------------------------
+
+
+class TicketTransfer(models.Model):
+    """Who gave which ticket to whom, and when. The old ticket is `transferred`, the new one valid."""
+
+    from_ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="transfer_out")
+    to_ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="transfer_in")
+    from_name = models.CharField(max_length=200)
+    to_name = models.CharField(max_length=200)
+    to_email = models.EmailField()
+    transferred_by = models.CharField(max_length=100, help_text="buyer:<session id>, user:<id> or email:<address>.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Ticket {self.from_ticket_id} → {self.to_ticket_id}"
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail that must go out exactly once, keyed by what it is about ("booking-tickets:12").
+
+    `ticketing.services.delivery` claims a row with a conditional UPDATE before sending, so two
+    workers (or a retried task) never send the same e-mail twice.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=30)
+    object_id = models.BigIntegerField()
+    to = models.EmailField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="outgoing_email_unsent_idx", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Seats offered"
+    CLAIMED = "claimed", "Claimed"
+    EXPIRED = "expired", "Offer expired"
+    LEFT = "left", "Left the waitlist"
+
+
+class WaitlistEntry(models.Model):
+    """A buyer waiting for seats of a sold-out event (or one seat category of it), first come first served."""
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="waitlist_entries")
+    category = models.ForeignKey("events.SeatCategory", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    party_size = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    offered_seat_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, help_text="The buyer session that claimed the offer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "email"], condition=Q(status__in=["waiting", "offered"]),
+                name="waitlist_one_open_entry_per_email",
+            ),
+            models.CheckConstraint(condition=Q(party_size__gte=1), name="waitlist_party_size_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["event", "created_at", "id"], name="waitlist_waiting_idx",
+                         condition=Q(status="waiting")),
+        ]
+
+    def __str__(self):
+        return f"{self.email} × {self.party_size} ({self.status})"
+
+    @property
+    def hold_owner(self) -> str:
+        """The `EventSeat.hold_owner` of seats held for this entry's offer."""
+        return f"waitlist:{self.pk}"

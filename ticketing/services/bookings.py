@@ -25,7 +25,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, EventSeat, SeatStatus, TicketStatus
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.seats import STAMP, _available, _event_on_sale, _held, lock_wait_bounded
+from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -186,17 +186,17 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
             EventSeat.objects.filter(pk__in=seat_ids).update(
                 booking=None, held_until=booking.hold_expires_at, version=STAMP
             )
-            changes = _held(seat_ids, booking.hold_expires_at)
+            seat_changes_publish_on_commit(booking.event_id, _held(seat_ids, booking.hold_expires_at))
         else:
             EventSeat.objects.filter(pk__in=seat_ids).update(
                 booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None, version=STAMP
             )
-            changes = _available(seat_ids)
+            with connection.cursor() as cursor:
+                _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
         booking.booking_seats.update(is_active=False)
         booking.status = status
         booking.failure_reason = reason[:200]
         booking.save(update_fields=["status", "failure_reason"])
-        seat_changes_publish_on_commit(booking.event_id, changes)
 
 
 def booking_reconcile(booking_id: int) -> Booking:
@@ -277,7 +277,8 @@ def booking_cancel(*, booking_id: int, owner: str, user=None) -> Booking:
         booking.cancelled_at = timezone.now()
         booking.refund_amount = booking.total
         booking.save(update_fields=["status", "cancelled_at", "refund_amount"])
-        seat_changes_publish_on_commit(booking.event_id, _available(seat_ids))
+        with connection.cursor() as cursor:
+            _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
     booking_refund_owed(booking.pk)
     booking.refresh_from_db()
     return booking

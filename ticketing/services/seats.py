@@ -175,7 +175,7 @@ def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]
             [event_id, sorted(set(seat_ids)), owner],
         )
         released = sorted(row[0] for row in cursor.fetchall())
-        seat_changes_publish_on_commit(event_id, _available(released))
+        _seats_freed(cursor, event_id=event_id, seat_ids=released)
     return released
 
 
@@ -212,6 +212,22 @@ def holds_expire() -> int:
                 [event_id],
             )
             released = sorted(row[0] for row in cursor.fetchall())
-            seat_changes_publish_on_commit(event_id, _available(released))
+            _seats_freed(cursor, event_id=event_id, seat_ids=released)
             released_total += len(released)
     return released_total
+
+
+def _seats_freed(cursor, *, event_id: int, seat_ids: list[int]) -> None:
+    """Seats this transaction just made available: the waitlist gets them first, then pages hear of it.
+
+    Call it right after the UPDATE that freed them (their rows are locked). In the common case,
+    nobody waits: one EXISTS query, and the seats are announced as available.
+    """
+    from ticketing.services.waitlist import waitlist_offer_freed
+
+    if not seat_ids:
+        return
+    if waitlist_offer_freed(cursor, event_id=event_id, seat_ids=seat_ids):
+        _seat_changes_record(cursor, event_id=event_id, seat_ids=seat_ids)  # some are now held for an offer
+    else:
+        seat_changes_publish_on_commit(event_id, _available(seat_ids))

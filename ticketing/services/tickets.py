@@ -65,3 +65,7 @@ def tickets_issue(booking: Booking) -> None:
                            private_key=private_key)
         tickets.append(ticket)
     Ticket.objects.bulk_create(tickets)
+    # The e-mail with the PDF is recorded as due in this (payment) transaction and sent after commit.
+    from ticketing.services.delivery import email_enqueue
+
+    email_enqueue(kind="booking-tickets", object_id=booking.pk, to=booking.customer_email)

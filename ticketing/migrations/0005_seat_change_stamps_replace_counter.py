@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ticketing', '0002_schedules'),
+        ('ticketing', '0004_delivery_schedules'),
     ]
 
     operations = [

@@ -1,0 +1,274 @@
+"""Getting tickets to people: cached PDFs, calendar files, and e-mails that go out once.
+
+E-mails are rows in `OutgoingEmail`, created inside the transaction that makes them due (a paid
+booking, a transfer, a waitlist offer) and sent after commit by a django-q2 task. Nothing here
+runs inside a transaction that holds seat locks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ticketing.models import Booking, OutgoingEmail, Ticket, TicketStatus, TicketTransfer, WaitlistEntry
+from ticketing.pdf import ticket_pages, tickets_pdf_render
+
+logger = logging.getLogger(__name__)
+
+EMAIL_MAX_ATTEMPTS = 5
+BOOKING_LINK_SALT = "evently.booking-link"
+
+
+# --- who may fetch a booking's PDF without a session ---------------------------------------------
+
+def booking_link_key(booking_id: int) -> str:
+    """A signed key for one booking, put in e-mailed links: whoever has the e-mail may fetch the tickets."""
+    return signing.dumps(booking_id, salt=BOOKING_LINK_SALT, compress=True)
+
+
+def booking_link_key_is_valid(key: str, booking_id: int) -> bool:
+    try:
+        return signing.loads(key, salt=BOOKING_LINK_SALT) == booking_id
+    except signing.BadSignature:
+        return False
+
+
+def booking_pdf_url(booking: Booking, *, signed: bool = False) -> str:
+    path = f"/api/bookings/{booking.pk}/tickets.pdf"
+    return f"{path}?key={booking_link_key(booking.pk)}" if signed else path
+
+
+# --- PDFs ----------------------------------------------------------------------------------------
+
+def _tickets_for_pdf(queryset):
+    return list(
+        queryset.select_related(
+            "booking__event__venue", "booking_seat__event_seat__seat__section", "booking_seat__event_seat__category"
+        ).order_by("booking_seat__event_seat_id", "id")
+    )
+
+
+def booking_pdf_tickets(booking: Booking) -> list[Ticket]:
+    """The tickets the booking's buyer holds: valid ones they did not give away."""
+    return _tickets_for_pdf(Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from=None))
+
+
+def _fingerprint(tickets: list[Ticket]) -> str:
+    """Changes whenever what a page shows changes (a transfer's new nonce, a new holder, the event's time or place)."""
+    parts = [f"{t.pk}:{t.nonce}:{t.status}:{t.holder_name}" for t in tickets]
+    if tickets:
+        event = tickets[0].booking.event
+        parts.append(f"{event.title}:{event.starts_at.isoformat()}:{event.venue.name}:{event.venue.address}"
+                     f":{event.venue.city}:{event.venue.timezone}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _pdf_cached(prefix: str, tickets: list[Ticket]) -> Path:
+    """Render once per distinct content; an older file of the same prefix is removed."""
+    directory = Path(settings.TICKETS_PDF_DIR)
+    path = directory / f"{prefix}-{_fingerprint(tickets)}.pdf"
+    if path.exists():
+        return path
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{timezone.now().timestamp()}.part")
+    partial.write_bytes(tickets_pdf_render(ticket_pages(tickets)))
+    partial.replace(path)  # atomic: a reader never sees half a file
+    for stale in directory.glob(f"{prefix}-*.pdf"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return path
+
+
+def booking_pdf(booking_id: int) -> Path:
+    """The booking's ticket PDF (cached under TICKETS_PDF_DIR, re-rendered when a ticket changed)."""
+    booking = Booking.objects.get(pk=booking_id)
+    return _pdf_cached(f"booking-{booking.pk}", booking_pdf_tickets(booking))
+
+
+def ticket_pdf(ticket_id: int) -> Path:
+    """A single ticket's PDF: what the new holder of a transferred ticket receives."""
+    return _pdf_cached(f"ticket-{ticket_id}", _tickets_for_pdf(Ticket.objects.filter(pk=ticket_id)))
+
+
+# --- calendar file -------------------------------------------------------------------------------
+
+def event_ics(event) -> str:
+    """A one-event iCalendar file (RFC 5545), times in UTC."""
+    def stamp(moment):
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+    venue = event.venue
+    location = ", ".join(part for part in (venue.name, venue.address, venue.city) if part)
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Evently//Tickets//EN", "METHOD:PUBLISH",
+        "BEGIN:VEVENT", f"UID:event-{event.pk}@evently", f"DTSTAMP:{stamp(timezone.now())}",
+        f"DTSTART:{stamp(event.starts_at)}", f"DTEND:{stamp(event.ends_at)}",
+        f"SUMMARY:{escape(event.title)}", f"LOCATION:{escape(location)}",
+        f"URL:{settings.PUBLIC_URL}{event.get_absolute_url()}",
+        "END:VEVENT", "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+# --- e-mails that go out once --------------------------------------------------------------------
+
+def email_enqueue(*, kind: str, object_id: int, to: str, key: str | None = None) -> None:
+    """Record that an e-mail is due and send it after the surrounding transaction commits.
+
+    The same key twice is one e-mail: a re-run of the caller never queues a second one.
+    """
+    key = key or f"{kind}:{object_id}"
+    outgoing, _ = OutgoingEmail.objects.get_or_create(key=key, defaults={"kind": kind, "object_id": object_id,
+                                                                           "to": to})
+    transaction.on_commit(lambda: _email_send_async(outgoing.pk))
+
+
+def _email_send_async(outgoing_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("ticketing.tasks.email_send", outgoing_id)
+
+
+def email_send(outgoing_id: int) -> bool:
+    """Send one due e-mail, at most once. Returns whether this call sent it.
+
+    Delivery semantics, explicitly: **at most once**. A conditional UPDATE claims the row
+    (`claimed_at`, only if unsent and unclaimed) before the backend is called, so two workers or
+    a repeated task never both send. If sending raises, the claim is released and
+    `emails_retry_due` tries again later (up to EMAIL_MAX_ATTEMPTS). If the process dies between
+    the claim and the backend's answer, the row stays claimed and unsent and is not retried:
+    we prefer a missing e-mail (the buyer can download the tickets from "my bookings", and the
+    row shows up in `emails_stuck`) to a duplicate one. An SMTP server that accepts a message
+    and then times out is the one case where a retry can still duplicate.
+    """
+    now = timezone.now()
+    claimed = OutgoingEmail.objects.filter(
+        pk=outgoing_id, sent_at__isnull=True, claimed_at__isnull=True, attempts__lt=EMAIL_MAX_ATTEMPTS
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    outgoing = OutgoingEmail.objects.get(pk=outgoing_id)
+    try:
+        message = EMAIL_BUILDERS[outgoing.kind](outgoing)
+        if message is not None:
+            message.send(fail_silently=False)
+    except Exception as error:
+        OutgoingEmail.objects.filter(pk=outgoing_id, claimed_at=now).update(
+            claimed_at=None, last_error=f"{type(error).__name__}: {error}"[:300]
+        )
+        logger.warning("e-mail %s failed (attempt %s): %s", outgoing.key, outgoing.attempts, error)
+        raise
+    OutgoingEmail.objects.filter(pk=outgoing_id).update(sent_at=timezone.now(), last_error="")
+    return True
+
+
+def emails_retry_due() -> int:
+    """The scheduled retry: unsent, unclaimed e-mails that failed before, after a minute's pause."""
+    due = list(
+        OutgoingEmail.objects.filter(
+            sent_at__isnull=True, claimed_at__isnull=True, attempts__gt=0, attempts__lt=EMAIL_MAX_ATTEMPTS,
+            created_at__lte=timezone.now() - timedelta(seconds=60),
+        ).values_list("pk", flat=True)[:200]
+    )
+    for outgoing_id in due:
+        try:
+            email_send(outgoing_id)
+        except Exception:  # noqa: BLE001 - logged in email_send; the next sweep tries again
+            pass
+    return len(due)
+
+
+def emails_stuck():
+    """E-mails claimed but never confirmed sent (a worker died mid-send): for a person to check."""
+    return OutgoingEmail.objects.filter(sent_at__isnull=True, claimed_at__lte=timezone.now() - timedelta(minutes=10))
+
+
+def _message(*, subject: str, body: str, to: str) -> EmailMessage:
+    return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+
+
+def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    booking = Booking.objects.select_related("event__venue").get(pk=outgoing.object_id)
+    tickets = booking_pdf_tickets(booking)
+    if not tickets:  # cancelled (or all given away) before the e-mail went out
+        return None
+    event = booking.event
+    link = f"{settings.PUBLIC_URL}{booking_pdf_url(booking, signed=True)}"
+    body = (
+        f"Hello {booking.customer_name},\n\n"
+        f"thank you for your booking {booking.reference}: {len(tickets)} ticket(s) for {event.title}.\n"
+        f"Your tickets are attached as a PDF (one page per seat; show the QR code at the door) and\n"
+        f"the event as a calendar file. You can also download them here:\n{link}\n\n"
+        f"Manage your bookings (cancel, transfer a ticket): {settings.PUBLIC_URL}/my-bookings/\n"
+    )
+    message = _message(subject=f"Your tickets for {event.title} ({booking.reference})", body=body,
+                       to=booking.customer_email)
+    message.attach(f"tickets-{booking.reference}.pdf", booking_pdf(booking.pk).read_bytes(), "application/pdf")
+    message.attach("event.ics", event_ics(event), "text/calendar")
+    return message
+
+
+def _ticket_transfer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    transfer = TicketTransfer.objects.select_related("to_ticket__booking__event__venue").get(pk=outgoing.object_id)
+    ticket = transfer.to_ticket
+    if ticket.status != TicketStatus.VALID:
+        return None
+    event = ticket.booking.event
+    body = (
+        f"Hello {transfer.to_name},\n\n"
+        f"{transfer.from_name} has transferred a ticket for {event.title} to you.\n"
+        f"It is attached as a PDF: show its QR code at the door. The calendar file is attached too.\n"
+        f"Tickets received by transfer cannot be transferred again.\n"
+    )
+    message = _message(subject=f"A ticket for {event.title} from {transfer.from_name}", body=body,
+                       to=transfer.to_email)
+    message.attach(f"ticket-{ticket.pk}.pdf", ticket_pdf(ticket.pk).read_bytes(), "application/pdf")
+    message.attach("event.ics", event_ics(event), "text/calendar")
+    return message
+
+
+def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    from ticketing.services.waitlist import waitlist_claim_url, waitlist_entry_url
+
+    entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
+    if entry.status != "offered":
+        return None
+    expires = entry.offer_expires_at.astimezone(UTC)
+    body = (
+        f"Hello,\n\n"
+        f"{len(entry.offered_seat_ids)} seat(s) for {entry.event.title} are now held for you until "
+        f"{expires:%H:%M} UTC ({settings.WAITLIST_OFFER_SECONDS // 60} minutes).\n"
+        f"Open this link to check out:\n{settings.PUBLIC_URL}{waitlist_claim_url(entry)}\n\n"
+        f"If you do not, they go to the next person on the waitlist.\n"
+        f"Your waitlist entry: {settings.PUBLIC_URL}{waitlist_entry_url(entry)}\n"
+    )
+    return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email)
+
+
+EMAIL_BUILDERS = {
+    "booking-tickets": _booking_tickets_email,
+    "ticket-transfer": _ticket_transfer_email,
+    "waitlist-offer": _waitlist_offer_email,
+}
+
+
+def magic_link_send(*, email: str, url: str) -> None:
+    """The "my bookings" sign-in link. Not de-duplicated: each request is its own e-mail."""
+    body = (
+        f"Hello,\n\nopen this link to see your bookings (it works for "
+        f"{settings.MAGIC_LINK_MAX_AGE_SECONDS // 60} minutes):\n{url}\n\n"
+        f"If you did not ask for it, ignore this e-mail.\n"
+    )
+    _message(subject="Your bookings at Evently", body=body, to=email).send(fail_silently=False)

@@ -1,0 +1,268 @@
+"""The waitlist: freed seats of a sold-out event go to the people waiting, first come first served.
+
+How seats move:
+- Whatever frees seats (a cancellation, an expired hold or order, a released hold) calls
+  `waitlist_offer_freed` in the same transaction, right after its UPDATE made them available and
+  before `_seat_changes_record`. The first waiting entry whose party size fits (and whose seat
+  category matches, if it named one) gets that many of the freed seats held for it —
+  `hold_owner = "waitlist:<entry id>"`, for WAITLIST_OFFER_SECONDS — and an e-mail after commit.
+  The rest go to the next entries; what nobody fits stays available (back on public sale).
+  Because the offer is made in the freeing transaction, the public never sees those seats free.
+- The e-mailed link binds the offer's hold to the buyer's session (`waitlist_claim`); checkout
+  then is the ordinary `booking_confirm`.
+- An unclaimed offer ends as an expired hold; `holds_expire` frees it, which offers the seats to
+  the next entry (the expired entry is marked `expired` first, so it never gets them back).
+
+Concurrency: offering runs under a per-event advisory lock taken after the seat rows are locked
+(lock order: EventSeat → waitlist lock → WaitlistEntry), so two concurrent frees
+offer one after the other, each seeing the other's offers; a seat is held for an entry only by a
+conditional UPDATE from `available`, so no seat is ever offered to two entries.
+
+Tolerated gap: between an offer's expiry and the next `holds_expire` sweep (a minute at most)
+its seats count as available like any expired hold, so a quick public buyer may take them
+instead of the next entry. No seat is double-sold or double-offered by this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from evently.errors import InvalidInput
+from events.models import Event, EventStatus, SeatCategory
+from ticketing.exceptions import (
+    EventNotFound,
+    WaitlistClosed,
+    WaitlistDuplicate,
+    WaitlistEntryNotFound,
+    WaitlistOfferNotAvailable,
+    WaitlistSeatsAvailable,
+)
+from ticketing.models import WaitlistEntry, WaitlistStatus
+from ticketing.services.delivery import email_enqueue
+
+ENTRY_KEY_SALT = "evently.waitlist-entry"
+HOLD_OWNER_PREFIX = "waitlist:"
+
+
+# --- links -----------------------------------------------------------------------------------------
+
+def waitlist_entry_key(entry: WaitlistEntry) -> str:
+    """The signed key in the entry's links: whoever has the e-mail may see, leave or claim it."""
+    return signing.dumps(entry.pk, salt=ENTRY_KEY_SALT)
+
+
+def waitlist_entry_from_key(key: str) -> WaitlistEntry:
+    try:
+        entry_id = signing.loads(key, salt=ENTRY_KEY_SALT)
+    except signing.BadSignature:
+        raise WaitlistEntryNotFound() from None
+    entry = WaitlistEntry.objects.select_related("event", "category").filter(pk=entry_id).first()
+    if entry is None:
+        raise WaitlistEntryNotFound()
+    return entry
+
+
+def waitlist_entry_url(entry: WaitlistEntry) -> str:
+    return f"/waitlist/{waitlist_entry_key(entry)}/"
+
+
+def waitlist_claim_url(entry: WaitlistEntry) -> str:
+    return f"/waitlist/{waitlist_entry_key(entry)}/claim/"
+
+
+# --- joining, leaving, position ------------------------------------------------------------------
+
+def _event_lock(cursor, event_id: int) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"waitlist:{event_id}"])
+
+
+def _available_count(cursor, *, event_id: int, category_id: int | None) -> int:
+    """Seats a buyer could hold right now (an expired hold counts as available, as in seat_hold)."""
+    cursor.execute(
+        "SELECT count(*) FROM ticketing_eventseat WHERE event_id = %s AND (%s::bigint IS NULL OR category_id = %s)"
+        "   AND (status = 'available' OR (status = 'held' AND booking_id IS NULL AND held_until <= now()))",
+        [event_id, category_id, category_id],
+    )
+    return cursor.fetchone()[0]
+
+
+def waitlist_join(
+    *, event_id: int, email: str, party_size: int, category_id: int | None = None, name: str = "",
+) -> WaitlistEntry:
+    """Put `email` on the event's waitlist (or one category's) for `party_size` seats.
+
+    Raises EventNotFound, WaitlistClosed (the event is not on sale or sold out), InvalidInput
+    (party size or category), WaitlistSeatsAvailable (409: enough seats are free — book them),
+    WaitlistDuplicate (409: this e-mail already waits for this event).
+    """
+    event = Event.objects.filter(pk=event_id).exclude(status=EventStatus.DRAFT).first()
+    if event is None:
+        raise EventNotFound()
+    if event.status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) or event.starts_at <= timezone.now():
+        raise WaitlistClosed()
+    if not 1 <= party_size <= settings.MAX_SEATS_PER_HOLD:
+        raise InvalidInput(f"Party size must be 1 to {settings.MAX_SEATS_PER_HOLD}.", code="invalid_party_size")
+    if category_id is not None and not SeatCategory.objects.filter(pk=category_id, event_id=event_id).exists():
+        raise InvalidInput("This seat category does not belong to the event.", code="unknown_category")
+    email = email.strip().lower()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Under the event's waitlist lock a concurrent free either committed before (we see its
+        # seats available → 409) or runs after our commit (it sees our entry and offers to it).
+        _event_lock(cursor, event_id)
+        available = _available_count(cursor, event_id=event_id, category_id=category_id)
+        if available >= party_size:
+            raise WaitlistSeatsAvailable(available=available)
+        try:
+            with transaction.atomic():
+                return WaitlistEntry.objects.create(
+                    event=event, category_id=category_id, email=email, name=name.strip(), party_size=party_size,
+                )
+        except IntegrityError:
+            raise WaitlistDuplicate() from None
+
+
+def waitlist_position(entry: WaitlistEntry) -> int | None:
+    """1 for the first in line; None once the entry no longer waits."""
+    if entry.status != WaitlistStatus.WAITING:
+        return None
+    ahead = WaitlistEntry.objects.filter(event_id=entry.event_id, status=WaitlistStatus.WAITING).filter(
+        Q(created_at__lt=entry.created_at) | Q(created_at=entry.created_at, pk__lt=entry.pk)
+    ).count()
+    return ahead + 1
+
+
+def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
+    """Leave the waitlist. Seats on offer to the entry go to the next in line at once. Idempotent."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        event_id = WaitlistEntry.objects.filter(pk=entry_id).values_list("event_id", flat=True).first()
+        if event_id is None:
+            raise WaitlistEntryNotFound()
+        # Lock order as in waitlist_offer_freed: seats, then the event's waitlist lock, then entries.
+        cursor.execute(
+            "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
+            " WHERE event_id = %s AND hold_owner = %s AND status = 'held' AND booking_id IS NULL RETURNING id",
+            [event_id, f"{HOLD_OWNER_PREFIX}{entry_id}"],
+        )
+        released = sorted(row[0] for row in cursor.fetchall())
+        _event_lock(cursor, event_id)
+        WaitlistEntry.objects.filter(
+            pk=entry_id, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]
+        ).update(status=WaitlistStatus.LEFT)
+        if released:
+            waitlist_offer_freed(cursor, event_id=event_id, seat_ids=released)
+            from ticketing.services.seats import _seat_changes_record
+
+            _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
+    return WaitlistEntry.objects.get(pk=entry_id)
+
+
+# --- offering freed seats ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Offer:
+    entry_id: int
+    seat_ids: list[int]
+
+
+def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
+    """Offer just-freed seats to waiting entries, inside the caller's transaction.
+
+    The caller has made `seat_ids` available with an UPDATE in this transaction (so their rows
+    are locked) and calls `_seat_changes_record` afterwards, which then broadcasts them as held.
+    Cheap when nobody waits: one indexed EXISTS.
+    """
+    if not seat_ids:
+        return []
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM ticketing_waitlistentry "
+        "                WHERE event_id = %s AND status IN ('waiting', 'offered'))",
+        [event_id],
+    )
+    if not cursor.fetchone()[0]:
+        return []
+    _event_lock(cursor, event_id)
+    # An offer whose time is over is finished before anything is offered: it never gets seats back.
+    cursor.execute(
+        "UPDATE ticketing_waitlistentry SET status = 'expired' "
+        " WHERE event_id = %s AND status = 'offered' AND offer_expires_at <= now()",
+        [event_id],
+    )
+    cursor.execute(
+        "SELECT id, category_id FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s) AND status = 'available'"
+        " ORDER BY id",
+        [event_id, list(seat_ids)],
+    )
+    pool = cursor.fetchall()
+    if not pool:
+        return []
+    cursor.execute(
+        "SELECT id, category_id, party_size FROM ticketing_waitlistentry "
+        " WHERE event_id = %s AND status = 'waiting' ORDER BY created_at, id FOR UPDATE",
+        [event_id],
+    )
+    offers = []
+    offer_until = timezone.now() + timedelta(seconds=settings.WAITLIST_OFFER_SECONDS)
+    for entry_id, category_id, party_size in cursor.fetchall():
+        fitting = [seat_id for seat_id, seat_category in pool if category_id is None or seat_category == category_id]
+        if len(fitting) < party_size:
+            continue  # FIFO among those who fit: a party of four does not block a party of two
+        chosen = fitting[:party_size]
+        cursor.execute(
+            "UPDATE ticketing_eventseat SET status = 'held', hold_owner = %s, held_until = %s, booking_id = NULL "
+            " WHERE event_id = %s AND id = ANY(%s) AND status = 'available' RETURNING id",
+            [f"{HOLD_OWNER_PREFIX}{entry_id}", offer_until, event_id, chosen],
+        )
+        held = sorted(row[0] for row in cursor.fetchall())
+        if held != chosen:  # cannot happen while the caller holds the seat rows; refuse to half-offer
+            raise RuntimeError(f"waitlist offer for entry {entry_id} found seats taken: {chosen} vs {held}")
+        WaitlistEntry.objects.filter(pk=entry_id, status=WaitlistStatus.WAITING).update(
+            status=WaitlistStatus.OFFERED, offered_seat_ids=chosen, offered_at=timezone.now(),
+            offer_expires_at=offer_until,
+        )
+        entry_email = WaitlistEntry.objects.values_list("email", flat=True).get(pk=entry_id)
+        email_enqueue(kind="waitlist-offer", object_id=entry_id, to=entry_email)
+        offers.append(Offer(entry_id=entry_id, seat_ids=chosen))
+        pool = [(seat_id, seat_category) for seat_id, seat_category in pool if seat_id not in set(chosen)]
+        if not pool:
+            break
+    return offers
+
+
+# --- claiming an offer -----------------------------------------------------------------------------
+
+def waitlist_claim(*, entry_id: int, owner: str) -> WaitlistEntry:
+    """Bind the entry's offered seats to the buyer session `owner`, who then checks out as usual.
+
+    The hold keeps the offer's expiry. Claiming again from the same session is a no-op. Raises
+    WaitlistOfferNotAvailable (409; code offer_expired, offer_claimed or not_offered).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+        if entry is None:
+            raise WaitlistEntryNotFound()
+        if entry.status == WaitlistStatus.CLAIMED and entry.claimed_by == owner:
+            return entry
+        if entry.status == WaitlistStatus.CLAIMED:
+            raise WaitlistOfferNotAvailable("This offer was already claimed.", code="offer_claimed")
+        if entry.status != WaitlistStatus.OFFERED:
+            raise WaitlistOfferNotAvailable("No seats are on offer for this entry.", code="not_offered")
+        cursor.execute(
+            "UPDATE ticketing_eventseat SET hold_owner = %s "
+            " WHERE event_id = %s AND hold_owner = %s AND status = 'held' AND booking_id IS NULL "
+            "   AND held_until > now() RETURNING id",
+            [owner, entry.event_id, entry.hold_owner],
+        )
+        if not cursor.fetchall():
+            raise WaitlistOfferNotAvailable("This offer has expired.", code="offer_expired")
+        WaitlistEntry.objects.filter(pk=entry_id, status=WaitlistStatus.OFFERED).update(
+            status=WaitlistStatus.CLAIMED, claimed_by=owner
+        )
+    entry.refresh_from_db()
+    return entry

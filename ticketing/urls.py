@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ticketing import views
+
+urlpatterns = [
+    path("my-bookings/", views.my_bookings, name="my_bookings"),
+    path("events/<int:event_id>/waitlist/", views.waitlist_join_page, name="waitlist_join"),
+    path("waitlist/<str:key>/", views.waitlist_entry_page, name="waitlist_entry"),
+    path("waitlist/<str:key>/claim/", views.waitlist_claim_page, name="waitlist_claim"),
+]

@@ -1,0 +1,166 @@
+"""Server-rendered pages after the purchase: "my bookings", waitlist entry, joining, claiming an offer.
+
+Thin: each action calls one service and shows its DomainError as a message on the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from evently.errors import DomainError
+from events.models import Event
+from ticketing import services
+from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
+from ticketing.buyer import buyer_id, buyer_id_if_known
+from ticketing.exceptions import BookingNotFound
+from ticketing.models import Booking, Ticket, WaitlistStatus
+from ticketing.services.access import booking_is_accessible
+from ticketing.services.delivery import booking_pdf_url
+from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request
+from ticketing.services.transfers import ticket_transfer
+from ticketing.services.waitlist import (
+    waitlist_claim,
+    waitlist_entry_from_key,
+    waitlist_entry_url,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_position,
+)
+
+
+def _valid_email(value: str) -> str | None:
+    value = (value or "").strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        return None
+    return value
+
+
+@require_http_methods(["GET", "POST"])
+def my_bookings(request):
+    token = request.GET.get("token")
+    if token:
+        try:
+            email = magic_link_email(token)
+        except DomainError as error:
+            return render(request, "ticketing/my_bookings.html", {"link_error": error.message}, status=400)
+        request.session.cycle_key()  # a new session id once the visitor is known: no fixation
+        request.session[MY_BOOKINGS_SESSION_KEY] = email
+        return redirect("my_bookings")
+    if request.method == "POST":
+        _my_bookings_action(request)
+        return redirect("my_bookings")
+    email = session_email(request)
+    bookings = list(bookings_of(email=email, user=request.user, owner=buyer_id_if_known(request))[:100])
+    tickets = Ticket.objects.filter(booking__in=bookings).select_related(
+        "booking_seat__event_seat__seat__section", "transfer_out"
+    ).order_by("booking_seat__event_seat_id", "id")
+    by_booking: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        by_booking.setdefault(ticket.booking_id, []).append(ticket)
+    rows = [{"booking": booking, "tickets": by_booking.get(booking.pk, []),
+             "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None} for booking in bookings]
+    signed_in = bool(email) or request.user.is_authenticated
+    return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in})
+
+
+def _my_bookings_action(request) -> None:
+    action = request.POST.get("action")
+    owner, user, email = buyer_id_if_known(request), request.user, session_email(request)
+    try:
+        if action == "link":
+            address = _valid_email(request.POST.get("email", ""))
+            if address is None:
+                messages.error(request, "Please enter a valid e-mail address.")
+                return
+            magic_link_request(email=address)
+            messages.info(request, f"If {address} has bookings, a link to them is on its way. It works for an hour.")
+        elif action == "forget":
+            request.session.pop(MY_BOOKINGS_SESSION_KEY, None)
+        elif action == "cancel":
+            booking = Booking.objects.select_related("event").filter(pk=_int(request.POST.get("booking_id"))).first()
+            if booking is None or not booking_is_accessible(booking, owner=owner, user=user, email=email):
+                raise BookingNotFound()
+            # Access is proven above (possibly by e-mail), so cancel as the booking's own buyer.
+            booking = services.booking_cancel(booking_id=booking.pk, owner=booking.buyer, user=user)
+            messages.info(request, f"Booking {booking.reference} is cancelled; {booking.refund_amount} "
+                                   f"{booking.currency} will be refunded.")
+        elif action == "transfer":
+            to_email = _valid_email(request.POST.get("email", ""))
+            to_name = request.POST.get("name", "").strip()[:200]
+            if to_email is None or not to_name:
+                messages.error(request, "Please give the new holder's name and a valid e-mail address.")
+                return
+            transfer = ticket_transfer(ticket_id=_int(request.POST.get("ticket_id")), to_name=to_name,
+                                       to_email=to_email, owner=owner, user=user, email=email)
+            messages.info(request, f"The ticket now belongs to {transfer.to_name}; we e-mailed it to {to_email}.")
+        else:
+            messages.error(request, "Unknown action.")
+    except DomainError as error:
+        messages.error(request, error.message)
+
+
+def _int(value) -> int:
+    return int(value) if str(value or "").isdigit() else 0
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_join_page(request, event_id: int):
+    event = Event.objects.select_related("venue").exclude(status="draft").filter(pk=event_id).first()
+    if event is None:
+        raise Http404("No such event.")
+    if request.method == "POST":
+        email = _valid_email(request.POST.get("email", ""))
+        if email is None:
+            messages.error(request, "Please enter a valid e-mail address.")
+        else:
+            try:
+                entry = waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
+                                      category_id=_int(request.POST.get("category_id")) or None,
+                                      name=request.POST.get("name", "")[:200])
+                return redirect(waitlist_entry_url(entry))
+            except DomainError as error:
+                messages.error(request, error.message)
+    return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
+                                                            "party_sizes": range(1, 11)})
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_entry_page(request, key: str):
+    try:
+        entry = waitlist_entry_from_key(key)
+        if request.method == "POST":
+            entry = waitlist_leave(entry_id=entry.pk)
+            messages.info(request, "You have left the waitlist.")
+            return redirect(request.path)
+    except DomainError as error:
+        raise Http404(error.message) from None
+    return render(request, "ticketing/waitlist_entry.html",
+                  {"entry": entry, "position": waitlist_position(entry), "key": key})
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_claim_page(request, key: str):
+    """GET shows the offer (mail scanners that follow links claim nothing); POST binds it to this browser."""
+    try:
+        entry = waitlist_entry_from_key(key)
+    except DomainError as error:
+        raise Http404(error.message) from None
+    if request.method == "POST":
+        try:
+            entry = waitlist_claim(entry_id=entry.pk, owner=buyer_id(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect(request.path)
+    claimed_here = entry.status == WaitlistStatus.CLAIMED and entry.claimed_by == buyer_id_if_known(request)
+    return render(request, "ticketing/waitlist_claim.html", {
+        "entry": entry, "event": entry.event, "claimed_here": claimed_here, "key": key,
+        "seat_count": len(entry.offered_seat_ids),
+    })
+
