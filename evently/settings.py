@@ -134,6 +134,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 HOLD_TTL_SECONDS = env_int("HOLD_TTL_SECONDS", 600)
 ORDER_TTL_SECONDS = env_int("ORDER_TTL_SECONDS", 900)
 MAX_SEATS_PER_HOLD = env_int("MAX_SEATS_PER_HOLD", 10)
+# Defaults for new events' order limits (organizers change them per event); 0 = no e-mail limit.
+MAX_SEATS_PER_ORDER = env_int("MAX_SEATS_PER_ORDER", MAX_SEATS_PER_HOLD)
+MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
+# Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
