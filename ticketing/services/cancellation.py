@@ -68,7 +68,7 @@ def cancellation_deadline(event: Event, policy: CancellationPolicy) -> datetime 
 
 
 def _money(amount: Decimal) -> str:
-    return f"{amount.quantize(CENT)}"
+    return f"{Decimal(amount).quantize(CENT)}"
 
 
 def cancellation_policy_text(event: Event, policy: CancellationPolicy | None = None) -> str:
