@@ -1,0 +1,85 @@
+"""Order limits per event: seats per order, seats per customer e-mail."""
+
+from __future__ import annotations
+
+from ticketing.models import Booking, EventSeat
+from tests.conftest import Buyer, seat_statuses
+
+
+def test_hold_over_the_events_order_limit_is_refused(buyer, event, seat_ids):
+    # given an event selling at most 3 seats per order
+    event.max_seats_per_order = 3
+    event.save()
+    # when a buyer tries to hold 4
+    response = buyer.hold(event, seat_ids[:4])
+    # then 422 with a stable code, and nothing is held
+    assert response.status_code == 422
+    assert response.json()["error"] == "order_limit_exceeded"
+    assert response.json()["limit"] == 3
+    assert set(seat_statuses(event).values()) == {"available"}
+
+
+def test_adding_seats_to_a_hold_counts_towards_the_order_limit(buyer, event, seat_ids):
+    event.max_seats_per_order = 3
+    event.save()
+    assert buyer.hold(event, seat_ids[:2]).status_code == 200
+    response = buyer.hold(event, seat_ids[2:4])
+    assert (response.status_code, response.json()["error"]) == (422, "order_limit_exceeded")
+    assert EventSeat.objects.filter(event=event, status="held").count() == 2
+
+
+def test_confirm_over_a_lowered_order_limit_is_refused(buyer, event, seat_ids):
+    # given 3 seats held, then the organizer lowers the limit to 2
+    assert buyer.hold(event, seat_ids[:3]).status_code == 200
+    event.max_seats_per_order = 2
+    event.save()
+    # when the buyer confirms, then nothing is booked and the hold stays
+    response = buyer.confirm(event)
+    assert (response.status_code, response.json()["error"]) == (422, "order_limit_exceeded")
+    assert Booking.objects.count() == 0
+    assert EventSeat.objects.filter(event=event, status="held", booking__isnull=True).count() == 3
+
+
+def test_confirm_over_the_email_limit_across_bookings_is_refused(event, seat_ids):
+    # given an e-mail that already bought 2 of its 3 seats
+    event.max_seats_per_email = 3
+    event.save()
+    first, second = Buyer(), Buyer()
+    first.hold(event, seat_ids[:2])
+    assert first.confirm(event).status_code == 201
+    # when another session holds 2 more and pays with the same address (other case)
+    second.hold(event, seat_ids[2:4])
+    payload = {"event_id": event.pk, "customer": {"name": "Ada", "email": "ADA@example.com"}, "payment_token": "tok_ok"}
+    response = second.post_json("/api/bookings/confirm", payload)
+    # then 422, no second booking, and the seats stay held for the buyer
+    assert response.status_code == 422
+    assert response.json() == {"error": "email_limit_exceeded", "limit": 3, "booked": 2,
+                               "message": "At most 3 seats per e-mail address for this event (this address has 2)."}
+    assert Booking.objects.count() == 1
+    assert EventSeat.objects.filter(pk__in=seat_ids[2:4], status="held", booking__isnull=True).count() == 2
+
+
+def test_email_limit_allows_exactly_the_limit(event, seat_ids):
+    event.max_seats_per_email = 3
+    event.save()
+    first, second = Buyer(), Buyer()
+    first.hold(event, seat_ids[:2])
+    assert first.confirm(event).status_code == 201
+    second.hold(event, seat_ids[2:3])
+    assert second.confirm(event).status_code == 201
+
+
+def test_cancelled_seats_no_longer_count_towards_the_email_limit(event, seat_ids):
+    event.max_seats_per_email = 2
+    event.save()
+    first, second = Buyer(), Buyer()
+    first.hold(event, seat_ids[:2])
+    booking = first.confirm(event).json()
+    assert first.post_json(f"/api/bookings/{booking['booking_id']}/cancel").status_code == 200
+    second.hold(event, seat_ids[2:4])
+    assert second.confirm(event).status_code == 201
+
+
+def test_layout_tells_buyers_the_limits(buyer, event):
+    event_info = buyer.get(f"/api/events/{event.pk}/layout").json()["event"]
+    assert (event_info["max_seats_per_order"], event_info["max_seats_per_email"]) == (10, 20)
