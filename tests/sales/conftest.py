@@ -36,8 +36,9 @@ def buy(buyer, event, seat_ids, token="tok_ok", **extra) -> dict:
 def assert_money_matches_seats(event) -> None:
     """The crash-safety invariant: no seat sold without a payment kept, no payment kept without seats.
 
-    Every sold seat belongs to a paid booking whose charge succeeded and was not refunded for it;
-    every succeeded charge of the event either pays a paid booking or has been refunded in full.
+    Every sold seat belongs to a paid booking whose charge succeeded. For every succeeded charge,
+    what is kept (charged minus refunded) is exactly the price of the booking's seats still sold
+    plus the fees of its cancellations, and every recorded refund has been paid out.
     """
     for seat in EventSeat.objects.filter(event=event, status="sold").select_related("booking"):
         assert seat.booking is not None and seat.booking.status == "paid", f"seat {seat.pk} sold without payment"
@@ -47,11 +48,16 @@ def assert_money_matches_seats(event) -> None:
         attempt = PaymentAttempt.objects.filter(idempotency_key=booking.idempotency_key, status="succeeded").first()
         if attempt is None:
             assert booking.status != "paid", f"booking {booking.reference} paid without a charge"
+            assert not booking.booking_seats.filter(is_active=True).exists() or booking.status == "pending"
             continue
-        active_seats = booking.booking_seats.filter(is_active=True).count()
+        active = booking.booking_seats.filter(is_active=True)
         if booking.status == "paid":
-            assert active_seats > 0
-            assert EventSeat.objects.filter(booking=booking, status="sold").count() == active_seats
+            assert EventSeat.objects.filter(booking=booking, status="sold").count() == active.count() > 0
         else:
-            assert active_seats == 0
-            assert attempt.refunded_amount == attempt.amount, f"{booking.reference}: payment kept without seats"
+            assert active.count() == 0, f"{booking.reference} ({booking.status}) still reserves seats"
+        sold_value = sum((bs.price for bs in active), Decimal("0")) if booking.status == "paid" else Decimal("0")
+        fees = sum((c.fee for c in booking.cancellations.all()), Decimal("0"))
+        refunds = sum((c.refund for c in booking.cancellations.all()), Decimal("0"))
+        assert attempt.refunded_amount == refunds, f"{booking.reference}: refund recorded but not paid out"
+        assert attempt.amount - attempt.refunded_amount == sold_value + fees, (
+            f"{booking.reference}: keeps {attempt.amount - attempt.refunded_amount}, owns {sold_value} + fees {fees}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ticketing.models import Booking, EventSeat
 from tests.conftest import Buyer, seat_statuses
+from ticketing.models import Booking, EventSeat
 
 
 def test_hold_over_the_events_order_limit_is_refused(buyer, event, seat_ids):

@@ -11,10 +11,10 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from ticketing.models import EventSeat
-from ticketing.services import seat_hold
 from tests.conftest import Buyer, make_event
 from tests.sales.conftest import seat_prices, tier
+from ticketing.models import EventSeat
+from ticketing.services import seat_hold
 
 
 def test_hold_fixes_the_active_tier_price(buyer, event, seat_ids):

@@ -166,19 +166,30 @@ def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
 
     If the booking was given up meanwhile (expired by reconciliation, its seats perhaps sold to
     someone else) or its event was cancelled, the charge is refunded in full and the buyer told:
-    a payment is never kept without seats.
+    a payment is never kept without seats. Follow-ups (refund payout, the event's sold-out check)
+    run after the commit, here rather than in on_commit hooks so they also run inside tests.
     """
+    booking, outcome = _booking_settle(booking_id, payment_reference=payment_reference)
+    if outcome == "refund":
+        booking_refund_owed(booking.pk)
+        booking.refresh_from_db()
+    elif outcome == "sold":
+        event_availability_refresh(event_id=booking.event_id)
+    return booking
+
+
+def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking, str]:
     with transaction.atomic():
         booking = lock_objects.booking_for_update(booking_id)
         if booking.status == BookingStatus.PAID:
-            return booking
+            return booking, "already_paid"
         if booking.status != BookingStatus.PENDING:
             if not booking.payment_reference:  # first news of this charge: refund it, once
                 booking.payment_reference = payment_reference
                 booking.failure_reason = booking.failure_reason or "Payment arrived after the order expired."
                 booking.save(update_fields=["payment_reference", "failure_reason"])
                 refund_record(booking=booking, reason=CancellationReason.LATE_PAYMENT, amount=booking.total)
-            return booking
+            return booking, "refund"
         # Read after the booking lock: event_cancel marks the event first, then locks each booking.
         if Event.objects.filter(pk=booking.event_id, status=EventStatus.CANCELLED).exists():
             booking.payment_reference = payment_reference
@@ -186,7 +197,7 @@ def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
             _booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
                           status=BookingStatus.CANCELLED)
             refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
-            return booking
+            return booking, "refund"
         seats = list(lock_objects.event_seats_for_update(booking=booking))
         now = timezone.now()
         seat_ids = [seat.pk for seat in seats]
@@ -198,8 +209,7 @@ def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
         tickets_issue(booking)
         with connection.cursor() as cursor:
             _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
-        transaction.on_commit(lambda: event_availability_refresh(event_id=booking.event_id))
-    return booking
+    return booking, "sold"
 
 
 def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:

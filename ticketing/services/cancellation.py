@@ -44,7 +44,7 @@ from ticketing.models import (
 )
 from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.services.bookings import _booking_fail, booking_finalize, booking_is_visible_to
-from ticketing.services.refunds import refund_record
+from ticketing.services.refunds import booking_refund_owed, refund_record
 from ticketing.services.seats import _seat_changes_record
 
 CENT = Decimal("0.01")
@@ -264,6 +264,7 @@ def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: l
             booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
             user=user, buyer="" if by_organizer else (owner or ""),
         )
+    _after_cancel(cancellation)
     return cancellation
 
 
@@ -287,9 +288,15 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
                                  booking_seats=booking_seats, user=user, buyer=buyer)
     with connection.cursor() as cursor:
         _seat_changes_record(cursor, event_id=booking.event_id, seat_ids=seat_ids)
-    event_id = booking.event_id
-    transaction.on_commit(lambda: event_availability_refresh(event_id=event_id))
     return cancellation
+
+
+def _after_cancel(cancellation: Cancellation) -> None:
+    """After commit: pay the refund out (retried by reconciliation if the provider is down) and
+    put a sold-out event back on sale."""
+    booking_refund_owed(cancellation.booking_id)
+    event_availability_refresh(event_id=cancellation.booking.event_id)
+    cancellation.booking.refresh_from_db()
 
 
 def event_cancel(*, event_id: int, user=None) -> int:
@@ -323,8 +330,10 @@ def event_cancel(*, event_id: int, user=None) -> int:
                 continue
             seats = list(booking.booking_seats.filter(is_active=True).select_related("event_seat"))
             quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True)
-            _booking_seats_cancel(booking, quote, reason=CancellationReason.EVENT_CANCELLED, user=user, buyer="")
-            cancelled += 1
+            cancellation = _booking_seats_cancel(booking, quote, reason=CancellationReason.EVENT_CANCELLED,
+                                                 user=user, buyer="")
+        booking_refund_owed(cancellation.booking_id)
+        cancelled += 1
     return cancelled
 
 

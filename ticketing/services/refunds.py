@@ -17,14 +17,17 @@ from ticketing.models import Booking, BookingSeat, Cancellation
 from ticketing.payments import PaymentError, get_payment_provider
 
 logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
 
 
 def refund_record(*, booking: Booking, reason: str, amount: Decimal, fee: Decimal = Decimal("0"),
                   booking_seats: list[BookingSeat] = (), user=None, buyer: str = "") -> Cancellation:
     """Record a cancellation and the refund it owes; call inside the transaction that locked the booking.
 
-    Adds the refund to `booking.refund_amount` and pays it out after commit (and tells the buyer).
+    Adds the refund to `booking.refund_amount`; the caller pays it out after commit
+    (`booking_refund_owed`; reconciliation retries). The buyer is told after commit.
     """
+    amount, fee = Decimal(amount).quantize(CENT), Decimal(fee).quantize(CENT)
     cancellation = Cancellation.objects.create(
         booking=booking, reason=reason, amount=amount, fee=fee, refund=amount - fee,
         cancelled_by=user if getattr(user, "is_authenticated", False) else None, buyer=buyer,
@@ -34,7 +37,6 @@ def refund_record(*, booking: Booking, reason: str, amount: Decimal, fee: Decima
     if cancellation.refund:
         Booking.objects.filter(pk=booking.pk).update(refund_amount=F("refund_amount") + cancellation.refund)
         booking.refresh_from_db(fields=["refund_amount"])
-        transaction.on_commit(lambda: cancellation_refund_pay(cancellation.pk))
     transaction.on_commit(lambda: _cancellation_notify_later(cancellation.pk))
     return cancellation
 
