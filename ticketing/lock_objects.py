@@ -2,7 +2,8 @@
 
 Lock order across tables: Booking before EventSeat before SeatVersion. Holds and phase 1 of a
 confirm lock seats only (then SeatVersion); everything that starts from a booking locks the
-booking row first.
+booking row first. Holds lock their quota-limited PricingTier rows before the seats (only holds
+lock tiers); phase 1 takes the per-e-mail advisory lock after the seats (nothing takes it first).
 """
 
 from ticketing.models import Booking, EventSeat
