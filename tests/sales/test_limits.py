@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from tests.conftest import Buyer, seat_statuses
+import threading
+
+import pytest
+from django.db import connection
+
+from tests.conftest import Buyer, make_event, seat_statuses
+from ticketing.exceptions import EmailLimitExceeded
 from ticketing.models import Booking, EventSeat
+from ticketing.services import Customer, booking_confirm, seat_hold
 
 
 def test_hold_over_the_events_order_limit_is_refused(buyer, event, seat_ids):
@@ -83,3 +90,40 @@ def test_cancelled_seats_no_longer_count_towards_the_email_limit(event, seat_ids
 def test_layout_tells_buyers_the_limits(buyer, event):
     event_info = buyer.get(f"/api/events/{event.pk}/layout").json()["event"]
     assert (event_info["max_seats_per_order"], event_info["max_seats_per_email"]) == (10, 20)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.concurrency
+def test_racing_orders_of_one_email_cannot_both_slip_under_the_limit(organizer):
+    """Two sessions, same e-mail, 2 seats each, limit 3, confirming at once: exactly one is booked."""
+    # given
+    event = make_event(organizer)
+    event.max_seats_per_email = 3
+    event.save()
+    seat_ids = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
+    for index in range(2):
+        seat_hold(event_id=event.pk, seat_ids=seat_ids[index * 2: index * 2 + 2], owner=f"buyer-{index}")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def confirm(index):
+        try:
+            barrier.wait()
+            booking_confirm(event_id=event.pk, owner=f"buyer-{index}", customer=Customer("Ada", "ada@example.com"),
+                            payment_token="tok_ok")
+            outcomes.append("paid")
+        except EmailLimitExceeded:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=confirm, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert sorted(outcomes) == ["paid", "refused"]
+    assert Booking.objects.filter(event=event).count() == 1
+    assert EventSeat.objects.filter(event=event, status="sold").count() == 2

@@ -15,13 +15,13 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from tests.conftest import seat_statuses
+from tests.sales.conftest import ADA, assert_money_matches_seats, buy
 from ticketing.models import Booking, Cancellation, EventSeat, PaymentAttempt, PaymentWebhookEvent
 from ticketing.payments import get_payment_provider
 from ticketing.services import booking_reconcile, bookings_reconcile_due, seat_hold
 from ticketing.services.bookings import _booking_reserve
 from ticketing.webhooks import SIGNATURE_HEADER, webhook_signature
-from tests.conftest import seat_statuses
-from tests.sales.conftest import ADA, assert_money_matches_seats, buy
 
 
 def reserve(event, seat_ids, owner="crash-buyer", key="crash-key-0001") -> Booking:

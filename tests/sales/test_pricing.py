@@ -167,3 +167,10 @@ def test_racing_holds_never_oversell_a_tier_quota(organizer):
     assert errors == []
     assert EventSeat.objects.filter(event=event, status="held", tier=early).count() == 3
     assert EventSeat.objects.filter(event=event, status="held", tier=standard).count() == 5
+
+
+def test_event_page_shows_the_current_tier_price(client, event):
+    tier(event, "Early Bird", "30.00", quota=5)
+    page = client.get(f"/events/{event.pk}/")
+    assert page.status_code == 200
+    assert "Standard: €30.00 (Early Bird)" in page.content.decode()
