@@ -99,9 +99,16 @@ def event_status_refresh(*, event_id: int) -> str:
 
 def event_availability_refresh(*, event_id: int) -> str:
     """The cheap hook for booking services, run after a sale or a cancellation commits:
-    sold_out when the last seat is sold, on_sale again when one frees up."""
-    if not Event.objects.filter(pk=event_id, status__in=[EventStatus.ON_SALE, EventStatus.SOLD_OUT]).exists():
-        return ""
+    sold_out when the last seat is sold, on_sale again when one frees up.
+
+    The common case — an event on sale with seats left — costs two short reads and takes no lock,
+    so confirms of a big sale do not queue on the event row.
+    """
+    status = Event.objects.filter(pk=event_id).values_list("status", flat=True).first()
+    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
+        return status or ""
+    if status == EventStatus.ON_SALE and _event_has_free_seats(event_id):
+        return status
     return event_status_refresh(event_id=event_id)
 
 

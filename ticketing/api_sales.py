@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, StrictInt, ValidationError, field_validat
 
 from evently.errors import InvalidInput
 from ticketing.buyer import buyer_id_if_known
-from ticketing.services import booking_cancel_preview
+from ticketing.services import booking_cancel_preview, booking_cancellations
 from ticketing.services.webhooks import payment_webhook_receive
 from ticketing.webhooks import SIGNATURE_HEADER
 
@@ -51,6 +51,13 @@ def cancel_preview(request, booking_id: int, seat_ids: str | None = None):
             raise InvalidInput("seat_ids must be comma-separated seat ids.") from None
     return booking_cancel_preview(booking_id=booking_id, owner=buyer_id_if_known(request), user=request.user,
                                   seat_ids=selected)
+
+
+@router.get("/bookings/{booking_id}/cancellations")
+def cancellations(request, booking_id: int):
+    """Who cancelled which seats when, the fee kept and the refund (and whether it has been paid out)."""
+    return {"cancellations": booking_cancellations(booking_id=booking_id, owner=buyer_id_if_known(request),
+                                                   user=request.user)}
 
 
 @router.post("/payments/webhook")

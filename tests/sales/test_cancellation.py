@@ -293,3 +293,24 @@ def test_admin_shows_tier_usage_and_next_transition(admin_client, event, seat_id
     assert b"2 / 5" in category_page.content
     event_list = admin_client.get("/admin/events/event/")
     assert b"Finished at" in event_list.content
+
+
+def test_cancellations_are_listed_for_the_buyer(buyer, other_buyer, event, seat_ids):
+    policy(event, fee_fixed=Decimal("1.50"))
+    booking = buy(buyer, event, seat_ids[:2])
+    cancel(buyer, booking["booking_id"], [seat_ids[1]])
+    listed = buyer.get(f"/api/bookings/{booking['booking_id']}/cancellations").json()["cancellations"]
+    assert [(c["reason"], c["amount"], c["fee"], c["refund"], c["refunded"], c["seat_ids"]) for c in listed] == [
+        ("buyer", "40.00", "1.50", "38.50", True, [seat_ids[1]])]
+    assert other_buyer.get(f"/api/bookings/{booking['booking_id']}/cancellations").status_code == 404
+
+
+def test_buyer_is_emailed_about_the_cancellation(buyer, event, seat_ids, mailoutbox):
+    from ticketing.tasks import cancellation_notify
+
+    booking = buy(buyer, event, seat_ids[:1])
+    cancel(buyer, booking["booking_id"])
+    cancellation_notify(Cancellation.objects.get().pk)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["ada@example.com"]
+    assert "Refund: 40.00 EUR" in mailoutbox[0].body

@@ -242,3 +242,14 @@ def test_unpaid_refunds_are_retried_by_reconciliation(buyer, event, seat_ids):
     assert attempt.refunded_amount == Decimal("40.00")
     assert Cancellation.objects.get().refund_reference != ""
     assert_money_matches_seats(event)
+
+
+def test_webhook_needs_no_csrf_token(event, seat_ids):
+    booking = reserve(event, seat_ids[:1])
+    charge(booking)
+    body = json.dumps({"id": "evt_7", "type": "charge.succeeded",
+                       "data": {"idempotency_key": booking.idempotency_key}}).encode()
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/payments/webhook", body, content_type="application/json",
+        headers={SIGNATURE_HEADER: webhook_signature(body)})
+    assert response.status_code == 200, response.content

@@ -174,3 +174,11 @@ def test_event_page_shows_the_current_tier_price(client, event):
     page = client.get(f"/events/{event.pk}/")
     assert page.status_code == 200
     assert "Standard: €30.00 (Early Bird)" in page.content.decode()
+
+
+def test_hold_of_unknown_seats_with_tiers_is_a_400(buyer, event, other_event):
+    tier(event, "Early Bird", "30.00", quota=5)
+    foreign = EventSeat.objects.filter(event=other_event).values_list("id", flat=True).first()
+    response = buyer.hold(event, [foreign])
+    assert (response.status_code, response.json()["error"]) == (400, "unknown_seats")
+    assert EventSeat.objects.filter(status="held").count() == 0

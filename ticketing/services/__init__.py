@@ -17,6 +17,8 @@ from ticketing.services.bookings import (  # noqa: F401
 from ticketing.services.cancellation import (  # noqa: F401
     booking_cancel,
     booking_cancel_preview,
+    booking_cancellations,
+    booking_seats_cancel,
     cancellation_policy_as_dict,
     event_cancel,
 )

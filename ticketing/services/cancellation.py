@@ -244,7 +244,13 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
 
 # --- cancelling --------------------------------------------------------------------------------
 
-def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None) -> Cancellation:
+def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None) -> Booking:
+    """Cancel all (or `seat_ids`) of a paid booking's seats; returns the booking. See `booking_seats_cancel`."""
+    return booking_seats_cancel(booking_id=booking_id, owner=owner, user=user, seat_ids=seat_ids).booking
+
+
+def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
+                         seat_ids: list[int] | None = None) -> Cancellation:
     """Cancel all (or `seat_ids`) of a paid booking's seats under the event's policy.
 
     The seats are on sale again when this returns; the refund is recorded with the seats' release
@@ -349,7 +355,9 @@ def _event_cancel_pending(booking_id: int) -> None:
     _booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
 
 
-def cancellations_of(booking: Booking) -> list[dict]:
+def booking_cancellations(*, booking_id: int, owner: str | None, user=None) -> list[dict]:
+    """The booking's cancellations, oldest first. Raises BookingNotFound."""
+    booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
     return [
         {"id": c.pk, "reason": c.reason, "created_at": c.created_at.isoformat(), "amount": _money(c.amount),
          "fee": _money(c.fee), "refund": _money(c.refund), "refunded": bool(c.refund_reference) or not c.refund,
