@@ -26,4 +26,7 @@ def event_detail(request, event_id: int):
     for category in categories:  # the price a seat costs now: the active pricing tier's
         category.current_price = current[category.pk]["price"]
         category.current_tier = current[category.pk]["tier"]
-    return render(request, "events/event_detail.html", {"event": event, "categories": categories})
+    from ticketing.services.cancellation import cancellation_policy_text
+
+    return render(request, "events/event_detail.html", {"event": event, "categories": categories,
+                                                        "cancellation_policy": cancellation_policy_text(event)})

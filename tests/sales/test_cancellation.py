@@ -314,3 +314,9 @@ def test_buyer_is_emailed_about_the_cancellation(buyer, event, seat_ids, mailout
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["ada@example.com"]
     assert "Refund: 40.00 EUR" in mailoutbox[0].body
+
+
+def test_event_page_shows_the_policy(client, event):
+    policy(event, allows_cancellation=False)
+    page = client.get(f"/events/{event.pk}/")
+    assert "Tickets for this event cannot be cancelled." in page.content.decode()
