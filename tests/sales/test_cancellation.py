@@ -320,3 +320,18 @@ def test_event_page_shows_the_policy(client, event):
     policy(event, allows_cancellation=False)
     page = client.get(f"/events/{event.pk}/")
     assert "Tickets for this event cannot be cancelled." in page.content.decode()
+
+
+def test_event_cancel_tells_every_buyer(event, seat_ids, buyer, other_buyer, mailoutbox, monkeypatch,
+                                         django_capture_on_commit_callbacks):
+    from django_q.conf import Conf
+
+    from ticketing.services import event_cancel
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # run queued tasks at once, in this process
+    buy(buyer, event, seat_ids[:1])
+    buy(other_buyer, event, seat_ids[1:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        event_cancel(event_id=event.pk)
+    assert len(mailoutbox) == 2
+    assert all("The event was cancelled" in mail.body for mail in mailoutbox)
