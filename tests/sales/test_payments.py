@@ -253,3 +253,9 @@ def test_webhook_needs_no_csrf_token(event, seat_ids):
         "/api/payments/webhook", body, content_type="application/json",
         headers={SIGNATURE_HEADER: webhook_signature(body)})
     assert response.status_code == 200, response.content
+
+
+def test_sales_endpoints_are_in_the_openapi_schema(client, db):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/payments/webhook", "/api/bookings/{booking_id}/cancel-preview",
+            "/api/bookings/{booking_id}/cancellations"} <= set(paths)

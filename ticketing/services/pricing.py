@@ -22,17 +22,25 @@ def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -
     Seats the owner already holds keep their price (the hold UPDATE does that); unknown seats get
     None (the hold fails for them anyway). Must run inside the hold's transaction.
     """
+    # One query for the common case (no tiers): each seat's category price, and whether tiers exist.
     cursor.execute(
-        "SELECT id, category_id, (status = 'held' AND hold_owner = %s AND booking_id IS NULL "
-        "                         AND held_until > now() AND price IS NOT NULL) "
-        "  FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s) ORDER BY id",
+        "SELECT es.id, es.category_id, category.price, "
+        "       (es.status = 'held' AND es.hold_owner = %s AND es.booking_id IS NULL "
+        "        AND es.held_until > now() AND es.price IS NOT NULL), "
+        "       EXISTS (SELECT 1 FROM events_pricingtier tier WHERE tier.category_id = es.category_id) "
+        "  FROM ticketing_eventseat es JOIN events_seatcategory category ON category.id = es.category_id "
+        " WHERE es.event_id = %s AND es.id = ANY(%s) ORDER BY es.id",
         [owner, event_id, seat_ids],
     )
-    new_seats_by_category: dict[int, list[int]] = {}
-    for seat_id, category_id, is_own_hold in cursor.fetchall():
-        if not is_own_hold:
-            new_seats_by_category.setdefault(category_id, []).append(seat_id)
     picked: dict[int, tuple[Decimal, int | None]] = {}
+    new_seats_by_category: dict[int, list[int]] = {}
+    for seat_id, category_id, category_price, is_own_hold, has_tiers in cursor.fetchall():
+        if is_own_hold:
+            continue
+        if has_tiers:
+            new_seats_by_category.setdefault(category_id, []).append(seat_id)
+        else:
+            picked[seat_id] = (category_price, None)
     if new_seats_by_category:
         now = timezone.now()
         categories = SeatCategory.objects.in_bulk(list(new_seats_by_category))
