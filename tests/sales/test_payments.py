@@ -259,3 +259,29 @@ def test_sales_endpoints_are_in_the_openapi_schema(client, db):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {"/api/payments/webhook", "/api/bookings/{booking_id}/cancel-preview",
             "/api/bookings/{booking_id}/cancellations"} <= set(paths)
+
+
+def test_charge_arriving_after_the_event_was_cancelled_is_refunded(event, seat_ids):
+    from ticketing.services import event_cancel
+
+    # given a pending booking whose charge the provider had not seen when the event was cancelled
+    booking = reserve(event, seat_ids[:1])
+    event_cancel(event_id=event.pk)
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    # when the charge goes through after all and the webhook arrives
+    charge(booking)
+    post_webhook({"id": "evt_8", "type": "charge.succeeded",
+                  "data": {"idempotency_key": booking.idempotency_key, "reference": "pay_8"}})
+    # then it is refunded in full and no seat is sold
+    assert Cancellation.objects.get(booking=booking).reason == "late_payment"
+    assert EventSeat.objects.filter(event=event, status="sold").count() == 0
+    assert_money_matches_seats(event)
+
+
+def test_admin_shows_the_bookings_cancellations(admin_client, buyer, event, seat_ids):
+    booking = buy(buyer, event, seat_ids[:2])
+    buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel", {"seat_ids": [seat_ids[0]]})
+    page = admin_client.get(f"/admin/ticketing/booking/{booking['booking_id']}/change/")
+    assert page.status_code == 200
+    assert "Cancelled by the buyer" in page.content.decode()
