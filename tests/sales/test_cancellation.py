@@ -335,3 +335,46 @@ def test_event_cancel_tells_every_buyer(event, seat_ids, buyer, other_buyer, mai
         event_cancel(event_id=event.pk)
     assert len(mailoutbox) == 2
     assert all("The event was cancelled" in mail.body for mail in mailoutbox)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.concurrency
+def test_two_cancels_of_one_booking_at_once_refund_once(organizer):
+    """Two tabs cancelling the same booking at the same moment: one cancellation, one refund."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import make_event
+    from ticketing.services import Customer, booking_confirm, booking_seats_cancel, seat_hold
+
+    # given
+    event = make_event(organizer)
+    seat_ids = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True)[:2])
+    seat_hold(event_id=event.pk, seat_ids=seat_ids, owner="tabs")
+    booking = booking_confirm(event_id=event.pk, owner="tabs", customer=Customer("Ada", "ada@example.com"),
+                              payment_token="tok_ok")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def cancel_now():
+        try:
+            barrier.wait()
+            booking_seats_cancel(booking_id=booking.pk, owner="tabs")
+            outcomes.append("cancelled")
+        except Exception as error:  # noqa: BLE001 - the loser's error is the point
+            outcomes.append(getattr(error, "code", repr(error)))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=cancel_now) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert sorted(outcomes) == ["booking_not_cancellable", "cancelled"]
+    assert Cancellation.objects.filter(booking=booking).count() == 1
+    assert refunded(booking.pk) == Decimal("80.00")
+    assert_money_matches_seats(event)
