@@ -67,3 +67,4 @@ def on_not_found(request, exc):
 api.add_router("", "events.api.router")
 api.add_router("", "ticketing.api.router")
 api.add_router("", "ticketing.api_tickets.router")  # tickets PDF, transfer, my bookings, waitlist
+api.add_router("", "ticketing.api_sales.router")

@@ -136,6 +136,12 @@ ORDER_TTL_SECONDS = env_int("ORDER_TTL_SECONDS", 900)
 MAX_SEATS_PER_HOLD = env_int("MAX_SEATS_PER_HOLD", 10)
 HOLD_RATE_LIMIT = env_int("HOLD_RATE_LIMIT", 30)  # hold requests per buyer per 10 seconds
 SEAT_LOCK_TIMEOUT_MS = env_int("SEAT_LOCK_TIMEOUT_MS", 3000)  # then 429 busy instead of queueing
+# Defaults for new events' order limits (organizers change them per event); 0 = no e-mail limit.
+MAX_SEATS_PER_ORDER = env_int("MAX_SEATS_PER_ORDER", MAX_SEATS_PER_HOLD)
+MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
+# Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")

@@ -24,6 +24,14 @@ class EventStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+def default_max_seats_per_order() -> int:
+    return settings.MAX_SEATS_PER_ORDER
+
+
+def default_max_seats_per_email() -> int | None:
+    return settings.MAX_SEATS_PER_EMAIL or None
+
+
 class Event(models.Model):
     organizer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="organized_events")
     venue = models.ForeignKey("venues.Venue", on_delete=models.PROTECT, related_name="events")
@@ -37,12 +45,20 @@ class Event(models.Model):
     sales_close_at = models.DateTimeField(null=True, blank=True)
     age_restriction = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minimum age, if any.")
     cover_image = models.ImageField(upload_to="events/covers/", blank=True)
+    max_seats_per_order = models.PositiveSmallIntegerField(
+        default=default_max_seats_per_order, help_text="Most seats one booking (and one hold) may contain."
+    )
+    max_seats_per_email = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=default_max_seats_per_email,
+        help_text="Most seats one customer e-mail may buy for this event across bookings; empty for no limit.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"),
+            models.CheckConstraint(condition=Q(max_seats_per_order__gte=1), name="event_max_seats_per_order_positive"),
         ]
 
     def __str__(self):
@@ -69,3 +85,71 @@ class SeatCategory(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.event})"
+
+
+class PricingTier(models.Model):
+    """A sales wave of one seat category: Early Bird, Standard, Last Chance…
+
+    The active tier of a category is the first (by position) whose window contains now and whose
+    quota — seats held or sold at this tier — is not used up; with none active, the category's
+    own price applies. A seat's price is fixed when it is held (`EventSeat.price`).
+    """
+
+    category = models.ForeignKey(SeatCategory, on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    available_from = models.DateTimeField(null=True, blank=True, help_text="Empty: from the start of sales.")
+    available_until = models.DateTimeField(null=True, blank=True, help_text="Empty: until sales close.")
+    quota = models.PositiveIntegerField(null=True, blank=True, help_text="Seats sold at this tier; empty: no limit.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["category", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="pricing_tier_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(available_from__isnull=True) | Q(available_until__isnull=True)
+                | Q(available_until__gt=models.F("available_from")),
+                name="pricing_tier_window_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.category.name})"
+
+    def is_in_window(self, at) -> bool:
+        return (self.available_from is None or self.available_from <= at) and (
+            self.available_until is None or at < self.available_until
+        )
+
+
+class CancellationPolicy(models.Model):
+    """How buyers may cancel: until `deadline_hours` before the start, for a fee per seat.
+
+    The fee per seat is `fee_fixed + price × fee_percent / 100`, never more than the seat's price.
+    Seats of non-refundable categories or tiers can be given back but refund nothing. An event
+    without a policy row gets the defaults below.
+    """
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="cancellation_policy")
+    allows_cancellation = models.BooleanField(default=True)
+    deadline_hours = models.PositiveIntegerField(
+        default=48, help_text="Buyers may cancel until this many hours before the event starts."
+    )
+    fee_fixed = models.DecimalField(max_digits=10, decimal_places=2, default=0, help_text="Per seat.")
+    fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text="Of each seat's price.")
+    non_refundable_categories = models.ManyToManyField(SeatCategory, blank=True, related_name="+")
+    non_refundable_tiers = models.ManyToManyField(PricingTier, blank=True, related_name="+")
+    notes = models.TextField(blank=True, help_text="Shown to buyers after the generated policy text.")
+
+    class Meta:
+        verbose_name_plural = "cancellation policies"
+        constraints = [
+            models.CheckConstraint(condition=Q(fee_fixed__gte=0), name="cancellation_fee_fixed_not_negative"),
+            models.CheckConstraint(
+                condition=Q(fee_percent__gte=0, fee_percent__lte=100), name="cancellation_fee_percent_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Cancellation policy of {self.event}"

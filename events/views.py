@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from events import selectors
 from events.models import Event
+from events.pricing import categories_current_price
 
 
 def home(request):
@@ -20,4 +21,12 @@ def event_detail(request, event_id: int):
     )
     if event is None:
         raise Http404("No such event.")
-    return render(request, "events/event_detail.html", {"event": event, "categories": event.categories.all()})
+    categories = list(event.categories.all())
+    current = categories_current_price(categories)
+    for category in categories:  # the price a seat costs now: the active pricing tier's
+        category.current_price = current[category.pk]["price"]
+        category.current_tier = current[category.pk]["tier"]
+    from ticketing.services.cancellation import cancellation_policy_text
+
+    return render(request, "events/event_detail.html", {"event": event, "categories": categories,
+                                                        "cancellation_policy": cancellation_policy_text(event)})

@@ -21,5 +21,6 @@ def test_hold_confirm_cancel_round_trip(buyer, event, seat_ids):
     cancelled = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel")
     assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json() == {"booking_id": booking["booking_id"], "status": "cancelled", "refund": "80.00",
-                                "fee": "0.00"}
+                                "fee": "0.00", "cancellation_id": cancelled.json()["cancellation_id"],
+                                "seat_ids": seat_ids[:2]}
     assert seat_statuses(event)[seat_ids[0]] == "available"

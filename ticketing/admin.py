@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from ticketing.models import Booking, BookingSeat, OutgoingEmail, Ticket, TicketTransfer, WaitlistEntry
+from ticketing.models import (
+    Booking,
+    BookingSeat,
+    Cancellation,
+    OutgoingEmail,
+    PaymentWebhookEvent,
+    Ticket,
+    TicketTransfer,
+    WaitlistEntry,
+)
 
 
 class BookingSeatInline(admin.TabularInline):
@@ -18,6 +27,44 @@ class TicketInline(admin.TabularInline):
     exclude = ["token"]
 
 
+class CancellationInline(admin.TabularInline):
+    model = Cancellation
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "reason", "cancelled_by", "amount", "fee", "refund", "refund_reference"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentWebhookEvent)
+class PaymentWebhookEventAdmin(admin.ModelAdmin):
+    """Read-only log of provider webhooks (superusers)."""
+
+    list_display = ["event_id", "type", "received_at", "processed_at", "outcome"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     """Read-only: bookings change only through the booking services (cancel, reconcile)."""
@@ -25,7 +72,7 @@ class BookingAdmin(admin.ModelAdmin):
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
     list_filter = ["status"]
     search_fields = ["reference", "customer_email", "customer_name"]
-    inlines = [BookingSeatInline, TicketInline]
+    inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event"]
 
     def get_readonly_fields(self, request, obj=None):

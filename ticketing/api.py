@@ -86,9 +86,14 @@ def booking_detail(request, booking_id: PathId):
 
 @router.post("/bookings/{booking_id}/cancel", auth=csrf_buyer)
 def booking_cancel(request, booking_id: PathId):
-    booking = services.booking_cancel(booking_id=booking_id, owner=request.auth, user=request.user)
-    return {"booking_id": booking.pk, "status": booking.status, "refund": str(booking.refund_amount),
-            "fee": str(booking.total - booking.refund_amount)}
+    """Cancel the booking, or only `{"seat_ids": [...]}` of it, under the event's cancellation policy."""
+    from ticketing.api_sales import cancel_body_seat_ids
+
+    cancellation = services.booking_seats_cancel(booking_id=booking_id, owner=request.auth, user=request.user,
+                                                 seat_ids=cancel_body_seat_ids(request))
+    return {"booking_id": booking_id, "status": cancellation.booking.status, "refund": str(cancellation.refund),
+            "fee": str(cancellation.fee), "cancellation_id": cancellation.pk,
+            "seat_ids": sorted(cancellation.booking_seats.values_list("event_seat_id", flat=True))}
 
 
 def booking_as_dict(booking: Booking) -> dict:

@@ -117,3 +117,39 @@ class WaitlistOfferNotAvailable(Conflict):
 class WaitlistClosed(DomainError):
     code = "waitlist_closed"
     message = "This event has no waitlist (it is not on sale)."
+
+# --- sales rules (order limits, cancellation, payment webhooks) --------------------------------
+
+class OrderLimitExceeded(DomainError):
+    code = "order_limit_exceeded"
+    message = "Too many seats for one order of this event."
+
+
+class EmailLimitExceeded(DomainError):
+    code = "email_limit_exceeded"
+    message = "This e-mail address has already booked the most seats allowed for this event."
+
+
+class CancellationNotAllowed(DomainError):
+    code = "cancellation_not_allowed"
+    message = "This event's tickets cannot be cancelled."
+
+
+class CancellationDeadlinePassed(DomainError):
+    code = "cancellation_deadline_passed"
+    message = "The deadline for cancelling has passed."
+
+
+class SeatsNotInBooking(InvalidInput):
+    code = "seats_not_in_booking"
+    message = "Some of these seats are not (or no longer) part of this booking."
+
+
+class EventNotCancellable(Conflict):
+    code = "event_not_cancellable"
+    message = "This event has already finished or been cancelled."
+
+
+class WebhookSignatureInvalid(InvalidInput):
+    code = "invalid_signature"
+    message = "The webhook signature is missing, wrong or too old."

@@ -1,7 +1,9 @@
 """One locking queryset per table, always in primary-key order, so lockers cannot deadlock.
 
 Lock order across tables: Booking before EventSeat. Holds and phase 1 of a confirm lock seats
-only; everything that starts from a booking locks the booking row first.
+only; everything that starts from a booking locks the booking row first. Holds lock their
+quota-limited PricingTier rows before the seats (only holds lock tiers); phase 1 takes the
+per-e-mail advisory lock after the seats (nothing takes it first).
 """
 
 from ticketing.models import Booking, EventSeat

@@ -34,6 +34,10 @@ class EventSeat(models.Model):
     held_until = models.DateTimeField(null=True, blank=True)
     booking = models.ForeignKey("Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     version = models.BigIntegerField(default=0, help_text="Id of the transaction that last changed this seat.")
+    # Fixed by the hold (the active pricing tier's price then) and charged at confirm; stale once
+    # the seat is available again. Counted against the tier's quota while held or sold.
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [
@@ -47,6 +51,7 @@ class EventSeat(models.Model):
             models.Index(fields=["event", "version"], name="event_seat_version_idx"),
             models.Index(fields=["event", "hold_owner"], name="event_seat_holder_idx", condition=Q(status="held")),
             models.Index(fields=["held_until"], name="event_seat_held_until_idx", condition=Q(status="held")),
+            models.Index(fields=["tier"], name="event_seat_tier_idx", condition=Q(tier__isnull=False)),
         ]
 
     def __str__(self):
@@ -101,6 +106,7 @@ class BookingSeat(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_seats")
     event_seat = models.ForeignKey(EventSeat, on_delete=models.PROTECT, related_name="booking_seats")
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # True while the booking is pending or paid; the constraint below is "one active booking per seat".
     is_active = models.BooleanField(default=True)
 
@@ -271,3 +277,59 @@ class WaitlistEntry(models.Model):
     def hold_owner(self) -> str:
         """The `EventSeat.hold_owner` of seats held for this entry's offer."""
         return f"waitlist:{self.pk}"
+
+
+class CancellationReason(models.TextChoices):
+    BUYER = "buyer", "Cancelled by the buyer"
+    ORGANIZER = "organizer", "Cancelled by the organizer"
+    EVENT_CANCELLED = "event_cancelled", "The event was cancelled"
+    LATE_PAYMENT = "late_payment", "Payment arrived after the order expired"
+
+
+class Cancellation(models.Model):
+    """One cancellation of some or all seats of a booking, and the refund it owes.
+
+    The refund is paid out after commit (`refund_reference` set once the provider confirms);
+    reconciliation retries unpaid ones. Late payments are recorded here too, with no seats.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="cancellations")
+    reason = models.CharField(max_length=20, choices=CancellationReason.choices)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    buyer = models.CharField(max_length=64, blank=True, help_text="The session identity that asked, if a buyer.")
+    booking_seats = models.ManyToManyField(BookingSeat, blank=True, related_name="cancellations")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="What the cancelled seats cost.")
+    fee = models.DecimalField(max_digits=12, decimal_places=2, help_text="What is kept: fees and non-refundable seats.")
+    refund = models.DecimalField(max_digits=12, decimal_places=2)
+    refund_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(refund__gte=0, fee__gte=0), name="cancellation_amounts_not_negative"),
+            models.CheckConstraint(condition=Q(amount=models.F("fee") + models.F("refund")),
+                                   name="cancellation_amount_is_fee_plus_refund"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="cancellation_refund_due_idx",
+                         condition=Q(refund__gt=0, refund_reference="")),
+        ]
+
+    def __str__(self):
+        return f"Cancellation {self.pk} of {self.booking_id}"
+
+
+class PaymentWebhookEvent(models.Model):
+    """Every provider webhook once: its id is unique, so a replay is recognised and ignored."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=50)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -6,9 +6,11 @@ from django.db import connection
 from django.utils import timezone
 
 from events.models import Event
+from events.pricing import categories_current_price
 from ticketing.exceptions import EventNotFound
 from ticketing.models import SeatStatus
 from ticketing.services import seat_change_row_to_dict
+from ticketing.services.cancellation import cancellation_policy_as_dict, cancellation_policy_text
 
 
 def seat_changes_cursor() -> int:
@@ -52,7 +54,8 @@ def event_layout(*, event: Event, owner: str | None = None) -> dict:
     """
     version = seat_changes_cursor()  # before the seats: see seat_changes_since
     categories = list(event.categories.all())
-    price_by_category = {category.pk: str(category.price) for category in categories}
+    current_prices = categories_current_price(categories)  # the active pricing tier's, per category
+    price_by_category = {category.pk: str(current_prices[category.pk]["price"]) for category in categories}
     now = timezone.now()
     sections: dict[int, dict] = {}
     my_holds: list[int] = []
@@ -98,9 +101,14 @@ def event_layout(*, event: Event, owner: str | None = None) -> dict:
         "event": {
             "id": event.pk, "title": event.title, "status": event.status, "starts_at": event.starts_at.isoformat(),
             "venue": {"id": venue.pk, "name": venue.name, "city": venue.city, "timezone": venue.timezone},
+            "cancellation_policy": cancellation_policy_text(event),
+            "cancellation_rules": cancellation_policy_as_dict(event),
+            "max_seats_per_order": event.max_seats_per_order,
+            "max_seats_per_email": event.max_seats_per_email,
         },
         "categories": [
-            {"id": category.pk, "name": category.name, "colour": category.colour, "price": str(category.price)}
+            {"id": category.pk, "name": category.name, "colour": category.colour,
+             "price": price_by_category[category.pk], "tier": current_prices[category.pk]["tier"]}
             for category in categories
         ],
         "map": venue.map_meta,

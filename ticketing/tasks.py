@@ -34,3 +34,26 @@ def magic_link_send(email: str, url: str) -> None:
     from ticketing.services.delivery import magic_link_send
 
     magic_link_send(email=email, url=url)
+
+def events_lifecycle_tick() -> int:
+    from events.services import events_lifecycle_tick
+
+    return events_lifecycle_tick()
+
+
+def cancellation_notify(cancellation_id: int) -> None:
+    """Tell the buyer about a cancellation and its refund (e-mail)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from ticketing.models import Cancellation
+
+    cancellation = Cancellation.objects.select_related("booking__event").get(pk=cancellation_id)
+    booking = cancellation.booking
+    subject = f"{booking.event.title}: booking {booking.reference} — {cancellation.get_reason_display()}"
+    body = (
+        f"Hello {booking.customer_name},\n\n{cancellation.get_reason_display()}.\n"
+        f"Seats cancelled: {cancellation.booking_seats.count()}. Refund: {cancellation.refund} {booking.currency}"
+        f" (fee {cancellation.fee} {booking.currency}).\n\nEvently\n"
+    )
+    send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [booking.customer_email])

@@ -8,15 +8,22 @@ Rules kept by every function:
 
 from ticketing.services.bookings import (  # noqa: F401
     Customer,
-    booking_cancel,
     booking_confirm,
     booking_finalize,
     booking_is_visible_to,
     booking_reconcile,
-    booking_refund_owed,
     bookings_reconcile_due,
 )
+from ticketing.services.cancellation import (  # noqa: F401
+    booking_cancel,
+    booking_cancel_preview,
+    booking_cancellations,
+    booking_seats_cancel,
+    cancellation_policy_as_dict,
+    event_cancel,
+)
 from ticketing.services.inventory import event_inventory_create  # noqa: F401
+from ticketing.services.refunds import booking_refund_owed  # noqa: F401
 from ticketing.services.seats import (  # noqa: F401
     Hold,
     holds_expire,

@@ -1,4 +1,7 @@
-"""Bookings: confirm (three phases around the payment call), reconcile, refund, cancel."""
+"""Bookings: confirm (three phases around the payment call) and reconcile.
+
+Cancellations live in `ticketing.services.cancellation`, refunds in `ticketing.services.refunds`.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +14,21 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from events.models import Event, EventStatus
+from events.services import event_availability_refresh
 from ticketing import lock_objects
 from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
-    BookingNotCancellable,
-    BookingNotFound,
     IdempotencyKeyReused,
     NoHeldSeats,
     PaymentDeclined,
 )
-from ticketing.models import Booking, BookingSeat, BookingStatus, EventSeat, SeatStatus, TicketStatus
+from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
 from ticketing.payments import PaymentError, get_payment_provider
+from ticketing.services.limits import email_limit_check, order_limit_check
+from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
 from ticketing.services.tickets import tickets_issue
 
@@ -61,8 +65,8 @@ def booking_confirm(
     replay = _booking_replay(key, owner=owner, event_id=event_id)
     if replay:
         return replay
-    _event_on_sale(event_id)
-    booking = _booking_reserve(event_id=event_id, owner=owner, customer=customer, key=key, user=user)
+    event = _event_on_sale(event_id)
+    booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
         return _booking_replay(key, owner=owner, event_id=event_id)
     return _booking_pay(booking, payment_token=payment_token)
@@ -79,8 +83,13 @@ def _booking_replay(key: str, *, owner: str, event_id: int) -> Booking | None:
     return booking
 
 
-def _booking_reserve(*, event_id: int, owner: str, customer: Customer, key: str, user) -> Booking:
-    """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL."""
+def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
+    """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
+
+    Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
+    EmailLimitExceeded (nothing written; the hold stays).
+    """
+    event_id = event.pk
     with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
         seats = list(
             lock_objects.event_seats_for_update(
@@ -93,11 +102,14 @@ def _booking_reserve(*, event_id: int, owner: str, customer: Customer, key: str,
             if existing:
                 return existing
             raise NoHeldSeats()
+        order_limit_check(event=event, seats=len(seats))
+        # After the seat locks: no path takes the e-mail lock first, so this order cannot deadlock.
+        email_limit_check(cursor, event=event, email=customer.email, seats=len(seats))
         now = timezone.now()
         booking = Booking(
             event_id=event_id, buyer=owner, user=user if getattr(user, "is_authenticated", False) else None,
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
-            total=sum((seat.category.price for seat in seats), Decimal("0")), currency=settings.CURRENCY,
+            total=sum((_seat_price(seat) for seat in seats), Decimal("0")), currency=settings.CURRENCY,
             idempotency_key=key, expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
             hold_expires_at=min(seat.held_until for seat in seats), reference=_new_reference(),
         )
@@ -111,12 +123,18 @@ def _booking_reserve(*, event_id: int, owner: str, customer: Customer, key: str,
             booking.reference = _new_reference()  # the 1-in-10^12 reference collision
             booking.save()
         BookingSeat.objects.bulk_create(
-            BookingSeat(booking=booking, event_seat=seat, price=seat.category.price) for seat in seats
+            BookingSeat(booking=booking, event_seat=seat, price=_seat_price(seat), tier_id=seat.tier_id)
+            for seat in seats
         )
         seat_ids = [seat.pk for seat in seats]
         EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at, version=STAMP)
         seat_changes_publish_on_commit(event_id, _held(seat_ids, booking.expires_at))
     return booking
+
+
+def _seat_price(seat: EventSeat) -> Decimal:
+    """The price fixed at hold; the category's price for seats held before prices were fixed."""
+    return seat.price if seat.price is not None else seat.category.price
 
 
 def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
@@ -127,8 +145,15 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
             idempotency_key=booking.idempotency_key,
         )
     except PaymentError as error:
+        # The charge may have happened (tok_error_after_charge): ask once now, so a buyer whose card
+        # was charged is not kept waiting for the reconciliation sweep.
         logger.warning("payment outcome unknown for booking %s: %s", booking.reference, error)
-        return booking  # stays pending; reconciliation asks the provider later
+        try:
+            result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
+        except PaymentError:
+            result = None
+        if result is None or not result.succeeded:
+            return booking  # stays pending; reconciliation asks the provider later
     if not result.succeeded:
         _booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
@@ -138,26 +163,43 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
 def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
     """Phase 3: sell the reserved seats and issue tickets. Idempotent.
 
-    If the booking was given up meanwhile (expired by reconciliation), the charge is refunded:
-    a payment is never kept without seats.
+    If the booking was given up meanwhile (expired by reconciliation, its seats perhaps sold to
+    someone else) or its event was cancelled, the charge is refunded in full and the buyer told:
+    a payment is never kept without seats. Follow-ups (refund payout, the event's sold-out check)
+    run after the commit, here rather than in on_commit hooks so they also run inside tests.
     """
+    booking, outcome = _booking_settle(booking_id, payment_reference=payment_reference)
+    if outcome == "refund":
+        booking_refund_owed(booking.pk)
+        booking.refresh_from_db()
+    elif outcome == "sold":
+        event_availability_refresh(event_id=booking.event_id)
+    return booking
+
+
+def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking, str]:
     with transaction.atomic():
         booking = lock_objects.booking_for_update(booking_id)
         if booking.status == BookingStatus.PAID:
-            return booking
-        booking.payment_reference = payment_reference
+            return booking, "already_paid"
         if booking.status != BookingStatus.PENDING:
-            booking.refund_amount = booking.total
-            booking.failure_reason = booking.failure_reason or "Payment arrived after the order expired."
-            booking.save(update_fields=["payment_reference", "refund_amount", "failure_reason"])
-            refund_now = True
-        else:
-            refund_now = False
-            _booking_sell(booking)
-    if refund_now:  # outside the transaction: the provider call holds no locks
-        booking_refund_owed(booking_id)
-        booking.refresh_from_db()
-    return booking
+            if not booking.payment_reference:  # first news of this charge: refund it, once
+                booking.payment_reference = payment_reference
+                booking.failure_reason = booking.failure_reason or "Payment arrived after the order expired."
+                booking.save(update_fields=["payment_reference", "failure_reason"])
+                refund_record(booking=booking, reason=CancellationReason.LATE_PAYMENT, amount=booking.total)
+            return booking, "refund"
+        # Read after the booking lock: event_cancel marks the event first, then locks each booking.
+        if Event.objects.filter(pk=booking.event_id, status=EventStatus.CANCELLED).exists():
+            booking.payment_reference = payment_reference
+            booking.save(update_fields=["payment_reference"])
+            _booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
+                          status=BookingStatus.CANCELLED)
+            refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
+            return booking, "refund"
+        booking.payment_reference = payment_reference
+        _booking_sell(booking)
+    return booking, "sold"
 
 
 def _booking_sell(booking: Booking) -> None:
@@ -213,7 +255,7 @@ def booking_reconcile(booking_id: int) -> Booking:
         if result is not None or booking.expires_at <= timezone.now():
             _booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
-    elif booking.refund_amount and not booking.refund_reference:
+    else:
         booking_refund_owed(booking.pk)
     return Booking.objects.get(pk=booking_id)
 
@@ -222,66 +264,15 @@ def bookings_reconcile_due() -> int:
     """The scheduled sweep: pending bookings older than a minute, and refunds not yet paid out."""
     cutoff = timezone.now() - timedelta(seconds=60)
     due = list(
-        Booking.objects.filter(
-            Q(status=BookingStatus.PENDING, created_at__lte=cutoff)
-            | Q(refund_amount__gt=0, refund_reference="", payment_reference__gt="")
-        ).values_list("pk", flat=True)[:500]
+        Booking.objects.filter(status=BookingStatus.PENDING, created_at__lte=cutoff).values_list("pk", flat=True)[:500]
     )
+    due += [booking_id for booking_id in refunds_due() if booking_id not in due]
     for booking_id in due:
         try:
             booking_reconcile(booking_id)
         except PaymentError:
             logger.warning("reconciliation of booking %s must wait: provider unreachable", booking_id)
     return len(due)
-
-
-def booking_refund_owed(booking_id: int) -> None:
-    """Pay out a refund recorded on the booking; outside any transaction, idempotent by booking."""
-    booking = Booking.objects.get(pk=booking_id)
-    if not booking.refund_amount or booking.refund_reference or not booking.payment_reference:
-        return
-    try:
-        reference = get_payment_provider().refund(
-            idempotency_key=booking.idempotency_key, amount=booking.refund_amount,
-            refund_key=f"refund-{booking.pk}",
-        )
-    except PaymentError:
-        logger.warning("refund for booking %s failed; reconciliation retries it", booking.reference)
-        return
-    Booking.objects.filter(pk=booking.pk, refund_reference="").update(refund_reference=reference)
-
-
-def booking_cancel(*, booking_id: int, owner: str, user=None) -> Booking:
-    """Cancel a paid booking with a full refund; its seats go back on sale at once.
-
-    The buyer (by session) and the event's organizer may cancel; to anyone else the booking
-    does not exist. Raises BookingNotFound, BookingNotCancellable.
-    """
-    with transaction.atomic():
-        try:
-            booking = lock_objects.booking_for_update(booking_id)
-        except Booking.DoesNotExist:
-            raise BookingNotFound() from None
-        if not booking_is_visible_to(booking, owner=owner, user=user):
-            raise BookingNotFound()
-        if booking.status != BookingStatus.PAID:
-            raise BookingNotCancellable(status=booking.status)
-        seats = list(lock_objects.event_seats_for_update(booking=booking))
-        seat_ids = [seat.pk for seat in seats]
-        EventSeat.objects.filter(pk__in=seat_ids).update(
-            status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
-        )
-        booking.booking_seats.update(is_active=False)
-        booking.tickets.filter(status=TicketStatus.VALID).update(status=TicketStatus.CANCELLED)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = timezone.now()
-        booking.refund_amount = booking.total
-        booking.save(update_fields=["status", "cancelled_at", "refund_amount"])
-        with connection.cursor() as cursor:
-            _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
-    booking_refund_owed(booking.pk)
-    booking.refresh_from_db()
-    return booking
 
 
 def booking_is_visible_to(booking: Booking, *, owner: str, user=None) -> bool:

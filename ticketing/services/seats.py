@@ -26,6 +26,8 @@ from ticketing.exceptions import (
     UnknownSeats,
 )
 from ticketing.models import SeatStatus
+from ticketing.services.limits import order_limit_check
+from ticketing.services.pricing import seat_prices_fix
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,10 @@ def seat_change_row_to_dict(row) -> dict:
 
 def _event_on_sale(event_id: int) -> Event:
     try:
-        event = Event.objects.only("id", "status", "sales_open_at", "sales_close_at", "ends_at").get(pk=event_id)
+        event = Event.objects.only(
+            "id", "status", "sales_open_at", "sales_close_at", "ends_at", "max_seats_per_order",
+            "max_seats_per_email", "starts_at"
+        ).get(pk=event_id)
     except Event.DoesNotExist:
         raise EventNotFound() from None
     now = timezone.now()
@@ -89,13 +94,19 @@ def _event_on_sale(event_id: int) -> Event:
     return event
 
 
+# The price (and pricing tier) is fixed here, per seat, except for seats this owner already holds.
 HOLD_SQL = f"""
-UPDATE ticketing_eventseat
-   SET status = 'held', hold_owner = %(owner)s, held_until = %(until)s, booking_id = NULL, version = {STAMP_SQL}
- WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s)
-   AND (status = 'available'
-        OR (status = 'held' AND booking_id IS NULL AND (held_until <= now() OR hold_owner = %(owner)s)))
-RETURNING id
+UPDATE ticketing_eventseat es
+   SET status = 'held', hold_owner = %(owner)s, held_until = %(until)s, booking_id = NULL, version = {STAMP_SQL},
+       price = CASE WHEN es.status = 'held' AND es.hold_owner = %(owner)s AND es.held_until > now()
+                         AND es.price IS NOT NULL THEN es.price ELSE picked.price END,
+       tier_id = CASE WHEN es.status = 'held' AND es.hold_owner = %(owner)s AND es.held_until > now()
+                           AND es.price IS NOT NULL THEN es.tier_id ELSE picked.tier_id END
+  FROM unnest(%(seat_ids)s::bigint[], %(prices)s::numeric[], %(tier_ids)s::bigint[]) AS picked(id, price, tier_id)
+ WHERE es.id = picked.id AND es.event_id = %(event_id)s
+   AND (es.status = 'available'
+        OR (es.status = 'held' AND es.booking_id IS NULL AND (es.held_until <= now() OR es.hold_owner = %(owner)s)))
+RETURNING es.id
 """
 
 # Holds, releases and expiries are not worth an fsync each: a hold lost in a crash only frees a
@@ -124,10 +135,11 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
 
     The owner's seats for one event share one expiry (the first hold's), so adding a seat never
     extends the countdown. Raises SeatsUnavailable (with the taken ids), UnknownSeats,
-    HoldLimitExceeded or SaleNotActive; on any error nothing is held.
+    HoldLimitExceeded, OrderLimitExceeded or SaleNotActive; on any error nothing is held. Each
+    newly held seat gets the price of its category's active pricing tier, kept until it is sold.
     """
     seat_ids = sorted(set(seat_ids))
-    _event_on_sale(event_id)
+    event = _event_on_sale(event_id)
     with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
         cursor.execute(RELAXED_COMMIT_SQL)
         # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
@@ -148,7 +160,10 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
                 limit=settings.MAX_SEATS_PER_HOLD,
                 held=already_held,
             )
-        cursor.execute(HOLD_SQL, {"owner": owner, "until": until, "event_id": event_id, "seat_ids": seat_ids})
+        order_limit_check(event=event, seats=already_held + len(seat_ids))
+        prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=seat_ids)
+        cursor.execute(HOLD_SQL, {"owner": owner, "until": until, "event_id": event_id, "seat_ids": seat_ids,
+                                  "prices": prices, "tier_ids": tier_ids})
         held = sorted(row[0] for row in cursor.fetchall())
         if len(held) != len(seat_ids):
             missing = sorted(set(seat_ids) - set(held))

@@ -46,6 +46,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import WaitlistEntry, WaitlistStatus
 from ticketing.services.delivery import email_enqueue
+from ticketing.services.pricing import seat_prices_fix
 
 ENTRY_KEY_SALT = "evently.waitlist-entry"
 HOLD_OWNER_PREFIX = "waitlist:"
@@ -155,11 +156,9 @@ def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
         WaitlistEntry.objects.filter(
             pk=entry_id, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]
         ).update(status=WaitlistStatus.LEFT)
-        if released:
-            waitlist_offer_freed(cursor, event_id=event_id, seat_ids=released)
-            from ticketing.services.seats import _seat_changes_record
+        from ticketing.services.seats import _seats_freed
 
-            _seat_changes_record(cursor, event_id=event_id, seat_ids=released)
+        _seats_freed(cursor, event_id=event_id, seat_ids=released)
     return WaitlistEntry.objects.get(pk=entry_id)
 
 
@@ -214,10 +213,15 @@ def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[
         if len(fitting) < party_size:
             continue  # FIFO among those who fit: a party of four does not block a party of two
         chosen = fitting[:party_size]
+        owner = f"{HOLD_OWNER_PREFIX}{entry_id}"
+        # An offer is a hold: it fixes each seat's price from the tier selling now, as seat_hold does.
+        prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=chosen)
         cursor.execute(
-            "UPDATE ticketing_eventseat SET status = 'held', hold_owner = %s, held_until = %s, booking_id = NULL "
-            " WHERE event_id = %s AND id = ANY(%s) AND status = 'available' RETURNING id",
-            [f"{HOLD_OWNER_PREFIX}{entry_id}", offer_until, event_id, chosen],
+            "UPDATE ticketing_eventseat es SET status = 'held', hold_owner = %s, held_until = %s, booking_id = NULL, "
+            "       price = picked.price, tier_id = picked.tier_id "
+            "  FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[]) AS picked(id, price, tier_id) "
+            " WHERE es.id = picked.id AND es.event_id = %s AND es.status = 'available' RETURNING es.id",
+            [owner, offer_until, chosen, prices, tier_ids, event_id],
         )
         held = sorted(row[0] for row in cursor.fetchall())
         if held != chosen:  # cannot happen while the caller holds the seat rows; refuse to half-offer

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from events.models import Event, EventCategory, EventStatus, SeatCategory
+from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
 from ticketing.services import event_inventory_create
 from venues.models import Venue, VenueType
 from venues.services import venue_build_from_template
@@ -47,6 +47,21 @@ EVENTS = [
      "description": "Two tracks of talks on data engineering and machine learning.",
      "categories": [("Center block", "#0891b2", "249.00", ["Center"]), ("Standard", "#4b5563", "179.00", None)]},
 ]
+
+
+def _demo_sales_rules(event, *, now):
+    """Sales waves for every category (Early Bird: 50 seats or one week, then Standard at the base
+    price, Last Chance +20% in the final two days) and a cancellation policy with a fee."""
+    for category in event.categories.all():
+        early, last = (category.price * factor for factor in (Decimal("0.8"), Decimal("1.2")))
+        PricingTier.objects.create(category=category, name="Early Bird", price=early.quantize(Decimal("1")),
+                                   available_until=now + timedelta(days=7), quota=50, position=0)
+        PricingTier.objects.create(category=category, name="Standard", price=category.price,
+                                   available_until=event.starts_at - timedelta(days=2), position=1)
+        PricingTier.objects.create(category=category, name="Last Chance", price=last.quantize(Decimal("1")),
+                                   position=2)
+    CancellationPolicy.objects.create(event=event, deadline_hours=48, fee_fixed=Decimal("2.00"),
+                                      fee_percent=Decimal("10"), notes="Refunds reach your card within 5 days.")
 
 
 class Command(BaseCommand):
@@ -115,4 +130,5 @@ class Command(BaseCommand):
                         or (covers == "long" and section.name[0] in "13"):
                     mapping[section.pk] = category.pk
         created = event_inventory_create(event=event, section_categories=mapping)
+        _demo_sales_rules(event, now=now)
         self.stdout.write(f"  event {event.title}: {created} seats on sale")

@@ -1,0 +1,135 @@
+"""Event lifecycle: draft → published → on_sale ⇄ sold_out → finished; cancelled from any state before finished.
+
+Publishing and cancelling are the organizer's decisions; every other transition follows the
+clock (sales_open_at, sales_close_at, ends_at) or the seats (the last one sold, one freed):
+`events_lifecycle_tick` runs every minute, `event_availability_refresh` right after a sale or a
+cancellation commits. Holds and confirms check the sales window themselves
+(`ticketing.services.seats._event_on_sale`), so a tick that comes a minute late never sells a
+seat outside the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from events.models import Event, EventStatus
+
+SCHEDULED_STATUSES = [EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT]
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: str
+    at: datetime
+
+
+def event_is_in_sales_window(event: Event, *, at: datetime) -> bool:
+    """Sales run from sales_open_at (empty: once published) until sales_close_at (empty: the end)."""
+    return (
+        (event.sales_open_at is None or event.sales_open_at <= at)
+        and (event.sales_close_at is None or at < event.sales_close_at)
+        and at < event.ends_at
+    )
+
+
+def event_status_due(event: Event, *, at: datetime, has_free_seats: bool | None = None) -> str:
+    """The status the clock (and, if given, the seats) asks for now. Pure.
+
+    Draft, finished and cancelled events never move by themselves. `has_free_seats=None` keeps
+    on_sale/sold_out as they are.
+    """
+    if event.status not in SCHEDULED_STATUSES:
+        return event.status
+    if at >= event.ends_at:
+        return EventStatus.FINISHED
+    if not event_is_in_sales_window(event, at=at):
+        return EventStatus.PUBLISHED
+    if has_free_seats is None:
+        return event.status if event.status != EventStatus.PUBLISHED else EventStatus.ON_SALE
+    return EventStatus.ON_SALE if has_free_seats else EventStatus.SOLD_OUT
+
+
+def event_next_transition(event: Event, *, at: datetime | None = None) -> Transition | None:
+    """What the clock will do to this event next, for the admin. Pure."""
+    at = at or timezone.now()
+    if event.status not in SCHEDULED_STATUSES:
+        return None
+    if event.status == EventStatus.PUBLISHED and event.sales_open_at and at < event.sales_open_at:
+        return Transition(EventStatus.ON_SALE, event.sales_open_at)
+    if event.status in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) and event.sales_close_at \
+            and at < event.sales_close_at < event.ends_at:
+        return Transition(EventStatus.PUBLISHED, event.sales_close_at)
+    return Transition(EventStatus.FINISHED, event.ends_at)
+
+
+def _event_has_free_seats(event_id: int) -> bool:
+    """Whether any seat is available or held (a held seat may come back); sold and blocked ones are gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM ticketing_eventseat WHERE event_id = %s AND status IN ('available', 'held'))",
+            [event_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def event_status_refresh(*, event_id: int) -> str:
+    """Move the event to the status its clock and seats ask for; returns the status. Safe to run any time.
+
+    The event row is locked first and the seats counted after, so of two refreshes racing after
+    two sales the later one counts both: the result never lags behind a committed sale.
+    """
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.status not in SCHEDULED_STATUSES:
+            return event.status if event else ""
+        now = timezone.now()
+        has_free_seats = (
+            _event_has_free_seats(event_id) if event_is_in_sales_window(event, at=now) else None
+        )
+        status = event_status_due(event, at=now, has_free_seats=has_free_seats)
+        if status != event.status:
+            Event.objects.filter(pk=event_id).update(status=status)
+        return status
+
+
+def event_availability_refresh(*, event_id: int) -> str:
+    """The cheap hook for booking services, run after a sale or a cancellation commits:
+    sold_out when the last seat is sold, on_sale again when one frees up.
+
+    The common case — an event on sale with seats left — costs two short reads and takes no lock,
+    so confirms of a big sale do not queue on the event row.
+    """
+    status = Event.objects.filter(pk=event_id).values_list("status", flat=True).first()
+    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
+        return status or ""
+    if status == EventStatus.ON_SALE and _event_has_free_seats(event_id):
+        return status
+    return event_status_refresh(event_id=event_id)
+
+
+def events_lifecycle_tick() -> int:
+    """The scheduled sweep: refresh events whose clock has moved them, and sold-out ones. Returns how many changed."""
+    now = timezone.now()
+    due = Event.objects.filter(status__in=SCHEDULED_STATUSES).filter(
+        Q(ends_at__lte=now)
+        | Q(status=EventStatus.PUBLISHED) & (Q(sales_open_at__isnull=True) | Q(sales_open_at__lte=now))
+        & (Q(sales_close_at__isnull=True) | Q(sales_close_at__gt=now))
+        | Q(status__in=[EventStatus.ON_SALE, EventStatus.SOLD_OUT], sales_close_at__lte=now)
+        | Q(status=EventStatus.SOLD_OUT)
+    )
+    changed = 0
+    for event_id, status in due.values_list("pk", "status"):
+        if event_status_refresh(event_id=event_id) != status:
+            changed += 1
+    return changed
+
+
+def event_publish(*, event_id: int) -> str:
+    """Draft → published (and on sale at once if its sales window is open). Other statuses stay."""
+    Event.objects.filter(pk=event_id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
+    return event_status_refresh(event_id=event_id)

@@ -1,0 +1,366 @@
+"""Cancelling bookings (whole or some seats) under the event's policy, and cancelling whole events.
+
+Policy (events.CancellationPolicy; an event without one gets the model's defaults):
+- buyers may cancel paid seats until `deadline_hours` before the start, if cancellation is allowed;
+- each seat's fee is `fee_fixed + price × fee_percent / 100` (rounded to the cent), at most its price;
+- seats of non-refundable categories or tiers may be given back but refund nothing;
+- the event's organizer (or a superuser) cancelling someone else's booking refunds in full, any time;
+- a cancelled event refunds every booking in full.
+The refund is recorded in the same transaction that frees the seats and paid out after commit
+(`ticketing.services.refunds`). Freed seats are on sale again at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.models import CancellationPolicy, Event, EventStatus
+from events.services import event_availability_refresh
+from ticketing import lock_objects
+from ticketing.exceptions import (
+    BookingNotCancellable,
+    BookingNotFound,
+    CancellationDeadlinePassed,
+    CancellationNotAllowed,
+    EventNotCancellable,
+    EventNotFound,
+    SeatsNotInBooking,
+)
+from ticketing.models import (
+    Booking,
+    BookingSeat,
+    BookingStatus,
+    Cancellation,
+    CancellationReason,
+    EventSeat,
+    SeatStatus,
+    Ticket,
+    TicketStatus,
+)
+from ticketing.payments import PaymentError, get_payment_provider
+from ticketing.services.bookings import _booking_fail, booking_finalize, booking_is_visible_to
+from ticketing.services.refunds import booking_refund_owed, refund_record
+from ticketing.services.seats import STAMP, _seats_freed
+
+CENT = Decimal("0.01")
+
+
+# --- the policy --------------------------------------------------------------------------------
+
+def cancellation_policy_for(event: Event) -> CancellationPolicy:
+    """The event's policy, or an unsaved one with the defaults."""
+    try:
+        return event.cancellation_policy
+    except CancellationPolicy.DoesNotExist:
+        return CancellationPolicy(event=event)
+
+
+def cancellation_deadline(event: Event, policy: CancellationPolicy) -> datetime | None:
+    """Until when buyers may cancel; None if they may not at all."""
+    if not policy.allows_cancellation:
+        return None
+    return event.starts_at - timedelta(hours=policy.deadline_hours)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{Decimal(amount).quantize(CENT)}"
+
+
+def cancellation_policy_text(event: Event, policy: CancellationPolicy | None = None) -> str:
+    """The policy in one or two sentences for buyers (times in UTC, ISO 8601)."""
+    policy = policy or cancellation_policy_for(event)
+    deadline = cancellation_deadline(event, policy)
+    if deadline is None:
+        text = "Tickets for this event cannot be cancelled."
+    else:
+        fees = []
+        if policy.fee_fixed:
+            fees.append(f"{_money(policy.fee_fixed)} per seat")
+        if policy.fee_percent:
+            fees.append(f"{policy.fee_percent.normalize():f}% of the seat price")
+        fee_text = f"for a fee of {' plus '.join(fees)}" if fees else "free of charge"
+        when = f"up to {policy.deadline_hours} hours before the start" if policy.deadline_hours else "until the start"
+        text = (f"You can cancel seats {when} ({deadline.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC), "
+                f"{fee_text}; no cancellations after that.")
+        if policy.pk:
+            names = [c.name for c in policy.non_refundable_categories.all()]
+            names += [f"{t.category.name} {t.name}" for t in policy.non_refundable_tiers.select_related("category")]
+            if names:
+                text += f" Non-refundable: {', '.join(names)}."
+    if policy.notes:
+        text += " " + policy.notes.strip()
+    return text
+
+
+def cancellation_policy_as_dict(event: Event) -> dict:
+    policy = cancellation_policy_for(event)
+    deadline = cancellation_deadline(event, policy)
+    return {
+        "text": cancellation_policy_text(event, policy),
+        "allows_cancellation": policy.allows_cancellation,
+        "deadline": deadline.isoformat() if deadline else None,
+        "deadline_hours": policy.deadline_hours,
+        "fee_fixed": _money(policy.fee_fixed),
+        "fee_percent": f"{Decimal(policy.fee_percent).quantize(CENT)}",
+        "non_refundable_category_ids": sorted(policy.non_refundable_categories.values_list("pk", flat=True))
+        if policy.pk else [],
+        "non_refundable_tier_ids": sorted(policy.non_refundable_tiers.values_list("pk", flat=True))
+        if policy.pk else [],
+    }
+
+
+# --- quotes ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SeatRefund:
+    booking_seat: BookingSeat
+    price: Decimal
+    fee: Decimal
+    refund: Decimal
+    is_refundable: bool
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    seats: list[SeatRefund]
+    deadline: datetime | None
+    full_refund: bool
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((seat.price for seat in self.seats), Decimal("0"))
+
+    @property
+    def fee(self) -> Decimal:
+        return sum((seat.fee for seat in self.seats), Decimal("0"))
+
+    @property
+    def refund(self) -> Decimal:
+        return sum((seat.refund for seat in self.seats), Decimal("0"))
+
+
+def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool) -> CancellationQuote:
+    """What cancelling these seats would refund and keep, seat by seat. Reads the policy; writes nothing."""
+    policy = cancellation_policy_for(event)
+    deadline = cancellation_deadline(event, policy)
+    if full_refund:
+        seats = [SeatRefund(bs, bs.price, Decimal("0"), bs.price, True) for bs in booking_seats]
+        return CancellationQuote(seats, deadline, True)
+    non_refundable_categories: set[int] = set()
+    non_refundable_tiers: set[int] = set()
+    if policy.pk:
+        non_refundable_categories = set(policy.non_refundable_categories.values_list("pk", flat=True))
+        non_refundable_tiers = set(policy.non_refundable_tiers.values_list("pk", flat=True))
+    seats = []
+    for booking_seat in booking_seats:
+        price = booking_seat.price
+        if booking_seat.event_seat.category_id in non_refundable_categories or (
+            booking_seat.tier_id is not None and booking_seat.tier_id in non_refundable_tiers
+        ):
+            seats.append(SeatRefund(booking_seat, price, price, Decimal("0"), False))
+            continue
+        fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        fee = min(fee, price)
+        seats.append(SeatRefund(booking_seat, price, fee, price - fee, True))
+    return CancellationQuote(seats, deadline, False)
+
+
+def _is_organizer_cancel(booking: Booking, *, owner: str | None, user) -> bool:
+    """The organizer (or a superuser) cancelling a booking that is not their own purchase."""
+    if booking.buyer == owner or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or booking.event.organizer_id == user.pk
+
+
+def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None) -> list[BookingSeat]:
+    active = list(booking.booking_seats.filter(is_active=True).select_related("event_seat").order_by("event_seat_id"))
+    if seat_ids is None:
+        return active
+    by_seat = {bs.event_seat_id: bs for bs in active}
+    unknown = sorted(set(seat_ids) - set(by_seat))
+    if unknown:
+        raise SeatsNotInBooking(seat_ids=unknown)
+    return [by_seat[seat_id] for seat_id in sorted(set(seat_ids))]
+
+
+def _check_cancellable(booking: Booking, quote: CancellationQuote, *, at: datetime) -> None:
+    if booking.status != BookingStatus.PAID or booking.event.status in (EventStatus.CANCELLED, EventStatus.FINISHED):
+        raise BookingNotCancellable(status=booking.status)
+    if quote.full_refund:
+        return
+    if quote.deadline is None:
+        raise CancellationNotAllowed()
+    if at >= quote.deadline:
+        raise CancellationDeadlinePassed(deadline=quote.deadline.isoformat())
+
+
+def _visible_booking(booking_id: int, *, owner: str | None, user, for_update: bool) -> Booking:
+    try:
+        booking = (lock_objects.booking_for_update(booking_id) if for_update
+                   else Booking.objects.select_related("event").get(pk=booking_id))
+    except Booking.DoesNotExist:
+        raise BookingNotFound() from None
+    if not booking_is_visible_to(booking, owner=owner or "", user=user):
+        raise BookingNotFound()
+    return booking
+
+
+def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None) -> dict:
+    """What cancelling (all or `seat_ids` of) the booking would refund now, and whether it is allowed.
+
+    Raises BookingNotFound, SeatsNotInBooking; a cancellation that is not allowed is described,
+    not raised (`allowed: false` with the error code the cancel would return).
+    """
+    booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
+    seats = _seats_to_cancel(booking, seat_ids)
+    quote = cancellation_quote(event=booking.event, booking_seats=seats,
+                               full_refund=_is_organizer_cancel(booking, owner=owner, user=user))
+    error = None
+    try:
+        _check_cancellable(booking, quote, at=timezone.now())
+    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed) as broken:
+        error = {"error": broken.code, "message": broken.message}
+    return {
+        "booking_id": booking.pk,
+        "allowed": error is None,
+        **({"reason": error} if error else {}),
+        "deadline": quote.deadline.isoformat() if quote.deadline else None,
+        "policy": cancellation_policy_text(booking.event),
+        "amount": _money(quote.amount),
+        "fee": _money(quote.fee),
+        "refund": _money(quote.refund),
+        "seats": [
+            {"seat_id": seat.booking_seat.event_seat_id, "price": _money(seat.price), "fee": _money(seat.fee),
+             "refund": _money(seat.refund), "refundable": seat.is_refundable}
+            for seat in quote.seats
+        ],
+    }
+
+
+# --- cancelling --------------------------------------------------------------------------------
+
+def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None) -> Booking:
+    """Cancel all (or `seat_ids`) of a paid booking's seats; returns the booking. See `booking_seats_cancel`."""
+    return booking_seats_cancel(booking_id=booking_id, owner=owner, user=user, seat_ids=seat_ids).booking
+
+
+def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
+                         seat_ids: list[int] | None = None) -> Cancellation:
+    """Cancel all (or `seat_ids`) of a paid booking's seats under the event's policy.
+
+    The seats are on sale again when this returns; the refund is recorded with the seats' release
+    and paid out right after commit (reconciliation retries it if the provider is down). Cancelling
+    every remaining seat makes the booking `cancelled`. Raises BookingNotFound, SeatsNotInBooking,
+    BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed; on error nothing is written.
+    """
+    with transaction.atomic():
+        booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
+        by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
+        seats = _seats_to_cancel(booking, seat_ids)
+        quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+        _check_cancellable(booking, quote, at=timezone.now())
+        if not seats:
+            raise BookingNotCancellable(status=booking.status)
+        cancellation = _booking_seats_cancel(
+            booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
+            user=user, buyer="" if by_organizer else (owner or ""),
+        )
+    _after_cancel(cancellation)
+    return cancellation
+
+
+def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason: str, user, buyer: str) -> Cancellation:
+    """Free the quoted seats, cancel their tickets, record the refund. Inside a transaction holding the booking lock."""
+    booking_seats = [seat.booking_seat for seat in quote.seats]
+    seat_ids = [bs.event_seat_id for bs in booking_seats]
+    list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
+    EventSeat.objects.filter(pk__in=seat_ids, booking=booking).update(
+        status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
+    )
+    BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
+    Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID).update(
+        status=TicketStatus.CANCELLED
+    )
+    if not booking.booking_seats.filter(is_active=True).exists():
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.save(update_fields=["status", "cancelled_at"])
+    cancellation = refund_record(booking=booking, reason=reason, amount=quote.amount, fee=quote.fee,
+                                 booking_seats=booking_seats, user=user, buyer=buyer)
+    with connection.cursor() as cursor:
+        _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)  # the waitlist gets them first
+    return cancellation
+
+
+def _after_cancel(cancellation: Cancellation) -> None:
+    """After commit: pay the refund out (retried by reconciliation if the provider is down) and
+    put a sold-out event back on sale."""
+    booking_refund_owed(cancellation.booking_id)
+    event_availability_refresh(event_id=cancellation.booking.event_id)
+    cancellation.booking.refresh_from_db()
+
+
+def event_cancel(*, event_id: int, user=None) -> int:
+    """Cancel an event: no more sales, every booking cancelled with a full refund, buyers told.
+
+    The status changes first (and commits), so no new booking can be paid; then each booking is
+    settled in its own short transaction. Pending bookings are asked about at the provider: a
+    charge that went through is refunded, one that did not is dropped (and refunded if it comes in
+    later). Safe to run again after a crash. Returns how many bookings were cancelled.
+    Raises EventNotFound, EventNotCancellable.
+    """
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise EventNotFound()
+        if event.status == EventStatus.FINISHED:
+            raise EventNotCancellable()
+        if event.status != EventStatus.CANCELLED:
+            Event.objects.filter(pk=event_id).update(status=EventStatus.CANCELLED)
+    cancelled = 0
+    for booking_id, status in Booking.objects.filter(
+        event_id=event_id, status__in=[BookingStatus.PAID, BookingStatus.PENDING]
+    ).values_list("pk", "status"):
+        if status == BookingStatus.PENDING:
+            _event_cancel_pending(booking_id)
+            cancelled += 1
+            continue
+        with transaction.atomic():
+            booking = lock_objects.booking_for_update(booking_id)
+            if booking.status != BookingStatus.PAID:
+                continue
+            seats = list(booking.booking_seats.filter(is_active=True).select_related("event_seat"))
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True)
+            cancellation = _booking_seats_cancel(booking, quote, reason=CancellationReason.EVENT_CANCELLED,
+                                                 user=user, buyer="")
+        booking_refund_owed(cancellation.booking_id)
+        cancelled += 1
+    return cancelled
+
+
+def _event_cancel_pending(booking_id: int) -> None:
+    booking = Booking.objects.get(pk=booking_id)
+    try:
+        result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
+    except PaymentError:
+        result = None  # reconciliation asks again; a late charge is refunded by booking_finalize
+    if result and result.succeeded:
+        booking_finalize(booking_id, payment_reference=result.reference)  # sees the cancelled event: refunds
+        return
+    _booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
+
+
+def booking_cancellations(*, booking_id: int, owner: str | None, user=None) -> list[dict]:
+    """The booking's cancellations, oldest first. Raises BookingNotFound."""
+    booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
+    return [
+        {"id": c.pk, "reason": c.reason, "created_at": c.created_at.isoformat(), "amount": _money(c.amount),
+         "fee": _money(c.fee), "refund": _money(c.refund), "refunded": bool(c.refund_reference) or not c.refund,
+         "seat_ids": sorted(bs.event_seat_id for bs in c.booking_seats.all())}
+        for c in booking.cancellations.prefetch_related("booking_seats")
+    ]

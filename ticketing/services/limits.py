@@ -1,0 +1,40 @@
+"""Order limits per event: seats per order (hold and booking) and seats per customer e-mail."""
+
+from __future__ import annotations
+
+from events.models import Event
+from ticketing.exceptions import EmailLimitExceeded, OrderLimitExceeded
+
+
+def order_limit_check(*, event: Event, seats: int) -> None:
+    """Raises OrderLimitExceeded if one order of `seats` seats is more than the event allows."""
+    if seats > event.max_seats_per_order:
+        raise OrderLimitExceeded(
+            f"At most {event.max_seats_per_order} seats per order for this event.", limit=event.max_seats_per_order,
+        )
+
+
+def email_limit_check(cursor, *, event: Event, email: str, seats: int) -> None:
+    """Raises EmailLimitExceeded if `email` would own more seats of the event than allowed.
+
+    Counts seats of the e-mail's pending and paid bookings. Must run inside the booking's
+    transaction: it takes a per-(event, e-mail) advisory lock held until commit, so two orders
+    of the same e-mail cannot both slip under the limit.
+    """
+    limit = event.max_seats_per_email
+    if not limit:
+        return
+    email = email.strip().lower()
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"email-limit:{event.pk}:{email}"])
+    cursor.execute(
+        "SELECT count(*) FROM ticketing_bookingseat bs JOIN ticketing_booking b ON b.id = bs.booking_id "
+        " WHERE b.event_id = %s AND lower(b.customer_email) = %s AND b.status IN ('pending', 'paid') "
+        "   AND bs.is_active",
+        [event.pk, email],
+    )
+    owned = cursor.fetchone()[0]
+    if owned + seats > limit:
+        raise EmailLimitExceeded(
+            f"At most {limit} seats per e-mail address for this event (this address has {owned}).",
+            limit=limit, booked=owned,
+        )
