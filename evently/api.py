@@ -66,3 +66,4 @@ def on_not_found(request, exc):
 
 api.add_router("", "events.api.router")
 api.add_router("", "ticketing.api.router")
+api.add_router("", "checkin.api.router")

@@ -138,6 +138,9 @@ PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentPr
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 
+# Check-in: doors open this long before an event starts (a DoorSchedule overrides it per event).
+CHECKIN_DOORS_OPEN_MINUTES = env_int("CHECKIN_DOORS_OPEN_MINUTES", 120)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
