@@ -42,6 +42,9 @@ class Door(Client):
             payload["event_id"] = event.pk
         return self.post_json("/api/checkin/scan", payload)
 
+    def sync(self, scans):
+        return self.post_json("/api/checkin/sync", {"scans": [{"device": self.device, **scan} for scan in scans]})
+
 
 def make_door_staff(username, *, event=None, venue=None) -> User:
     user = User.objects.create_user(username, password="pw-door")
