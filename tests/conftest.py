@@ -140,6 +140,9 @@ def browser():
         pytest.skip("Chromium is not installed (make test installs it with apt-get when run as root)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread until the session ends;
+    # the ORM calls that tests (and later tests) make here are still plain sync calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
