@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
+import psycopg
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from checkin import selectors
@@ -74,7 +75,7 @@ class ScanOutcome:
 # the result is then `already_admitted` without a time, and `checkin_scan` reads it afterwards.
 _SCAN_SQL = """
 WITH prior AS (
-    SELECT result, reason FROM checkin_scan WHERE nonce = %(nonce)s
+    SELECT result, reason FROM checkin_scan WHERE nonce = %(nonce)s::text
 ), ticket AS (
     SELECT t.id, t.status, t.nonce, t.holder_name, b.status AS booking_status,
            b.refund_amount > 0 AS is_refunded, b.reference, sec.name AS section, s.row_label, s.number
@@ -84,19 +85,20 @@ WITH prior AS (
     JOIN ticketing_eventseat es ON es.id = bs.event_seat_id
     JOIN venues_seat s ON s.id = es.seat_id
     JOIN venues_section sec ON sec.id = s.section_id
-    WHERE t.id = %(ticket_id)s AND b.event_id = %(event_id)s
+    WHERE t.id = %(ticket_id)s::bigint AND b.event_id = %(event_id)s::bigint
 ), verdict AS (
     SELECT ticket.*, CASE
         WHEN ticket.id IS NULL THEN 'unknown_ticket'
         WHEN ticket.booking_status = 'cancelled' AND ticket.is_refunded THEN 'refunded'
         WHEN ticket.booking_status <> 'paid' OR ticket.status = 'cancelled' THEN 'cancelled'
-        WHEN ticket.status = 'transferred' OR ticket.nonce <> %(ticket_nonce)s THEN 'transferred'
-        ELSE %(window_reason)s
+        WHEN ticket.status = 'transferred' OR ticket.nonce <> %(ticket_nonce)s::bigint THEN 'transferred'
+        ELSE %(window_reason)s::text
     END AS reason
     FROM (SELECT 1) AS one LEFT JOIN ticket ON TRUE
 ), inserted AS (
     INSERT INTO checkin_admission (ticket_id, event_id, admitted_at, gate, device, scan_nonce, is_offline, user_id)
-    SELECT verdict.id, %(event_id)s, %(admitted_at)s, %(gate)s, %(device)s, %(nonce)s, %(is_offline)s, %(user_id)s
+    SELECT verdict.id, %(event_id)s::bigint, %(admitted_at)s::timestamptz, %(gate)s::text, %(device)s::text,
+           %(nonce)s::text, %(is_offline)s::boolean, %(user_id)s::integer
     FROM verdict WHERE verdict.reason = '' AND NOT EXISTS (SELECT 1 FROM prior)
     ON CONFLICT (ticket_id) DO NOTHING
     RETURNING admitted_at, gate
@@ -106,7 +108,7 @@ WITH prior AS (
         COALESCE(ins.gate, a.gate) AS first_gate,
         CASE WHEN prior.result IS NOT NULL THEN prior.result
              WHEN verdict.reason <> '' THEN 'invalid'
-             WHEN ins.admitted_at IS NOT NULL OR a.scan_nonce = %(nonce)s THEN 'admit'
+             WHEN ins.admitted_at IS NOT NULL OR a.scan_nonce = %(nonce)s::text THEN 'admit'
              ELSE 'already_admitted' END AS result,
         COALESCE(prior.reason, verdict.reason) AS final_reason
     FROM verdict
@@ -116,9 +118,10 @@ WITH prior AS (
 ), logged AS (
     INSERT INTO checkin_scan (nonce, event_id, ticket_id, user_id, device, gate, result, reason, scanned_at,
                               received_at, is_offline, local_result, is_conflict)
-    SELECT %(nonce)s, %(event_id)s, %(ticket_id)s, %(user_id)s, %(device)s, %(gate)s, result, final_reason,
-           %(scanned_at)s, %(received_at)s, %(is_offline)s, %(local_result)s,
-           %(is_offline)s AND %(local_result)s = 'admit' AND result <> 'admit'
+    SELECT %(nonce)s::text, %(event_id)s::bigint, %(ticket_id)s::bigint, %(user_id)s::integer, %(device)s::text,
+           %(gate)s::text, result, final_reason,
+           %(scanned_at)s::timestamptz, %(received_at)s::timestamptz, %(is_offline)s::boolean, %(local_result)s::text,
+           %(is_offline)s::boolean AND %(local_result)s::text = 'admit' AND result <> 'admit'
     FROM outcome WHERE NOT EXISTS (SELECT 1 FROM prior)
     ON CONFLICT (nonce) DO NOTHING
     RETURNING is_conflict
@@ -168,10 +171,8 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
         "received_at": now, "gate": request.gate, "device": request.device, "is_offline": request.is_offline,
         "local_result": request.local_result, "user_id": user.pk,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_SCAN_SQL, params)
-        (result, reason, ticket_id, holder, reference, section, row, number, first_at, first_gate,
-         is_conflict) = cursor.fetchone()
+    (result, reason, ticket_id, holder, reference, section, row, number, first_at, first_gate,
+     is_conflict) = _scan_statement_execute(params)
     outcome = ScanOutcome(
         result=result, reason=reason if result == ScanResult.INVALID else "",
         ticket={"id": ticket_id, "holder_name": holder, "booking_reference": reference, "section": section,
@@ -181,6 +182,20 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
     if result == ScanResult.ALREADY_ADMITTED and first_at is None:
         _outcome_complete_after_race(outcome, request=request)
     return outcome
+
+
+def _scan_statement_execute(params: dict) -> tuple:
+    """Run _SCAN_SQL as a server-side prepared statement: planning this statement costs more
+    than executing it (about 1 ms against 0.4 ms here), and a persistent connection plans it
+    once. Django's own cursors bind parameters client-side, so this one is psycopg's."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        try:
+            cursor.execute(_SCAN_SQL, params, prepare=True)
+        except psycopg.Error as error:
+            # Surface like any other database error (Django's wrapper would have done this).
+            raise DatabaseError(str(error)) from error
+        return cursor.fetchone()
 
 
 def _outcome_complete_after_race(outcome: ScanOutcome, *, request: ScanRequest) -> None:
