@@ -21,10 +21,23 @@ def _own_events(request, queryset, field="event"):
 
 @admin.register(DoorAssignment)
 class DoorAssignmentAdmin(admin.ModelAdmin):
+    """Organizers assign door staff to their own events; whole venues only superusers."""
+
     list_display = ["user", "event", "venue", "created_at"]
     list_filter = ["venue"]
     search_fields = ["user__username", "event__title", "venue__name"]
-    raw_id_fields = ["user", "event", "venue"]
+    raw_id_fields = ["user"]
+
+    def get_queryset(self, request):
+        return _own_events(request, super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["venue"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "event" and not request.user.is_superuser:
+            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(DoorSchedule)

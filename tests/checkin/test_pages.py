@@ -85,3 +85,14 @@ def test_seed_demo_makes_door_staff_of_every_demo_event(db, monkeypatch):
 def test_door_staff_assigned_by_venue_see_its_events(open_event, other_event):
     staff = make_door_staff("venue-door", venue=open_event.venue)
     assert [e["id"] for e in Door(staff).get("/api/checkin/events").json()["results"]] == [open_event.pk]
+
+
+def test_organizers_see_and_assign_door_staff_only_for_their_own_events(door_user, open_event):
+    from django.contrib.auth.models import Permission
+
+    other = User.objects.create_user("other-organizer", password="pw", is_staff=True)
+    other.user_permissions.add(*Permission.objects.filter(codename__in=["view_doorassignment", "add_doorassignment"]))
+    client = Door(other)
+    assert client.get("/admin/checkin/doorassignment/").context["cl"].result_count == 0
+    form = client.get("/admin/checkin/doorassignment/add/").context["adminform"].form
+    assert list(form.fields["event"].queryset) == []
