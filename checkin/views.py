@@ -15,7 +15,7 @@ SHELL_VERSION = "1"
 def shell_files() -> list[str]:
     """What the service worker caches so the page opens with no network."""
     return ["/checkin/", static("checkin/checkin.css"), static("checkin/checkin.js"),
-            static("checkin/vendor/jsQR-1.4.0.js"), "/checkin/manifest.webmanifest"]
+            static("checkin/vendor/jsQR-1.4.0.js"), static("checkin/icon.svg"), "/checkin/manifest.webmanifest"]
 
 
 @login_required

@@ -96,3 +96,11 @@ def test_organizers_see_and_assign_door_staff_only_for_their_own_events(door_use
     assert client.get("/admin/checkin/doorassignment/").context["cl"].result_count == 0
     form = client.get("/admin/checkin/doorassignment/add/").context["adminform"].form
     assert list(form.fields["event"].queryset) == []
+
+
+def test_web_manifest_makes_the_page_installable(client):
+    import json
+
+    manifest = json.loads(client.get("/checkin/manifest.webmanifest").content)
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/checkin/", "/checkin/", "standalone")
+    assert manifest["icons"][0]["src"] == "/static/checkin/icon.svg"
