@@ -148,3 +148,29 @@ def test_two_offline_devices_admitting_one_ticket_show_a_conflict(asgi_server, b
         second_device.close()
     assert Admission.objects.count() == 1
     assert Scan.objects.filter(is_conflict=True).count() == 1
+
+
+def test_offline_device_refuses_forged_and_already_admitted_tickets_locally(asgi_server, browser, door_event,
+                                                                             door_token):
+    from ticketing.tokens import keypair_generate, token_claims_unverified, token_sign
+
+    forged = token_sign(token_claims_unverified(door_token), keypair_generate()[0])
+    context = browser.new_context(**PHONE)
+    try:
+        page = log_in(context, asgi_server.url)
+        enter_code(page, door_token)
+        wait_verdict(page, "admit")
+        page.wait_for_selector("#verdict", state="hidden")
+        # when the network drops
+        context.set_offline(True)
+        # then the signature is checked on the device (WebCrypto Ed25519 against the manifest's key)
+        enter_code(page, forged)
+        assert "The signature is not this event's" in wait_verdict(page, "invalid")
+        page.wait_for_selector("#verdict", state="hidden")
+        # and a ticket this device admitted is already admitted, offline too
+        enter_code(page, door_token)
+        assert "ALREADY ADMITTED (offline)" in wait_verdict(page, "already_admitted")
+        assert page.inner_text("[data-testid=queue]") == "2"
+        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKey !== null") is True
+    finally:
+        context.close()
