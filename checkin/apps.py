@@ -17,6 +17,6 @@ class CheckinConfig(AppConfig):
 
         # This process forgets at once; other processes within selectors.CACHE_SECONDS.
         for model in (DoorAssignment, DoorSchedule):
-            post_save.connect(clear, sender=model, dispatch_uid=f"checkin_clear_{model.__name__}_save")
-            post_delete.connect(clear, sender=model, dispatch_uid=f"checkin_clear_{model.__name__}_delete")
-        m2m_changed.connect(clear, sender=User.groups.through, dispatch_uid="checkin_clear_groups")
+            post_save.connect(clear, sender=model, weak=False, dispatch_uid=f"checkin_clear_{model.__name__}_save")
+            post_delete.connect(clear, sender=model, weak=False, dispatch_uid=f"checkin_clear_{model.__name__}_delete")
+        m2m_changed.connect(clear, sender=User.groups.through, weak=False, dispatch_uid="checkin_clear_groups")

@@ -237,3 +237,19 @@ def test_warm_scan_sends_postgres_only_the_user_lookup_and_the_scan_statement(do
     with django_assert_num_queries(1) as captured:
         assert door.scan(booking["tickets"][1]["token"]).json()["result"] == "admit"
     assert 'FROM "auth_user"' in captured.captured_queries[0]["sql"]
+
+
+def test_removed_assignment_denies_the_next_scan_at_once(door, door_user, token, booking):
+    from checkin.models import DoorAssignment
+
+    assert door.scan(token).status_code == 200
+    # when the organizer removes the assignment in the admin
+    DoorAssignment.objects.filter(user=door_user).delete()
+    # then this process forgets the cached permission
+    _assert_denied_after(door.scan(booking["tickets"][1]["token"]))
+
+
+def _assert_denied_after(response):
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+    assert Admission.objects.count() == 1
