@@ -131,19 +131,32 @@ def asgi_server_factory(django_db_setup, django_db_blocker):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium through Playwright; tests using it are skipped where Chromium is missing."""
+    """Debian's Chromium through Playwright; tests using it are skipped where Chromium is missing.
+
+    Module-scoped: while Playwright's sync API is open it runs an event loop in this thread, which
+    breaks `asyncio.run` and `async_to_sync` in unrelated tests that would run after it. Inside the
+    module the ORM calls of tests and fixtures are plain sync calls, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+    """
     import os
 
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (make test installs it with apt-get when run as root)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -73,13 +73,14 @@ class Command(BaseCommand):
             venues = {spec["name"]: self._venue(spec) for spec in VENUES}
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
+            self._door_staff(door)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _users(self):
         password = settings.DEMO_PASSWORD
         organizers, _ = Group.objects.get_or_create(name="Organizers")
         organizers.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["venues", "events", "ticketing"])
+            Permission.objects.filter(content_type__app_label__in=["venues", "events", "ticketing", "checkin"])
         )
         door_staff, _ = Group.objects.get_or_create(name="Door staff")
         organizer, created = User.objects.get_or_create(
@@ -95,6 +96,15 @@ class Command(BaseCommand):
             door.save()
         door.groups.add(door_staff)
         return organizer, door
+
+    def _door_staff(self, door):
+        """`door` scans at every demo event, and doors are open now so the check-in page can be tried."""
+        from checkin.models import DoorAssignment, DoorSchedule
+
+        now = timezone.now()
+        for event in Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]):
+            DoorAssignment.objects.get_or_create(user=door, event=event)
+            DoorSchedule.objects.get_or_create(event=event, defaults={"doors_open_at": now - timedelta(hours=1)})
 
     def _venue(self, spec):
         venue, created = Venue.objects.get_or_create(

@@ -1,0 +1,121 @@
+"""Check-in in the admin: door staff assignments, door times, the scan log, conflicts and a
+progress report per event (admitted / expected over time, by gate)."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+
+from checkin import selectors
+from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
+from events.models import Event
+
+
+def _own_events(request, queryset, field="event"):
+    """Organizers see their own events' check-in; superusers see all."""
+    if request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{field}__organizer": request.user})
+
+
+@admin.register(DoorAssignment)
+class DoorAssignmentAdmin(admin.ModelAdmin):
+    """Organizers assign door staff to their own events; whole venues only superusers."""
+
+    list_display = ["user", "event", "venue", "created_at"]
+    list_filter = ["venue"]
+    search_fields = ["user__username", "event__title", "venue__name"]
+    raw_id_fields = ["user"]
+
+    def get_queryset(self, request):
+        return _own_events(request, super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["venue"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "event" and not request.user.is_superuser:
+            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(DoorSchedule)
+class DoorScheduleAdmin(admin.ModelAdmin):
+    list_display = ["event", "doors_open_at", "closes_at"]
+    raw_id_fields = ["event"]
+
+    def get_queryset(self, request):
+        return _own_events(request, super().get_queryset(request))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Admission)
+class AdmissionAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
+    list_filter = ["is_offline", "gate", "event"]
+    search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
+    date_hierarchy = "admitted_at"
+    list_select_related = ["event", "user"]
+
+    def get_queryset(self, request):
+        return _own_events(request, super().get_queryset(request))
+
+
+@admin.register(Scan)
+class ScanAdmin(ReadOnlyAdmin):
+    """The scan log; the filter "is conflict: yes" lists conflicts. Reports at …/checkin/scan/report/."""
+
+    list_display = ["received_at", "event", "ticket_id", "result", "reason", "gate", "device", "user",
+                    "is_offline", "is_conflict"]
+    list_filter = ["is_conflict", "result", "reason", "is_offline", "gate", "event"]
+    search_fields = ["nonce", "=ticket_id", "device", "gate"]
+    date_hierarchy = "received_at"
+    list_select_related = ["event", "user"]
+    change_list_template = "admin/checkin/scan/change_list.html"
+
+    def get_queryset(self, request):
+        return _own_events(request, super().get_queryset(request))
+
+    def get_urls(self):
+        return [
+            path("report/", self.admin_site.admin_view(self.report_index), name="checkin_report_index"),
+            path("report/<int:event_id>/", self.admin_site.admin_view(self.report), name="checkin_report"),
+        ] + super().get_urls()
+
+    def report_index(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        events = Event.objects.all() if request.user.is_superuser else Event.objects.filter(organizer=request.user)
+        events = events.select_related("venue").annotate(
+            admitted=Count("admissions", distinct=True),
+            conflicts=Count("scans", filter=Q(scans__is_conflict=True), distinct=True),
+        ).order_by("-starts_at")[:200]
+        return render(request, "admin/checkin/report_index.html",
+                      {**self.admin_site.each_context(request), "title": "Check-in progress", "events": events})
+
+    def report(self, request, event_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        event = get_object_or_404(Event.objects.select_related("venue"), pk=event_id)
+        if not request.user.is_superuser and event.organizer_id != request.user.pk:
+            raise PermissionDenied
+        stats = selectors.checkin_stats(event_id=event_id, conflicts_limit=200)
+        progress = selectors.checkin_progress(event_id=event_id)
+        expected = stats["expected"] or 1
+        for row in progress:
+            row["percent"] = round(100 * row["cumulative"] / expected, 1)
+        return render(request, "admin/checkin/report.html", {
+            **self.admin_site.each_context(request), "title": f"Check-in: {event.title}", "event": event,
+            "stats": stats, "progress": progress,
+        })
