@@ -3,9 +3,9 @@
     make run                                   # in one terminal
     .venv/bin/python bench/hold_confirm.py --clients 32 --seconds 20
 
-Each client has its own session (cookie + CSRF token), takes two free seats from a shared,
-shuffled pool of the event's available seats (so seats are not fought over unless
---contention is set), holds them and confirms with the fake provider's `tok_ok`.
+Each client plays buyer after buyer: a new session (cookie + CSRF token), two free seats from a
+shared, shuffled pool of the event's available seats (so seats are not fought over unless
+--contention is set), a hold and a confirm with the fake provider's `tok_ok`.
 Writes JSON with holds/s, bookings/s, p50/p99 latencies and error counts to bench/results/.
 The load generator shares the machine's cores with the server: numbers are a floor.
 """
@@ -43,11 +43,12 @@ async def pick_event(client: httpx.AsyncClient, event_id: int | None) -> int:
 
 async def buyer(base_url: str, event_id: int, pool: list[int], deadline: float, stats: dict, contention: float,
                 hot: list[int]) -> None:
+    """One connection playing many buyers in turn: each booking is a new session, as in a real sale."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        token = (await client.get("/api/session")).json()["csrf_token"]
-        headers = {"X-CSRFToken": token, "Referer": base_url}
-        attempt = 0
         while time.monotonic() < deadline:
+            client.cookies.clear()
+            token = (await client.get("/api/session")).json()["csrf_token"]
+            headers = {"X-CSRFToken": token, "Referer": base_url}
             if contention and random.random() < contention:
                 seats = random.sample(hot, 2)
             elif len(pool) >= 2:
@@ -63,16 +64,17 @@ async def buyer(base_url: str, event_id: int, pool: list[int], deadline: float, 
                 stats["errors"][f"hold_{held.json().get('error', held.status_code)}"] += 1
                 continue
             stats["holds"] += 1
-            attempt += 1
             started = time.monotonic()
             confirmed = await client.post("/api/bookings/confirm", headers=headers, json={
-                "event_id": event_id, "payment_token": "tok_ok", "idempotency_key": f"{token[:16]}-{attempt}",
-                "customer": {"name": "Bench Buyer", "email": "bench@example.com"}})
+                "event_id": event_id, "payment_token": "tok_ok", "idempotency_key": f"bench-{token[:24]}",
+                "customer": {"name": "Bench Buyer", "email": f"bench-{token[:12].lower()}@example.com"}})
             stats["confirm_latency"].append(time.monotonic() - started)
             if confirmed.status_code == 201:
                 stats["bookings"] += 1
             else:
                 stats["errors"][f"confirm_{confirmed.json().get('error', confirmed.status_code)}"] += 1
+                await client.post("/api/seats/release", json={"event_id": event_id, "seat_ids": seats},
+                                  headers=headers)
 
 
 async def main() -> None:
