@@ -52,3 +52,13 @@ class IdempotencyKeyReused(Conflict):
 class EventNotFound(NotFound):
     code = "event_not_found"
     message = "No such event."
+
+
+class SeatsNotBlockable(Conflict):
+    code = "seats_not_blockable"
+    message = "Only available seats can be blocked; some of these are held or sold."
+
+
+class BoxOfficeNotAllowed(DomainError):
+    code = "box_office_not_allowed"
+    message = "The box office cannot sell tickets for this event now."
