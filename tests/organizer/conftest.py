@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
@@ -62,7 +62,7 @@ def venue(db):
 
 def at(day: int, hour: int) -> datetime:
     """A fixed time in December 2030 (UTC), so ranges in tests read like a calendar."""
-    return datetime(2030, 12, day, hour, tzinfo=timezone.utc)
+    return datetime(2030, 12, day, hour, tzinfo=UTC)
 
 
 def hours(n: int) -> timedelta:
