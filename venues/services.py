@@ -119,3 +119,14 @@ def venue_regenerate(*, venue: Venue, template: str, params: dict | None = None)
     Section.objects.filter(venue=venue)._raw_delete(Section.objects.db)
     venue_store_layout(venue=venue, layout=layout)
     return Regenerated(layout=layout, event_ids=event_ids)
+
+
+ACCESSIBILITY_FLAGS = ("is_wheelchair", "is_companion", "is_restricted_view")
+
+
+def seats_accessibility_set(*, venue_id: int, seat_ids: list[int], flags: dict[str, bool]) -> int:
+    """Set accessibility flags on venue seats (one UPDATE); unknown flags raise InvalidLayout. Returns the count."""
+    unknown = set(flags) - set(ACCESSIBILITY_FLAGS)
+    if unknown or not flags:
+        raise InvalidLayout(f"Unknown accessibility flags: {', '.join(sorted(unknown)) or 'none given'}.")
+    return Seat.objects.filter(venue_id=venue_id, pk__in=seat_ids).update(**flags)
