@@ -82,6 +82,12 @@ class EventAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once seats exist they belong to this venue's layout: moving the event would orphan them.
+        if obj is not None and obj.seats.exists():
+            return [*self.readonly_fields, "venue"]
+        return self.readonly_fields
+
     def get_exclude(self, request, obj=None):
         return ["organizer"] if is_organizer_scope(request) else []
 

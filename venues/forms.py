@@ -18,8 +18,8 @@ TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADI
 def template_parameters(template: str) -> list[tuple[str, object]]:
     """A generator's keyword parameters and their defaults, read from its signature."""
     signature = inspect.signature(TEMPLATES[template])
-    return [(name, parameter.default) for name, parameter in signature.parameters.items()
-            if parameter.kind is inspect.Parameter.KEYWORD_ONLY]
+    return [(name, float(parameter.default) if parameter.annotation in (float, "float") else parameter.default)
+            for name, parameter in signature.parameters.items() if parameter.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
 class TemplateLayoutForm(forms.Form):
@@ -43,6 +43,14 @@ class TemplateLayoutForm(forms.Form):
                     self.fields[key] = forms.IntegerField(label=label, initial=default, min_value=0,
                                                           max_value=self.LIMITS.get(name, 200), required=False)
                 self.fields[key].widget.attrs["data-template"] = template
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("template")
+        # Only the chosen template's parameters matter; the hidden groups' values are ignored.
+        for key in [key for key in self._errors if "__" in key and not key.startswith(f"{chosen}__")]:
+            del self._errors[key]
+        return cleaned
 
     def parameter_groups(self):
         return [(template, [self[f"{template}__{name}"] for name, _ in template_parameters(template)])
