@@ -45,6 +45,39 @@ def page(live_server):
         page.base_url = live_server.url
         yield page
         browser.close()
+    _wait_for_server_connections_to_close()
+
+
+def read_db(query):
+    """Run an ORM read while the browser is open, then close the connection it used.
+
+    With Playwright's event loop running, Django's per-context connection handling gives these
+    reads their own connection, which nothing else would close before the test database is dropped.
+    """
+    from django.db import connection
+
+    try:
+        return query()
+    finally:
+        connection.close()
+
+
+def _wait_for_server_connections_to_close(timeout: float = 5.0) -> None:
+    """The live server's request threads close their database connections when the browser's
+    keep-alive sockets close, a moment after `browser.close()`; wait for that, so the test database
+    can be dropped at the end of the session."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
 
 
 def log_in(page, username: str) -> None:
@@ -116,7 +149,7 @@ def theater_event(organizer) -> Event:
 
 def test_seat_map_selects_by_click_row_and_rectangle_then_blocks(organizer, event, page):
     # given the 40-seat event (2 blocks × 4 rows × 5 seats), ids in row order per block
-    seat_ids = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
+    seat_ids = read_db(lambda: list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True)))
     log_in(page, organizer.username)
     page.goto(f"{page.base_url}/admin/events/event/{event.pk}/seatmap/")
     # when the organizer clicks one seat of the right block
@@ -135,7 +168,7 @@ def test_seat_map_selects_by_click_row_and_rectangle_then_blocks(organizer, even
     # then blocking marks exactly those seats
     page.click("button[value=block]")
     page.wait_for_selector(".messagelist")
-    blocked = set(EventSeat.objects.filter(event=event, status="blocked").values_list("id", flat=True))
+    blocked = read_db(lambda: set(EventSeat.objects.filter(event=event, status="blocked").values_list("id", flat=True)))
     assert blocked == {seat_ids[20], *seat_ids[5:10], seat_ids[10], seat_ids[11], seat_ids[15], seat_ids[16]}
 
 
@@ -172,8 +205,8 @@ def test_screenshots_of_the_organizer_tools(organizer, theater, page):
     page.wait_for_selector("svg.seatmap-preview")
     shot(page, "venue-template-preview")
     page.goto(f"{page.base_url}/admin/events/event/{event.pk}/seatmap/")
-    row_seat = EventSeat.objects.filter(event=event, status="available").order_by("id").values_list(
-        "id", flat=True)[200]
+    row_seat = read_db(lambda: EventSeat.objects.filter(event=event, status="available").order_by("id")
+                       .values_list("id", flat=True)[200])
     page.locator(f'circle[data-id="{row_seat}"]').dblclick()
     page.fill("#id_customer_name", "Grace Hopper")
     page.fill("#id_customer_email", "grace@example.com")
