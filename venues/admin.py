@@ -263,6 +263,10 @@ class VenueBookingAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
 
+    def has_delete_permission(self, request, obj=None):
+        # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "event" and is_organizer_scope(request):
             from events.models import Event

@@ -262,6 +262,16 @@ def test_stadium_inventory_is_created_in_one_step_quickly(organizer):
     assert EventSeat.objects.filter(event=event).count() == 50_000
     print(f"\nstadium inventory via the admin: {elapsed:.2f} s")
     assert elapsed < 10
+    # and the seat map opens on the section overview, then one section at a time
+    client = login(organizer)
+    overview = client.get(reverse("admin:events_event_seatmap", args=[event.pk])).content.decode()
+    assert overview.count('<a href="?section=') == 2 * 40  # a block on the drawing and a row in the table
+    assert "seatmap-data" not in overview
+    section = venue.sections.order_by("position").first()
+    one_section = client.get(reverse("admin:events_event_seatmap", args=[event.pk]) + f"?section={section.pk}")
+    assert one_section.context["seat_count"] == 1250
+    assert client.get(reverse("admin:events_event_report", args=[event.pk])).context["report"].totals["total"] \
+        == 50_000
 
 
 # --- reports ------------------------------------------------------------------------------------
