@@ -209,15 +209,22 @@ class VenueAdmin(admin.ModelAdmin):
         })
 
 
+MAX_ID = 2**63 - 1  # a bigger number would make Postgres fail the query: treat it as no such seat
+
+
+def _id_or_none(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
+
+
 def _seat_ids(request) -> list[int]:
-    raw = request.POST.get("seat_ids", "")
-    return sorted({int(part) for part in raw.split(",") if part.strip().isdigit()})
+    ids = (_id_or_none(part) for part in request.POST.get("seat_ids", "").split(",")[:100_000])
+    return sorted({seat_id for seat_id in ids if seat_id is not None})
 
 
 def _seatmap_response(model_admin, request, *, venue: Venue, event, template: str, title: str, extra=None):
     """The seat-map page: a section overview for large venues, otherwise (or for one section) the seats."""
-    section_id = request.GET.get("section")
-    section_id = int(section_id) if section_id and section_id.isdigit() else None
+    section_id = _id_or_none(request.GET.get("section"))
     event_id = event.pk if event else None
     large = venue.capacity > SECTION_VIEW_THRESHOLD
     context = {

@@ -355,3 +355,31 @@ def test_calendar_shows_own_bookings_by_name_and_others_as_booked(organizer, riv
                                 + "?month=2030-12").content.decode()
     assert "Org Gala" in page
     assert "Rival Secret" not in page and ">Booked<" in page
+
+
+def test_nonsense_seat_ids_and_sections_are_refused_without_errors(organizer, org_event):
+    client = login(organizer)
+    url = reverse("admin:events_event_seatmap", args=[org_event.pk])
+    huge = str(2**70)
+    assert client.get(url + f"?section={huge}").status_code == 200
+    refused = client.post(url, {"action": "block", "seat_ids": f"{huge},abc,-3"}, follow=True)
+    assert "Select seats first." in refused.content.decode()
+    unknown = client.post(url, {"action": "block", "seat_ids": "999999"}, follow=True)
+    assert "Some of these seats do not belong to this event." in unknown.content.decode()
+    assert set(seat_statuses(org_event).values()) == {"available"}
+
+
+def test_declined_deposit_shows_the_reason_and_keeps_the_booking_requested(organizer, venue_booking):
+    response = login(organizer).post(reverse("admin:venues_venuebooking_deposit", args=[venue_booking.pk]),
+                                     {"payment_token": "tok_declined"})
+    assert "The deposit payment was declined; the booking stays requested." in response.content.decode()
+    venue_booking.refresh_from_db()
+    assert (venue_booking.status, venue_booking.deposit_payment_reference) == (VenueBookingStatus.REQUESTED, "")
+
+
+def test_huge_ids_in_admin_urls_are_not_found(organizer):
+    client = login(organizer)
+    huge = 2**70
+    assert client.get(reverse("admin:events_event_report", args=[huge])).status_code == 404
+    assert client.get(reverse("admin:venues_venue_calendar", args=[huge])).status_code == 404
+    assert client.get(reverse("admin:venues_venuebooking_invoice", args=[huge])).status_code == 404
