@@ -179,3 +179,63 @@ def test_regeneration_with_bad_parameters_changes_nothing(event):
         venue_regenerate(venue=event.venue, template="conference", params={"colour": "red"})
     assert Seat.objects.filter(venue=event.venue).count() == 40
     assert EventSeat.objects.filter(event=event).count() == 40
+
+
+def _race(*calls):
+    """Run the calls at the same instant on their own threads and connections; return 'ok' or the error code."""
+    import threading
+
+    from django.db import connection
+
+    from evently.errors import DomainError
+
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            call()
+            outcomes[index] = "ok"
+        except DomainError as error:
+            outcomes[index] = error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_box_office_and_an_online_hold_racing_for_one_seat_exactly_one_wins():
+    from django.contrib.auth.models import User
+
+    seller = User.objects.create_user("seller", is_staff=True)
+    event = make_event(seller)
+    seat_id = EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True).first()
+    outcomes = _race(
+        lambda: boxoffice_sell(event_id=event.pk, seat_ids=[seat_id], customer=ADA, method="cash", sold_by=seller),
+        lambda: seat_hold(event_id=event.pk, seat_ids=[seat_id], owner="online"),
+    )
+    assert sorted(outcomes) == ["ok", "seats_unavailable"]
+    status = seat_statuses(event)[seat_id]
+    assert status == ("sold" if outcomes[0] == "ok" else "held")
+    assert Booking.objects.count() == (1 if outcomes[0] == "ok" else 0)
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_blocking_and_an_online_hold_racing_for_one_seat_exactly_one_wins():
+    from django.contrib.auth.models import User
+
+    event = make_event(User.objects.create_user("owner", is_staff=True))
+    seat_id = EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True).first()
+    outcomes = _race(lambda: seats_block(event_id=event.pk, seat_ids=[seat_id]),
+                     lambda: seat_hold(event_id=event.pk, seat_ids=[seat_id], owner="online"))
+    assert sorted(outcomes) == ["ok", "seats_not_blockable"] or sorted(outcomes) == ["ok", "seats_unavailable"]
+    assert seat_statuses(event)[seat_id] == ("blocked" if outcomes[0] == "ok" else "held")
