@@ -6,7 +6,7 @@ Rules kept by every function:
 - every change bumps the event's seat version and is broadcast after commit.
 """
 
-from ticketing.services.blocking import seats_block, seats_unblock  # noqa: F401, E402
+from ticketing.services.blocking import seats_block, seats_unblock  # noqa: F401
 from ticketing.services.bookings import (  # noqa: F401
     Customer,
     booking_cancel,
@@ -17,7 +17,7 @@ from ticketing.services.bookings import (  # noqa: F401
     booking_refund_owed,
     bookings_reconcile_due,
 )
-from ticketing.services.boxoffice import boxoffice_sell  # noqa: F401, E402
+from ticketing.services.boxoffice import boxoffice_sell  # noqa: F401
 from ticketing.services.inventory import event_inventory_create  # noqa: F401
 from ticketing.services.seats import (  # noqa: F401
     Hold,
