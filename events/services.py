@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from events.exceptions import EventWrongStatus
 from events.models import Event, EventStatus
 
 SCHEDULED_STATUSES = [EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT]
@@ -130,6 +131,43 @@ def events_lifecycle_tick() -> int:
 
 
 def event_publish(*, event_id: int) -> str:
-    """Draft → published (and on sale at once if its sales window is open). Other statuses stay."""
-    Event.objects.filter(pk=event_id, status=EventStatus.DRAFT).update(status=EventStatus.PUBLISHED)
+    """Draft → published, and on sale at once if its sales window is open; returns the new status.
+
+    Publishing a published (or on-sale) event again is a no-op; a finished or cancelled one
+    raises EventWrongStatus.
+    """
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event_id)
+        if event.status == EventStatus.DRAFT:
+            Event.objects.filter(pk=event_id).update(status=EventStatus.PUBLISHED)
+        elif event.status not in SCHEDULED_STATUSES:
+            raise EventWrongStatus(f"“{event.title}” is {event.get_status_display().lower()}; only a draft can be "
+                                   "published.", status=event.status)
     return event_status_refresh(event_id=event_id)
+
+
+@transaction.atomic
+def event_open_sale(*, event_id: int) -> Event:
+    """Draft or published → on sale from now on (an opening time in the future is moved to now).
+
+    Refuses an event without seat inventory, a finished or cancelled one, or one already over.
+    """
+    event = Event.objects.select_for_update().get(pk=event_id)
+    if event.status == EventStatus.ON_SALE:
+        return event
+    if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
+        raise EventWrongStatus(f"“{event.title}” is {event.get_status_display().lower()}; its sale cannot open.",
+                               status=event.status)
+    now = timezone.now()
+    if event.ends_at <= now:
+        raise EventWrongStatus(f"“{event.title}” is over.", status=event.status)
+    if not event.seats.exists():
+        raise EventWrongStatus(f"“{event.title}” has no seats yet: create its inventory first.",
+                               status=event.status)
+    event.status = EventStatus.ON_SALE
+    if event.sales_open_at is None or event.sales_open_at > now:
+        event.sales_open_at = now
+    if event.sales_close_at is not None and event.sales_close_at <= now:
+        event.sales_close_at = None  # "now" means now: a closing time already past would close it again
+    event.save(update_fields=["status", "sales_open_at", "sales_close_at"])
+    return event

@@ -71,7 +71,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
     list_filter = ["status"]
-    search_fields = ["reference", "customer_email", "customer_name"]
+    search_fields = ["reference", "customer_email", "customer_name", "event__title"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event"]
 

@@ -153,3 +153,13 @@ class EventNotCancellable(Conflict):
 class WebhookSignatureInvalid(InvalidInput):
     code = "invalid_signature"
     message = "The webhook signature is missing, wrong or too old."
+
+
+class SeatsNotBlockable(Conflict):
+    code = "seats_not_blockable"
+    message = "Only available seats can be blocked; some of these are held or sold."
+
+
+class BoxOfficeNotAllowed(DomainError):
+    code = "box_office_not_allowed"
+    message = "The box office cannot sell tickets for this event now."

@@ -333,3 +333,20 @@ class PaymentWebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class BoxOfficeMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    COMP = "comp", "Complimentary"
+
+
+class BoxOfficeSale(models.Model):
+    """Who sold a booking at the box office, and how it was paid (no payment provider involved)."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, primary_key=True, related_name="box_office_sale")
+    sold_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="box_office_sales")
+    method = models.CharField(max_length=10, choices=BoxOfficeMethod.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.booking_id} ({self.method}) by {self.sold_by_id}"

@@ -1,6 +1,14 @@
 """Physical places: a venue's sections, rows and seats, shared by every event held there."""
 
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q
 
 
 class VenueType(models.TextChoices):
@@ -69,3 +77,106 @@ class Seat(models.Model):
     @property
     def label(self) -> str:
         return f"{self.section.name}, row {self.row_label}, seat {self.number}"
+
+
+class VenueBookingStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class VenueBooking(models.Model):
+    """A venue reserved for an event, with setup before and teardown after.
+
+    `blocked_period` is the padded range [start − setup, end + teardown), kept in step by `save()`
+    (Postgres cannot compute it in a generated column: timestamptz − interval is not immutable).
+    The exclusion constraint on (venue, blocked_period) makes two overlapping non-cancelled bookings
+    impossible, even for two requests racing each other.
+    """
+
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="bookings")
+    event = models.ForeignKey("events.Event", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="venue_bookings")
+    organizer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="venue_bookings")
+    title = models.CharField(max_length=200, help_text="What the venue is booked for.")
+    start = models.DateTimeField(help_text="When the event itself starts.")
+    end = models.DateTimeField(help_text="When the event itself ends.")
+    setup_hours = models.PositiveSmallIntegerField(default=0)
+    teardown_hours = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=VenueBookingStatus.choices, default=VenueBookingStatus.REQUESTED)
+    rental_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    deposit_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    deposit_payment_reference = models.CharField(max_length=100, blank=True)
+    blocked_period = DateTimeRangeField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="venue_booking_ends_after_start"),
+            models.CheckConstraint(condition=Q(deposit_amount__gte=0), name="venue_booking_deposit_not_negative"),
+            models.CheckConstraint(condition=Q(rental_fee__gte=0), name="venue_booking_fee_not_negative"),
+            ExclusionConstraint(
+                name="venue_booking_no_overlap",
+                expressions=[("venue", RangeOperators.EQUAL), ("blocked_period", RangeOperators.OVERLAPS)],
+                condition=~Q(status="cancelled"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} at {self.venue.name} ({self.start:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        self.blocked_period = self.padded_range()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "blocked_period" not in update_fields and (
+            {"start", "end", "setup_hours", "teardown_hours"} & set(update_fields)
+        ):
+            kwargs["update_fields"] = [*update_fields, "blocked_period"]
+        super().save(*args, **kwargs)
+
+    def padded_range(self) -> DateTimeTZRange:
+        return DateTimeTZRange(self.blocked_from, self.blocked_until, "[)")
+
+    @property
+    def blocked_from(self):
+        return self.start - timedelta(hours=self.setup_hours)
+
+    @property
+    def blocked_until(self):
+        return self.end + timedelta(hours=self.teardown_hours)
+
+    @property
+    def add_ons_total(self) -> Decimal:
+        return sum((add_on.cost for add_on in self.add_ons.all()), Decimal("0"))
+
+    @property
+    def invoice_total(self) -> Decimal:
+        return self.rental_fee + self.add_ons_total
+
+
+class AddOnType(models.TextChoices):
+    CATERING = "catering", "Catering"
+    AV = "av", "AV equipment"
+    SECURITY = "security", "Security staff"
+    CLEANING = "cleaning", "Cleaning"
+    FURNITURE = "furniture", "Furniture"
+    OTHER = "other", "Other"
+
+
+class VenueBookingAddOn(models.Model):
+    booking = models.ForeignKey(VenueBooking, on_delete=models.CASCADE, related_name="add_ons")
+    type = models.CharField(max_length=20, choices=AddOnType.choices, default=AddOnType.OTHER)
+    description = models.CharField(max_length=200)
+    cost = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["booking", "id"]
+        verbose_name = "add-on"
+        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="venue_add_on_cost_not_negative")]
+
+    def __str__(self):
+        return f"{self.get_type_display()}: {self.description}"

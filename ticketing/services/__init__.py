@@ -6,6 +6,7 @@ Rules kept by every function:
 - every change stamps its seats with its transaction id and is broadcast after commit.
 """
 
+from ticketing.services.blocking import seats_block, seats_unblock  # noqa: F401
 from ticketing.services.bookings import (  # noqa: F401
     Customer,
     booking_confirm,
@@ -14,6 +15,7 @@ from ticketing.services.bookings import (  # noqa: F401
     booking_reconcile,
     bookings_reconcile_due,
 )
+from ticketing.services.boxoffice import boxoffice_sell  # noqa: F401
 from ticketing.services.cancellation import (  # noqa: F401
     booking_cancel,
     booking_cancel_preview,

@@ -74,7 +74,31 @@ class Command(BaseCommand):
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
             self._door_staff(door)
+        self._venue_bookings(organizer)  # outside the transaction: paying a deposit calls the payment provider
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _venue_bookings(self, organizer):
+        """The demo theater booked for Hamlet (setup, teardown, add-ons, deposit paid); idempotent."""
+        from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
+        from venues.exceptions import VenueBookingConflict
+        from venues.models import VenueBooking
+
+        event = Event.objects.filter(title=EVENTS[0]["title"]).select_related("venue").first()
+        if event is None or VenueBooking.objects.filter(event=event).exists():
+            return
+        try:
+            booking = venue_booking_request(
+                venue=event.venue, event=event, title=event.title, start=event.starts_at, end=event.ends_at,
+                setup_hours=24, teardown_hours=6, organizer=organizer, rental_fee=Decimal("4000.00"),
+                deposit_amount=Decimal("1000.00"))
+        except VenueBookingConflict:
+            return
+        venue_booking_add_on_add(booking_id=booking.pk, type="av", description="Sound desk and lighting rig",
+                                 cost=Decimal("1850.00"))
+        venue_booking_add_on_add(booking_id=booking.pk, type="catering", description="Interval bar staff",
+                                 cost=Decimal("620.00"))
+        venue_booking_pay_deposit(booking_id=booking.pk, payment_token="tok_ok")
+        self.stdout.write(f"  venue booking: {booking.title} at {event.venue.name} (confirmed)")
 
     def _users(self):
         password = settings.DEMO_PASSWORD

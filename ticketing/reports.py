@@ -1,0 +1,156 @@
+"""Reads for the organizer reports: seat counts, money, sales over time, conversion, check-in, CSV rows.
+
+Definitions (also in docs/admin.md):
+- a seat in an expired hold with no booking counts as available, as it does for buyers;
+- revenue = the totals of paid bookings plus what cancelled bookings kept (total − refund);
+- hold-to-booking conversion = paid online bookings ÷ checkout attempts, where an attempt is every
+  online booking (paid, failed, expired, cancelled, pending) plus every buyer who holds seats right
+  now without a booking. Holds that expired without a checkout leave no trace, so the figure is an
+  upper bound of the true hold conversion; box-office sales are excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+
+from events.models import Event
+from ticketing.models import Booking, BookingStatus, Ticket
+
+_CATEGORY_COUNTS = """
+SELECT category.id, category.name, category.colour, category.price,
+       count(*) FILTER (WHERE es.status = 'sold') AS sold,
+       count(*) FILTER (WHERE es.status = 'held' AND (es.booking_id IS NOT NULL OR es.held_until > now())) AS held,
+       count(*) FILTER (WHERE es.status = 'blocked') AS blocked,
+       count(*) FILTER (WHERE es.status = 'available'
+                        OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now())) AS available,
+       count(*) AS total,
+       COALESCE((SELECT sum(bs.price) FROM ticketing_bookingseat bs
+                   JOIN ticketing_booking b ON b.id = bs.booking_id
+                   JOIN ticketing_eventseat es2 ON es2.id = bs.event_seat_id
+                  WHERE es2.category_id = category.id AND bs.is_active AND b.status = 'paid'), 0) AS revenue
+  FROM ticketing_eventseat es
+  JOIN events_seatcategory category ON category.id = es.category_id
+ WHERE es.event_id = %s
+ GROUP BY category.id
+ ORDER BY category.position, category.id
+"""
+
+_SALES_BY_DAY = """
+SELECT (b.paid_at AT TIME ZONE %s)::date AS day, count(bs.id), COALESCE(sum(bs.price), 0)
+  FROM ticketing_booking b
+  JOIN ticketing_bookingseat bs ON bs.booking_id = b.id
+ WHERE b.event_id = %s AND b.paid_at IS NOT NULL
+ GROUP BY day ORDER BY day
+"""
+
+
+@dataclass
+class EventReport:
+    event: Event
+    categories: list[dict]
+    totals: dict
+    revenue: Decimal
+    refunds: Decimal
+    bookings_by_status: dict[str, int]
+    box_office_bookings: int
+    sales_by_day: list[tuple[date, int, Decimal]]
+    conversion: dict
+    checkin: dict | None = field(default=None)
+
+
+def event_report(*, event: Event) -> EventReport:
+    with connection.cursor() as cursor:
+        cursor.execute(_CATEGORY_COUNTS, [event.pk])
+        columns = [column.name for column in cursor.description]
+        categories = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(_SALES_BY_DAY, [event.venue.timezone or "UTC", event.pk])
+        sales_by_day = [(day, count, Decimal(revenue)) for day, count, revenue in cursor.fetchall()]
+    totals = {key: sum(row[key] for row in categories) for key in ("sold", "held", "blocked", "available", "total")}
+    bookings = Booking.objects.filter(event=event)
+    by_status = dict(bookings.values_list("status").annotate(count=Count("id")).order_by())
+    money = bookings.aggregate(
+        paid=Sum("total", filter=Q(status=BookingStatus.PAID)),
+        kept=Sum(F("total") - F("refund_amount"), filter=Q(status=BookingStatus.CANCELLED)),
+        refunds=Sum("refund_amount"),
+    )
+    refunds = money["refunds"] or Decimal("0")
+    revenue = (money["paid"] or Decimal("0")) + (money["kept"] or Decimal("0"))
+    box_office = bookings.filter(buyer__startswith="boxoffice:").count()
+    return EventReport(
+        event=event, categories=categories, totals=totals, revenue=revenue, refunds=refunds,
+        bookings_by_status=by_status, box_office_bookings=box_office, sales_by_day=sales_by_day,
+        conversion=_conversion(event), checkin=_checkin_progress(event, sold=totals["sold"]),
+    )
+
+
+def _conversion(event: Event) -> dict:
+    online = Booking.objects.filter(event=event).exclude(buyer__startswith="boxoffice:")
+    attempts = online.count()
+    paid = online.filter(status=BookingStatus.PAID).count() + online.filter(
+        status=BookingStatus.CANCELLED, paid_at__isnull=False).count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT hold_owner) FROM ticketing_eventseat WHERE event_id = %s AND status = 'held' "
+            "AND booking_id IS NULL AND held_until > now()", [event.pk])
+        holding_now = cursor.fetchone()[0]
+    denominator = attempts + holding_now
+    return {"paid": paid, "attempts": attempts, "holding_now": holding_now,
+            "rate": round(100 * paid / denominator, 1) if denominator else None}
+
+
+def _checkin_progress(event: Event, *, sold: int) -> dict | None:
+    """Admitted tickets, if the check-in app records scans (a model with a `ticket` foreign key)."""
+    try:
+        models = list(apps.get_app_config("checkin").get_models())
+    except LookupError:
+        return None
+    for model in models:
+        names = {f.name for f in model._meta.get_fields()}
+        if "ticket" not in names:
+            continue
+        queryset = model.objects.filter(ticket__booking__event=event)
+        if "result" in names:
+            queryset = queryset.filter(result="admit")
+        admitted = queryset.values("ticket").distinct().count()
+        valid = Ticket.objects.filter(booking__event=event, status="valid").count()
+        return {"admitted": admitted, "valid_tickets": valid,
+                "rate": round(100 * admitted / valid, 1) if valid else None}
+    return None
+
+
+BOOKING_CSV_HEADER = ["reference", "status", "channel", "customer_name", "customer_email", "customer_phone", "seats",
+                      "total", "refund", "currency", "payment_reference", "created_at", "paid_at", "cancelled_at"]
+
+
+def booking_csv_rows(*, event: Event):
+    bookings = (Booking.objects.filter(event=event).annotate(seat_count=Count("booking_seats"))
+                .order_by("created_at", "id"))
+    for booking in bookings.iterator(chunk_size=2000):
+        yield [booking.reference, booking.status, "box office" if booking.buyer.startswith("boxoffice:") else "online",
+               booking.customer_name, booking.customer_email, booking.customer_phone, booking.seat_count,
+               booking.total, booking.refund_amount, booking.currency, booking.payment_reference,
+               booking.created_at.isoformat(), booking.paid_at.isoformat() if booking.paid_at else "",
+               booking.cancelled_at.isoformat() if booking.cancelled_at else ""]
+
+
+ATTENDEE_CSV_HEADER = ["ticket_id", "ticket_status", "holder_name", "section", "row", "seat", "category", "price",
+                       "booking_reference", "customer_email"]
+
+
+def attendee_csv_rows(*, event: Event):
+    tickets = (Ticket.objects.filter(booking__event=event)
+               .select_related("booking", "booking_seat__event_seat__seat__section",
+                               "booking_seat__event_seat__category")
+               .order_by("booking_seat__event_seat__seat__section__position", "booking_seat__event_seat__seat_id"))
+    for ticket in tickets.iterator(chunk_size=2000):
+        event_seat = ticket.booking_seat.event_seat
+        seat = event_seat.seat
+        yield [ticket.pk, ticket.status, ticket.holder_name, seat.section.name, seat.row_label, seat.number,
+               event_seat.category.name, ticket.booking_seat.price, ticket.booking.reference,
+               ticket.booking.customer_email]

@@ -1,0 +1,184 @@
+"""Services for venue bookings: request, pay the deposit (→ confirmed), cancel, add-ons.
+
+A venue hosts one thing at a time, setup and teardown included. The rule lives in Postgres (the
+exclusion constraint `venue_booking_no_overlap`), so two racing requests cannot both pass; these
+services only turn the constraint's refusal into an error that names the clashing booking.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ticketing.payments import PaymentError, get_payment_provider
+from venues.exceptions import (
+    DepositDeclined,
+    DepositPending,
+    VenueBookingConflict,
+    VenueBookingInvalid,
+    VenueBookingNotFound,
+    VenueBookingWrongStatus,
+)
+from venues.models import AddOnType, Venue, VenueBooking, VenueBookingAddOn, VenueBookingStatus
+
+logger = logging.getLogger(__name__)
+
+OVERLAP_CONSTRAINT = "venue_booking_no_overlap"
+
+
+def venue_booking_clashes(*, venue_id: int, blocked_from: datetime, blocked_until: datetime,
+                          exclude_id: int | None = None):
+    """Non-cancelled bookings of the venue whose padded range overlaps [blocked_from, blocked_until)."""
+    from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+
+    queryset = VenueBooking.objects.filter(
+        venue_id=venue_id, blocked_period__overlap=DateTimeTZRange(blocked_from, blocked_until, "[)"),
+    ).exclude(status=VenueBookingStatus.CANCELLED)
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("start")
+
+
+def _conflict_error(booking: VenueBooking) -> VenueBookingConflict:
+    clashes = list(venue_booking_clashes(venue_id=booking.venue_id, blocked_from=booking.blocked_from,
+                                         blocked_until=booking.blocked_until, exclude_id=booking.pk))
+    if not clashes:  # the other booking was cancelled in between: say so rather than guess
+        return VenueBookingConflict("The venue was booked at that time by a request that has since changed; "
+                                    "please try again.")
+    clash = clashes[0]
+    return VenueBookingConflict(
+        f"{booking.venue.name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
+        f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included) by booking #{clash.pk} "
+        f"“{clash.title}” ({clash.get_status_display().lower()}).",
+        conflicting_booking_id=clash.pk,
+        conflicting_booking=clash.title,
+    )
+
+
+def _validate(booking: VenueBooking) -> None:
+    if booking.end <= booking.start:
+        raise VenueBookingInvalid("A venue booking must end after it starts.")
+    if booking.deposit_amount < 0 or booking.rental_fee < 0:
+        raise VenueBookingInvalid("Amounts cannot be negative.")
+
+
+def _save_or_conflict(booking: VenueBooking, **save_kwargs) -> VenueBooking:
+    try:
+        with transaction.atomic():
+            booking.save(**save_kwargs)
+    except IntegrityError as error:
+        if OVERLAP_CONSTRAINT in str(error):
+            raise _conflict_error(booking) from None
+        raise
+    return booking
+
+
+def venue_booking_request(
+    *, venue: Venue, title: str, start: datetime, end: datetime, setup_hours: int = 0, teardown_hours: int = 0,
+    organizer=None, event=None, rental_fee: Decimal = Decimal("0"), deposit_amount: Decimal = Decimal("0"),
+) -> VenueBooking:
+    """Book the venue (status requested). Raises VenueBookingConflict naming the clashing booking,
+    or VenueBookingInvalid; on error nothing is written."""
+    booking = VenueBooking(
+        venue=venue, title=title, start=start, end=end, setup_hours=setup_hours, teardown_hours=teardown_hours,
+        organizer=organizer, event=event, rental_fee=rental_fee, deposit_amount=deposit_amount,
+    )
+    _validate(booking)
+    return _save_or_conflict(booking)
+
+
+def venue_booking_save(*, booking: VenueBooking) -> VenueBooking:
+    """Save an edited booking (the admin form's path); same checks and errors as a request."""
+    _validate(booking)
+    return _save_or_conflict(booking)
+
+
+def venue_booking_pay_deposit(*, booking_id: int, payment_token: str) -> VenueBooking:
+    """Charge the deposit and confirm the booking (requested → confirmed).
+
+    The charge runs outside any transaction with an idempotency key per booking, so paying twice
+    charges once. A zero deposit confirms without a charge. If the booking was cancelled while
+    the charge ran, the deposit is refunded at once. Raises DepositDeclined (booking stays
+    requested), DepositPending (provider unreachable), VenueBookingWrongStatus, VenueBookingNotFound.
+    """
+    booking = _get(booking_id)
+    if booking.status == VenueBookingStatus.CONFIRMED:
+        return booking
+    if booking.status != VenueBookingStatus.REQUESTED:
+        raise VenueBookingWrongStatus(f"Booking #{booking.pk} is {booking.status}; only a requested booking "
+                                      "can be confirmed.", status=booking.status)
+    reference = ""
+    if booking.deposit_amount > 0:
+        try:
+            result = get_payment_provider().charge(
+                amount=booking.deposit_amount, currency="EUR", token=payment_token,
+                idempotency_key=_deposit_key(booking.pk),
+            )
+        except PaymentError:
+            raise DepositPending() from None
+        if not result.succeeded:
+            raise DepositDeclined(reason=result.decline_reason)
+        reference = result.reference
+    with transaction.atomic():
+        booking = VenueBooking.objects.select_for_update().get(pk=booking_id)
+        if booking.status == VenueBookingStatus.REQUESTED:
+            booking.status = VenueBookingStatus.CONFIRMED
+            booking.deposit_payment_reference = reference
+            booking.confirmed_at = timezone.now()
+            booking.save(update_fields=["status", "deposit_payment_reference", "confirmed_at"])
+            return booking
+    if reference and booking.status == VenueBookingStatus.CANCELLED:
+        # Cancelled while we were charging: never keep a deposit for a booking that is gone.
+        _deposit_refund(booking, reference=reference)
+    return booking
+
+
+def venue_booking_cancel(*, booking_id: int) -> VenueBooking:
+    """Cancel the booking, freeing the venue at once; a paid deposit is refunded (outside the transaction)."""
+    with transaction.atomic():
+        try:
+            booking = VenueBooking.objects.select_for_update().get(pk=booking_id)
+        except VenueBooking.DoesNotExist:
+            raise VenueBookingNotFound() from None
+        if booking.status == VenueBookingStatus.CANCELLED:
+            return booking
+        booking.status = VenueBookingStatus.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.save(update_fields=["status", "cancelled_at"])
+    if booking.deposit_payment_reference:
+        _deposit_refund(booking, reference=booking.deposit_payment_reference)
+    return booking
+
+
+def venue_booking_add_on_add(*, booking_id: int, type: str, description: str, cost: Decimal) -> VenueBookingAddOn:
+    if type not in AddOnType.values:
+        raise VenueBookingInvalid(f"Unknown add-on type {type!r}.")
+    if cost < 0:
+        raise VenueBookingInvalid("An add-on cannot cost less than nothing.")
+    booking = _get(booking_id)
+    if booking.status == VenueBookingStatus.CANCELLED:
+        raise VenueBookingWrongStatus("A cancelled booking takes no add-ons.", status=booking.status)
+    return VenueBookingAddOn.objects.create(booking=booking, type=type, description=description, cost=cost)
+
+
+def _get(booking_id: int) -> VenueBooking:
+    try:
+        return VenueBooking.objects.select_related("venue").get(pk=booking_id)
+    except VenueBooking.DoesNotExist:
+        raise VenueBookingNotFound() from None
+
+
+def _deposit_key(booking_id: int) -> str:
+    return f"venue-deposit-{booking_id}"
+
+
+def _deposit_refund(booking: VenueBooking, *, reference: str) -> None:
+    try:
+        get_payment_provider().refund(idempotency_key=_deposit_key(booking.pk), amount=booking.deposit_amount,
+                                      refund_key=f"venue-deposit-refund-{booking.pk}")
+    except PaymentError:
+        logger.warning("deposit refund for venue booking %s failed (payment %s); refund by hand", booking.pk, reference)

@@ -1,0 +1,115 @@
+"""Admin forms: a venue from a template (with every template's parameters), venue bookings."""
+
+from __future__ import annotations
+
+import inspect
+
+from django import forms
+from django.utils import timezone
+
+from venues.bookings import venue_booking_clashes
+from venues.generators import TEMPLATES
+from venues.models import Venue, VenueBooking, VenueBookingStatus, VenueType
+
+TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADIUM,
+                        "conference": VenueType.CONFERENCE}
+
+
+def template_parameters(template: str) -> list[tuple[str, object]]:
+    """A generator's keyword parameters and their defaults, read from its signature."""
+    signature = inspect.signature(TEMPLATES[template])
+    return [(name, float(parameter.default) if parameter.annotation in (float, "float") else parameter.default)
+            for name, parameter in signature.parameters.items() if parameter.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+class TemplateLayoutForm(forms.Form):
+    """Template choice plus one field per parameter of every template, named `<template>__<parameter>`;
+    only the chosen template's fields are used (a little JS hides the others)."""
+
+    template = forms.ChoiceField(choices=[(name, name.title()) for name in TEMPLATES], initial="theater")
+
+    LIMITS = {"rows_per_section": 100, "seats_per_row": 200, "sections_per_side": 40, "end_sections": 20}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for template in TEMPLATES:
+            for name, default in template_parameters(template):
+                label = name.replace("_", " ").capitalize()
+                key = f"{template}__{name}"
+                if isinstance(default, float):
+                    self.fields[key] = forms.FloatField(label=label, initial=default, min_value=1, max_value=10000,
+                                                        required=False)
+                else:
+                    self.fields[key] = forms.IntegerField(label=label, initial=default, min_value=0,
+                                                          max_value=self.LIMITS.get(name, 200), required=False)
+                self.fields[key].widget.attrs["data-template"] = template
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("template")
+        # Only the chosen template's parameters matter; the hidden groups' values are ignored.
+        for key in [key for key in self._errors if "__" in key and not key.startswith(f"{chosen}__")]:
+            del self._errors[key]
+        return cleaned
+
+    def parameter_groups(self):
+        return [(template, [self[f"{template}__{name}"] for name, _ in template_parameters(template)])
+                for template in TEMPLATES]
+
+    def layout_params(self) -> dict:
+        template = self.cleaned_data["template"]
+        params = {}
+        for name, default in template_parameters(template):
+            value = self.cleaned_data.get(f"{template}__{name}")
+            params[name] = default if value is None else value
+        return params
+
+
+class VenueFromTemplateForm(TemplateLayoutForm):
+    name = forms.CharField(max_length=200)
+    city = forms.CharField(max_length=100)
+    address = forms.CharField(max_length=300, required=False)
+    timezone = forms.CharField(max_length=64, initial="Europe/Berlin")
+
+    field_order = ["name", "city", "address", "timezone", "template"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Venue.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("A venue with this name exists already.")
+        return name
+
+
+class VenueBookingForm(forms.ModelForm):
+    class Meta:
+        model = VenueBooking
+        fields = ["venue", "event", "title", "start", "end", "setup_hours", "teardown_hours", "rental_fee",
+                  "deposit_amount"]
+
+    def clean(self):
+        cleaned = super().clean()
+        venue, start, end = cleaned.get("venue"), cleaned.get("start"), cleaned.get("end")
+        if not (venue and start and end):
+            return cleaned
+        if end <= start:
+            raise forms.ValidationError("The booking must end after it starts.")
+        if self.instance.pk is None and start < timezone.now():
+            self.add_error("start", "A new booking cannot start in the past.")
+        if self.instance.status == VenueBookingStatus.CANCELLED:
+            return cleaned
+        probe = VenueBooking(start=start, end=end, setup_hours=cleaned.get("setup_hours") or 0,
+                             teardown_hours=cleaned.get("teardown_hours") or 0)
+        clash = venue_booking_clashes(venue_id=venue.pk, blocked_from=probe.blocked_from,
+                                      blocked_until=probe.blocked_until, exclude_id=self.instance.pk).first()
+        if clash:
+            raise forms.ValidationError(
+                f"{venue.name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
+                f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included) by booking #{clash.pk} "
+                f"“{clash.title}” ({clash.get_status_display().lower()}).")
+        return cleaned
+
+
+class DepositForm(forms.Form):
+    payment_token = forms.CharField(
+        initial="tok_ok", max_length=100,
+        help_text="The card token from the payment form. With the fake provider: tok_ok, tok_declined, tok_timeout.")
