@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/.*$", api_not_found),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("", include("ticketing.urls")),
     path("", include("events.urls")),
 ]

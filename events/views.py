@@ -1,9 +1,11 @@
 """Server-rendered buyer pages."""
 
+from django.conf import settings
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 
-from events import selectors
+from events import seatmap, selectors
 from events.models import Event
 
 
@@ -15,9 +17,40 @@ def home(request):
 
 
 def event_detail(request, event_id: int):
+    """The event with its seat map: every seat for small venues, a section overview for large ones."""
+    from ticketing import selectors as ticketing_selectors
+    from ticketing.buyer import buyer_id_if_known
+
     event = (
         Event.objects.select_related("venue").filter(pk=event_id, status__in=selectors.PUBLIC_STATUSES).first()
     )
     if event is None:
         raise Http404("No such event.")
-    return render(request, "events/event_detail.html", {"event": event, "categories": event.categories.all()})
+    owner = buyer_id_if_known(request)
+    get_token(request)  # the page's script sends the csrftoken cookie back on holds
+    is_overview = event.venue.capacity > seatmap.FULL_MAP_MAX_SEATS
+    version = ticketing_selectors.seat_version_current(event.pk)  # before the seats: see seat_changes_since
+    if is_overview:
+        seat_map = seatmap.overview_map(ticketing_selectors.event_section_summaries(event=event))
+    else:
+        seat_map = seatmap.full_map(ticketing_selectors.event_layout(event=event, owner=owner))
+    cart = ticketing_selectors.seats_held_by(event_id=event.pk, owner=owner or "")
+    for seat in cart:
+        seat["price_text"] = seatmap.money(seat["price"])
+    categories = list(event.categories.all())
+    page_data = {
+        "event_id": event.pk, "version": version, "mode": "overview" if is_overview else "full",
+        "hold_ttl_seconds": settings.HOLD_TTL_SECONDS, "max_seats": settings.MAX_SEATS_PER_HOLD,
+        "currency": seatmap.CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + " "),
+        "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(c.price)} for c in categories},
+        "cart": cart, "expires_at": min((seat["held_until"] for seat in cart), default=None),
+        "checkout_url": f"/events/{event.pk}/checkout/", "is_on_sale": event.status == "on_sale",
+    }
+    return render(request, "events/event_detail.html", {
+        "event": event, "categories": [{"category": c, "price": seatmap.money(c.price)} for c in categories],
+        "map": event.venue.map_meta, "seat_map": seat_map, "is_overview": is_overview, "page_data": page_data,
+        "cart": cart, "legend": [
+            {"status": status, "word": word, "mark": seatmap.STATUS_MARKS[status]}
+            for status, word in seatmap.STATUS_WORDS.items()
+        ],
+    })

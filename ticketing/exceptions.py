@@ -52,3 +52,8 @@ class IdempotencyKeyReused(Conflict):
 class EventNotFound(NotFound):
     code = "event_not_found"
     message = "No such event."
+
+
+class SectionNotFound(NotFound):
+    code = "section_not_found"
+    message = "No such section at this event's venue."
