@@ -380,8 +380,7 @@
         const prices = section.price_min === null ? "no seats for sale"
           : section.price_min === section.price_max ? money(section.price_min) : `${money(section.price_min)}–${money(section.price_max)}`;
         const label = `Section ${section.name}: ${section.available.toLocaleString("en-US")} of ${section.seats.toLocaleString("en-US")} seats available, ${prices}`;
-        area.setAttribute("aria-label", label);
-        area.querySelector("title").textContent = label;
+        area.querySelector("title").textContent = label; // the accessible name (SVG <title>)
         area.querySelector(".area-free").textContent = section.available ? `${section.available} free` : "Sold out";
       }
       if (ui.available) ui.available.textContent = available;
@@ -598,7 +597,9 @@
       const vy = Number(node.dataset.y) - y0;
       const along = vx * dx + vy * dy;
       if (along <= 0.5) continue;
-      const score = along + 3 * Math.abs(vx * dy - vy * dx);
+      const across = Math.abs(vx * dy - vy * dx);
+      if (across > along * 2) continue; // outside a wide cone in that direction
+      const score = Math.hypot(vx, vy) + 1.5 * across;
       if (score < bestScore) { bestScore = score; best = node; }
     }
     return best;
@@ -638,7 +639,7 @@
   svg.addEventListener("pointerover", (event) => {
     const area = event.target.closest(".area");
     if (!area || state.openSection !== null) { ui.tooltip.hidden = true; return; }
-    ui.tooltip.textContent = area.getAttribute("aria-label");
+    ui.tooltip.textContent = area.querySelector("title").textContent;
     ui.tooltip.hidden = false;
   });
   svg.addEventListener("pointerleave", () => { ui.tooltip.hidden = true; });

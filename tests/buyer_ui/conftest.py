@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -15,6 +16,11 @@ from events.seatmap import FULL_MAP_MAX_SEATS
 from ticketing.services import event_inventory_create
 from venues.models import Venue
 from venues.services import venue_build_from_template
+
+# Playwright's sync API keeps an event loop running in the main thread; Django then refuses ORM calls
+# from that thread (SynchronousOnlyOperation) although nothing here is async. The tests' own DB work
+# (fixtures, asserts, flush) is plain synchronous code, so this is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 AXE_JS = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
