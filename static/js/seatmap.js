@@ -236,6 +236,7 @@
     ui.cartEmpty.hidden = !isEmpty;
     ui.checkout.hidden = isEmpty;
     ui.countdown.hidden = isEmpty;
+    ui.cartList.closest(".cart").classList.toggle("has-items", !isEmpty);
     if (!isEmpty) ui.cartMessage.textContent = "";
   }
 

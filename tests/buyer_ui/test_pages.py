@@ -166,3 +166,22 @@ def test_paying_leads_to_a_confirmation_only_the_buyer_can_see(theater_event):
     assert '<strong id="booking-total">€90</strong>' in html
     # and nobody else can open it
     assert Buyer().get(response["Location"]).status_code == 404
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_start_in_the_venues_time_zone(organizer):
+    # given an event at a venue in New York starting at 23:30 UTC
+    from datetime import UTC, datetime, timedelta
+
+    from tests.buyer_ui.conftest import make_venue_event
+
+    event = make_venue_event(organizer, template="conference", params={"rows": 1, "seats_per_block": 2, "blocks": 1},
+                             categories=[("Standard", "#123456", "19.50", None)], title="Jazz Night",
+                             timezone_name="America/New_York")
+    starts = datetime(2030, 1, 15, 23, 30, tzinfo=UTC)
+    type(event).objects.filter(pk=event.pk).update(starts_at=starts, ends_at=starts + timedelta(hours=2))
+    # when the home page lists it
+    html = Buyer().get("/").content.decode()
+    # then the time is New York's, and the lowest price is shown
+    assert "Tue 15 Jan 2030, 18:30</time> (America/New_York)" in html
+    assert "From €19.50 · 2 seats available" in html
