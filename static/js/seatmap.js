@@ -658,5 +658,6 @@
   connect();
   // Tests and the performance page read this to know the map is interactive.
   svg.dataset.ready = "true";
+  performance.mark("seatmap-ready");
   window.evently = { state, catchUp };
 })();
