@@ -41,6 +41,10 @@
     pending: new Set(),
     openSection: null,
   };
+  // Per drawn seat: map position and the accessible name without its status (kept off the DOM to keep the HTML small).
+  const seatInfo = new WeakMap();
+  const position = (node) => seatInfo.get(node) || { x: Number(node.dataset.x), y: Number(node.dataset.y) };
+  const categoryPrice = (node) => (data.categories[node.dataset.cat] || {}).price || "0";
 
   // --- helpers ---------------------------------------------------------------------------------
 
@@ -74,6 +78,12 @@
   // --- seats -----------------------------------------------------------------------------------
 
   function registerSeat(node) {
+    if (!seatInfo.has(node)) {
+      const [x, y] = node.getAttribute("transform").match(/-?[\d.]+/g).map(Number);
+      const suffix = `, ${STATUS_WORDS[node.dataset.status]}`;
+      const label = node.getAttribute("aria-label");
+      seatInfo.set(node, { x, y, label: label.endsWith(suffix) ? label.slice(0, -suffix.length) : label });
+    }
     state.seats.set(Number(node.dataset.id), node);
     if (node.dataset.status === "held" && node.dataset.until) {
       state.heldUntil.set(Number(node.dataset.id), Date.parse(node.dataset.until));
@@ -88,7 +98,7 @@
     node.setAttribute("aria-pressed", status === "mine" ? "true" : "false");
     if (status === "mine" || status === "available") node.removeAttribute("aria-disabled");
     else node.setAttribute("aria-disabled", "true");
-    node.setAttribute("aria-label", `${node.dataset.label}, ${STATUS_WORDS[status]}`);
+    node.setAttribute("aria-label", `${seatInfo.get(node).label}, ${STATUS_WORDS[status]}`);
     node.querySelector("path").setAttribute("d", STATUS_MARKS[status]);
     if (status === "held" && until) state.heldUntil.set(id, Date.parse(until));
     else state.heldUntil.delete(id);
@@ -115,10 +125,8 @@
     node.setAttribute("transform", `translate(${seat.x} ${seat.y})`);
     node.setAttribute("role", "button");
     node.setAttribute("tabindex", "-1");
-    Object.assign(node.dataset, {
-      id: seat.id, x: seat.x, y: seat.y, cat: seat.category, price: seat.price, name, status,
-      label: [name, money(seat.price), ...access].join(", "), until: seat.held_until || "",
-    });
+    Object.assign(node.dataset, { id: seat.id, cat: seat.category, name, status });
+    seatInfo.set(node, { x: seat.x, y: seat.y, label: [name, money(seat.price), ...access].join(", ") });
     let shape;
     if ((seat.accessibility || []).includes("wheelchair")) {
       shape = document.createElementNS(SVG_NS, "rect");
@@ -159,7 +167,8 @@
     if (result.ok) {
       showError("");
       state.expiresAt = Date.parse(result.body.expires_at);
-      cartAdd({ id, name: node.dataset.name, categoryName: (data.categories[node.dataset.cat] || {}).name || "", price: node.dataset.price });
+      const category = data.categories[node.dataset.cat] || {};
+      cartAdd({ id, name: node.dataset.name, categoryName: category.name || "", price: categoryPrice(node) });
       setSeatStatus(node, "mine");
       tick();
     } else if (result.status === 409) {
@@ -588,14 +597,14 @@
   }
 
   function nearest(from, [dx, dy]) {
-    const x0 = Number(from.dataset.x);
-    const y0 = Number(from.dataset.y);
+    const { x: x0, y: y0 } = position(from);
     let best = null;
     let bestScore = Infinity;
     for (const node of focusables()) {
       if (node === from) continue;
-      const vx = Number(node.dataset.x) - x0;
-      const vy = Number(node.dataset.y) - y0;
+      const { x, y } = position(node);
+      const vx = x - x0;
+      const vy = y - y0;
       const along = vx * dx + vy * dy;
       if (along <= 0.5) continue;
       const across = Math.abs(vx * dy - vy * dx);
@@ -607,8 +616,7 @@
   }
 
   function ensureVisible(node) {
-    const x = Number(node.dataset.x);
-    const y = Number(node.dataset.y);
+    const { x, y } = position(node);
     const margin = Math.min(view.w, view.h) * 0.1;
     if (x < view.x + margin || x > view.x + view.w - margin || y < view.y + margin || y > view.y + view.h - margin) {
       viewSet({ ...view, x: x - view.w / 2, y: y - view.h / 2 });
