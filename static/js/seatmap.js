@@ -8,7 +8,6 @@
   const svg = document.getElementById("seatmap");
   if (!dataNode || !svg) return;
   const data = JSON.parse(dataNode.textContent);
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const eventId = data.event_id;
 
   // Keep in step with events/seatmap.py.
@@ -116,29 +115,25 @@
     if (node && !state.pending.has(id)) setSeatStatus(node, status, change.held_until);
   }
 
-  function seatElement(section, row, seat, colours, mine) {
+  const escapeHtml = (text) => String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+  // The same markup the server draws (templates/events/event_detail.html), as one string: one parse
+  // for a whole section is several times faster than building 1,250 nodes one attribute at a time.
+  function seatMarkup(section, row, seat, colours, mine) {
     const status = mine.has(seat.id) ? "mine" : seat.status;
     const access = (seat.accessibility || []).map((flag) => ACCESS_WORDS[flag]).filter(Boolean);
     const name = `${section.name}, row ${row.label}, seat ${seat.number}`;
-    const node = document.createElementNS(SVG_NS, "g");
-    node.setAttribute("class", "seat is-" + status);
-    node.setAttribute("transform", `translate(${seat.x} ${seat.y})`);
-    node.setAttribute("role", "button");
-    node.setAttribute("tabindex", "-1");
-    Object.assign(node.dataset, { id: seat.id, cat: seat.category, name, status });
-    seatInfo.set(node, { x: seat.x, y: seat.y, label: [name, money(seat.price), ...access].join(", ") });
-    let shape;
-    if ((seat.accessibility || []).includes("wheelchair")) {
-      shape = document.createElementNS(SVG_NS, "rect");
-      for (const [key, value] of Object.entries({ x: -4.5, y: -4.5, width: 9, height: 9, rx: 1.5 })) shape.setAttribute(key, value);
-    } else {
-      shape = document.createElementNS(SVG_NS, "circle");
-      shape.setAttribute("r", "4.5");
-    }
-    shape.setAttribute("fill", colours[seat.category] || "#6b7280");
-    node.append(shape, document.createElementNS(SVG_NS, "path"));
-    setSeatStatus(node, status, seat.held_until);
-    return node;
+    const label = [name, money(seat.price), ...access].join(", ");
+    const fill = escapeHtml(colours[seat.category] || "#6b7280");
+    const shape = (seat.accessibility || []).includes("wheelchair")
+      ? `<rect x="-4.5" y="-4.5" width="9" height="9" rx="1.5" fill="${fill}"></rect>`
+      : `<circle r="4.5" fill="${fill}"></circle>`;
+    const disabled = status === "mine" || status === "available" ? "" : ' aria-disabled="true"';
+    const until = seat.held_until ? ` data-until="${escapeHtml(seat.held_until)}"` : "";
+    return `<g class="seat is-${status}" data-id="${seat.id}" data-cat="${seat.category}" data-name="${escapeHtml(name)}" `
+      + `data-status="${status}"${until} transform="translate(${seat.x} ${seat.y})" role="button" tabindex="-1" `
+      + `aria-pressed="${status === "mine"}"${disabled} aria-label="${escapeHtml(`${label}, ${STATUS_WORDS[status]}`)}">`
+      + `${shape}<path d="${STATUS_MARKS[status]}"></path></g>`;
   }
 
   async function seatToggle(node) {
@@ -406,21 +401,20 @@
     const layout = result.body;
     const colours = Object.fromEntries(layout.categories.map((category) => [category.id, category.colour]));
     const mine = new Set([...state.cart.keys(), ...layout.my_holds]);
-    const fragment = document.createDocumentFragment();
+    const parts = [];
     const section = layout.sections[0];
     for (const row of section.rows) {
       for (const seat of row.seats) {
         if (mine.has(seat.id) && !state.cart.has(seat.id)) { // held in another tab
           const category = data.categories[seat.category] || {};
           state.cart.set(seat.id, { id: seat.id, name: `${section.name}, row ${row.label}, seat ${seat.number}`, categoryName: category.name || "", price: seat.price });
-          renderCart();
         }
-        const node = seatElement(section, row, seat, colours, mine);
-        registerSeat(node);
-        fragment.append(node);
+        parts.push(seatMarkup(section, row, seat, colours, mine));
       }
     }
-    ui.seatLayer.replaceChildren(fragment);
+    renderCart();
+    ui.seatLayer.innerHTML = parts.join("");
+    for (const node of ui.seatLayer.children) registerSeat(node);
     state.openSection = sectionId;
     svg.classList.add("is-zoomed");
     svg.querySelectorAll(".area").forEach((node) => node.classList.toggle("is-open", node === area));
