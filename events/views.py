@@ -44,7 +44,8 @@ def event_detail(request, event_id: int):
     is_overview = event.venue.capacity > seatmap.FULL_MAP_MAX_SEATS
     version = ticketing_selectors.seat_version_current(event.pk)  # before the seats: see seat_changes_since
     if is_overview:
-        seat_map = seatmap.overview_map(ticketing_selectors.event_section_summaries(event=event))
+        seat_map = seatmap.overview_map(
+            ticketing_selectors.event_section_summaries_at(event=event, version=version))
     else:
         seat_map = seatmap.full_map(ticketing_selectors.event_layout(event=event, owner=owner))
     cart = ticketing_selectors.seats_held_by(event_id=event.pk, owner=owner or "")

@@ -42,7 +42,7 @@ def event_sections(request, event_id: int):
     """Per-section availability and price range: the overview of a large venue."""
     event = selectors.event_for_buyers(event_id)
     version = selectors.seat_version_current(event.pk)
-    return {"version": version, "sections": selectors.event_section_summaries(event=event)}
+    return {"version": version, "sections": selectors.event_section_summaries_at(event=event, version=version)}
 
 
 @router.get("/events/{event_id}/sections/{section_id}/layout")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -121,23 +122,43 @@ def event_for_buyers(event_id: int) -> Event:
 FREE_SEAT_SQL = "(es.status = 'available' OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now()))"
 
 
+def event_section_summaries_at(*, event: Event, version: int) -> list[dict]:
+    """event_section_summaries as of seat version `version`, cached per version.
+
+    Counting 50,000 seats costs tens of milliseconds; when a big on-sale opens, thousands of
+    buyers load the overview between two seat changes and share one count. Keyed by the
+    event's creation time too, so a recreated database never sees another event's counts.
+    """
+    key = f"sections:{event.pk}:{event.created_at.timestamp()}:{version}"
+    summaries = cache.get(key)
+    if summaries is None:
+        summaries = event_section_summaries(event=event)
+        cache.set(key, summaries, 60)
+    return summaries
+
+
 def event_section_summaries(*, event: Event) -> list[dict]:
     """Per section, in venue order: seat count, seats a buyer could hold now, and the price range.
 
     What the overview of a large venue draws instead of every seat; one grouped query.
     """
+    prices = dict(event.categories.values_list("id", "price"))
+    # Grouped by (section, category) so the prices join happens on a few dozen rows, not 50,000.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.section_id, count(*), count(*) FILTER (WHERE " + FREE_SEAT_SQL + "), "
-            "       min(c.price), max(c.price) "
+            "SELECT s.section_id, es.category_id, count(*), count(*) FILTER (WHERE " + FREE_SEAT_SQL + ") "
             "  FROM ticketing_eventseat es "
             "  JOIN venues_seat s ON s.id = es.seat_id "
-            "  JOIN events_seatcategory c ON c.id = es.category_id "
             " WHERE es.event_id = %s AND es.status <> 'blocked' "
-            " GROUP BY s.section_id",
+            " GROUP BY s.section_id, es.category_id",
             [event.pk],
         )
-        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+        counts: dict[int, tuple] = {}
+        for section_id, category_id, seats, available in cursor.fetchall():
+            total, free, low, high = counts.get(section_id, (0, 0, None, None))
+            price = prices[category_id]
+            counts[section_id] = (total + seats, free + available, price if low is None else min(low, price),
+                                  price if high is None else max(high, price))
     summaries = []
     for section in event.venue.sections.order_by("position", "id").only("id", "name", "outline"):
         seats, available, price_min, price_max = counts.get(section.pk, (0, 0, None, None))
