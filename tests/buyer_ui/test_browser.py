@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -271,12 +270,16 @@ def test_event_page_screenshots_desktop_and_phone(asgi_server, browser, theater_
     # given a buyer holding two seats and another buyer's hold, on desktop and on a 375 px phone
     front = orchestra_front_row(theater_event)
     Buyer().hold(theater_event, [front[0]])
+    sold_to = Buyer()
+    sold_to.hold(theater_event, front[9:11])
+    assert sold_to.confirm(theater_event).status_code == 201
     for name, viewport in (("desktop", DESKTOP), ("375", PHONE)):
         context, page = open_event(browser, asgi_server, theater_event, viewport=viewport)
         if name == "desktop":
             seat(page, front[5]).click()
             seat(page, front[6]).click()
             expect(page.locator("#cart-list li")).to_have_count(2)
+        expect(seat(page, front[9])).to_have_attribute("aria-label", "Orchestra, row A, seat 10, €45, sold")
         # then nothing overflows sideways on the phone
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         path = artifact_path(f"event-page-{name}.png")
@@ -285,5 +288,40 @@ def test_event_page_screenshots_desktop_and_phone(asgi_server, browser, theater_
         if name == "desktop" and os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
             DOCS_IMG.mkdir(parents=True, exist_ok=True)
             page.locator(".buy-layout").screenshot(path=str(DOCS_IMG / "seatmap.png"))
+        if name == "375":
+            page.goto(f"{asgi_server.url}/")
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            page.screenshot(path=str(artifact_path("home-375.png")), full_page=True)
         context.close()
-    time.sleep(0)
+
+
+def test_checkout_on_a_phone_fits_and_shows_errors_beside_fields(asgi_server, browser, theater_event):
+    # given a phone buyer holding a seat, on the checkout page
+    context, page = open_event(browser, asgi_server, theater_event, viewport=PHONE)
+    seat_id = orchestra_front_row(theater_event)[5]
+    seat(page, seat_id).click()
+    expect(page.locator("#cart-list li")).to_have_count(1)
+    page.click("#checkout-link")
+    # when they pay with a bad e-mail and a declined card
+    page.fill("#id_name", "Ada Lovelace")
+    page.fill("#id_email", "ada@")
+    page.fill("#id_phone", "+49 30 1234567")
+    page.fill("#id_card", "tok_declined")
+    page.click("#pay-button")
+    # then the e-mail error sits beside the field, nothing overflows, and the seat is still held
+    expect(page.locator("#id_email-error")).to_have_text("Enter a valid email address.")
+    expect(page.locator("#id_email")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.fill("#id_email", "ada@example.com")
+    page.click("#pay-button")
+    expect(page.locator("#id_card-error")).to_contain_text("Your card was declined. Your seats are still held")
+    expect(page.locator(".countdown-time")).to_have_text(re.compile(r"^(9|10):\d\d$"))
+    page.screenshot(path=str(artifact_path("checkout-declined-375.png")), full_page=True)
+    assert seat_statuses(theater_event)[seat_id] == "held"
+    # and a good card then books it
+    page.fill("#id_card", "tok_ok")
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    expect(page.locator("#booked-seats tr")).to_have_count(1)
+    page.screenshot(path=str(artifact_path("confirmation-375.png")), full_page=True)
+    context.close()
