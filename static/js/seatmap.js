@@ -138,7 +138,11 @@
 
   async function seatToggle(node) {
     const id = Number(node.dataset.id);
-    if (state.pending.has(id) || !data.is_on_sale) return;
+    if (state.pending.has(id)) return;
+    if (!data.is_on_sale) {
+      showError("Tickets for this event are not on sale right now.");
+      return;
+    }
     const status = node.dataset.status;
     if (status === "mine") return seatRelease(node, id);
     if (status !== "available") {
@@ -661,5 +665,5 @@
   // Tests and the performance page read this to know the map is interactive.
   svg.dataset.ready = "true";
   performance.mark("seatmap-ready");
-  window.evently = { state, catchUp };
+  window.evently = { state, catchUp, socket: () => socket };
 })();

@@ -141,6 +141,20 @@ def test_polling_fallback_catches_changes_without_websockets(asgi_server, browse
     context.close()
 
 
+def test_after_a_lost_connection_the_page_reconnects_and_catches_up(asgi_server, browser, theater_event):
+    # given a live page whose websocket drops
+    seat_id = orchestra_front_row(theater_event)[6]
+    context, page = open_event(browser, asgi_server, theater_event)
+    page.evaluate("window.evently.socket().close()")
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "polling")
+    # when a seat changes while it is disconnected (no message can reach it)
+    Buyer().hold(theater_event, [seat_id])
+    # then it reconnects (first retry after about a second, before the 5 s poll) and catches up
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=3000)
+    expect(seat(page, seat_id)).to_have_class(HELD, timeout=1000)
+    context.close()
+
+
 def test_hold_countdown_reaches_zero_and_seats_return(asgi_server_factory, browser, theater_event):
     # given a server whose holds last 5 seconds, and two buyers watching
     server = asgi_server_factory(HOLD_TTL_SECONDS="5")
