@@ -100,6 +100,7 @@ def overview_map(summaries: list[dict]) -> dict:
         prices = price_range(summary["price_min"], summary["price_max"])
         sections.append({
             **summary, "availability": availability_class(summary["available"], summary["seats"]),
+            "available_text": f"{summary['available']:,}",
             "points": " ".join(f"{x},{y}" for x, y in outline), "prices": prices,
             "centre_x": round((min(xs) + max(xs)) / 2, 1), "centre_y": round((min(ys) + max(ys)) / 2, 1),
             "aria": f"Section {summary['name']}: {summary['available']:,} of {summary['seats']:,} seats available, "

@@ -60,6 +60,8 @@ def event_detail(request, event_id: int):
         "cart": cart, "expires_at": min((seat["held_until"] for seat in cart), default=None),
         "checkout_url": f"/events/{event.pk}/checkout/", "is_on_sale": event.status == "on_sale",
     }
+    seat_map["available_text"] = f"{seat_map['available']:,}"
+    seat_map["total_text"] = f"{seat_map['total']:,}"
     return render(request, "events/event_detail.html", {
         "event": event, "categories": [{"category": c, "price": seatmap.money(c.price)} for c in categories],
         "map": event.venue.map_meta, "seat_map": seat_map, "is_overview": is_overview, "page_data": page_data,

@@ -101,6 +101,19 @@
     node.querySelector("path").setAttribute("d", STATUS_MARKS[status]);
     if (status === "held" && until) state.heldUntil.set(id, Date.parse(until));
     else state.heldUntil.delete(id);
+    if (data.mode === "full") countLater();
+  }
+
+  // Full maps know every seat, so the "N of M seats available" line is recounted (once per frame).
+  let countFrame = 0;
+  function countLater() {
+    if (countFrame || !ui.available) return;
+    countFrame = requestAnimationFrame(() => {
+      countFrame = 0;
+      let available = 0;
+      for (const node of state.seats.values()) available += node.dataset.status === "available";
+      ui.available.textContent = available.toLocaleString("en-US");
+    });
   }
 
   // One change from the server: {seat_id, status, held_until?}. "held" is anybody's hold; ours are in the cart.
@@ -390,9 +403,9 @@
           : section.price_min === section.price_max ? money(section.price_min) : `${money(section.price_min)}–${money(section.price_max)}`;
         const label = `Section ${section.name}: ${section.available.toLocaleString("en-US")} of ${section.seats.toLocaleString("en-US")} seats available, ${prices}`;
         area.querySelector("title").textContent = label; // the accessible name (SVG <title>)
-        area.querySelector(".area-free").textContent = section.available ? `${section.available} free` : "Sold out";
+        area.querySelector(".area-free").textContent = section.available ? `${section.available.toLocaleString("en-US")} free` : "Sold out";
       }
-      if (ui.available) ui.available.textContent = available;
+      if (ui.available) ui.available.textContent = available.toLocaleString("en-US");
     }, 1500);
   }
 

@@ -97,8 +97,9 @@ def test_other_buyers_see_a_hold_live_and_its_release(asgi_server, browser, thea
     # when A holds a seat
     seat(page_a, seat_id).click()
     expect(seat(page_a, seat_id)).to_have_class(MINE)
-    # then B sees it held within a second, without reloading
+    # then B sees it held within a second, without reloading, and one seat fewer available
     expect(seat(page_b, seat_id)).to_have_class(HELD, timeout=1000)
+    expect(page_b.locator("#available-count")).to_have_text("115")
     expect(seat(page_b, seat_id)).to_have_attribute(
         "aria-label", "Orchestra, row A, seat 4, €45, held by another buyer")
     # and B clicking it gets an inline error

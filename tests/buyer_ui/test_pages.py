@@ -54,7 +54,7 @@ def test_large_venue_page_draws_sections_not_seats(stadium_event):
     assert 'class="seat ' not in html
     assert html.count('class="area avail-many"') == 12
     assert "<title>Section 101: 500 of 500 seats available, €120</title>" in html
-    assert "6000</strong> of 6000 seats available" in html
+    assert "6,000</strong> of 6,000 seats available" in html
 
 
 @pytest.mark.django_db
