@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.buyer_ui.conftest import make_venue_event
+from tests.buyer_ui.conftest import artifact_path, make_venue_event
 from ticketing.management.commands.seed_demo import VENUES
 
 pytestmark = [
@@ -109,6 +109,7 @@ def measure_page(browser, url, profile, *, interactions):
       htmlBytes: performance.getEntriesByType('navigation')[0].transferSize,
       nodes: document.getElementsByTagName('*').length,
     })""")
+    page.screenshot(path=str(artifact_path(f"perf-{url.rstrip('/').split('/')[-1]}-{profile['viewport']['width']}.png")))
     timing.update(interactions(page))
     context.close()
     return {key: round(value, 1) if isinstance(value, float) else value for key, value in timing.items()}
