@@ -256,6 +256,40 @@ def test_stadium_section_on_a_phone_has_touch_sized_seats(asgi_server, browser, 
     context.close()
 
 
+def test_stadium_section_seats_update_live_for_other_buyers(asgi_server, browser, stadium_event):
+    # given two buyers zoomed into section 103
+    context_a, page_a = open_event(browser, asgi_server, stadium_event)
+    context_b, page_b = open_event(browser, asgi_server, stadium_event)
+    for page in (page_a, page_b):
+        page.locator('.area[data-name="103"]').click()
+        expect(page.locator("#seat-layer .seat")).to_have_count(500)
+    # when A holds a front-row seat
+    name = "103, row A, seat 5"
+    page_a.locator(f'.seat[data-name="{name}"]').click()
+    expect(page_a.locator(f'.seat[data-name="{name}"]')).to_have_class(MINE)
+    # then B sees it held within a second
+    expect(page_b.locator(f'.seat[data-name="{name}"]')).to_have_class(HELD, timeout=1000)
+    context_a.close()
+    context_b.close()
+
+
+def test_a_tap_on_a_far_out_theater_map_zooms_in_before_selecting(asgi_server, browser, theater_event):
+    # given the theater on a phone, drawn whole (seats a few pixels wide)
+    context, page = open_event(browser, asgi_server, theater_event, viewport=PHONE, is_touch=True)
+    target = seat(page, orchestra_front_row(theater_event)[6])
+    before = page.get_attribute("#seatmap", "viewBox")
+    # when the buyer taps a seat
+    target.tap()
+    # then the map zooms in instead of holding a seat
+    expect(page.locator("#seatmap")).not_to_have_attribute("viewBox", before)
+    assert target.bounding_box()["width"] >= 14
+    expect(page.locator("#cart-list li")).to_have_count(0)
+    # and a second tap holds it
+    target.tap()
+    expect(target).to_have_class(MINE)
+    context.close()
+
+
 def test_pages_pass_axe_without_serious_or_critical_violations(asgi_server, browser, theater_event, stadium_event):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
