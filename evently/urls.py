@@ -16,5 +16,6 @@ urlpatterns = [
     re_path(r"^api/.*$", api_not_found),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("ticketing.urls")),  # my bookings, waitlist pages (docs/tickets.md)
+    path("", include("ticketing.urls")),
     path("", include("events.urls")),
 ]

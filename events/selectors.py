@@ -53,7 +53,8 @@ def event_summary(event: Event) -> dict:
         "category": event.category,
         "starts_at": event.starts_at.isoformat(),
         "status": event.status,
-        "venue": {"id": event.venue_id, "name": event.venue.name, "city": event.venue.city},
+        "venue": {"id": event.venue_id, "name": event.venue.name, "city": event.venue.city,
+                  "timezone": event.venue.timezone},
         "min_price": str(event.min_price) if event.min_price is not None else None,
         "available_seats": event.available_seats,
     }

@@ -11,7 +11,7 @@ from pydantic import Field
 from evently.ratelimit import rate_limit
 from ticketing import selectors, services
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
-from ticketing.exceptions import BookingNotFound
+from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, PathId, SeatSelection
 from ticketing.services.delivery import booking_pdf_url
@@ -36,6 +36,24 @@ def event_layout(request, event_id: PathId):
     event = selectors.event_for_buyers(event_id)
     layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request))
     # 50,000 seats: serialise with orjson directly, skipping schema validation of every seat.
+    return HttpResponse(orjson.dumps(layout), content_type="application/json")
+
+
+@router.get("/events/{event_id}/sections")
+def event_sections(request, event_id: PathId):
+    """Per-section availability and price range: the overview of a large venue."""
+    event = selectors.event_for_buyers(event_id)
+    version, sections = selectors.event_section_summaries_cached(event=event)
+    return {"version": version, "sections": sections}
+
+
+@router.get("/events/{event_id}/sections/{section_id}/layout")
+def event_section_layout(request, event_id: PathId, section_id: PathId):
+    """The layout of one section (same shape as the event layout), loaded when a buyer zooms in."""
+    event = selectors.event_for_buyers(event_id)
+    if not event.venue.sections.filter(pk=section_id).exists():
+        raise SectionNotFound()
+    layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request), section_id=section_id)
     return HttpResponse(orjson.dumps(layout), content_type="application/json")
 
 

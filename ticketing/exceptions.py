@@ -163,3 +163,8 @@ class SeatsNotBlockable(Conflict):
 class BoxOfficeNotAllowed(DomainError):
     code = "box_office_not_allowed"
     message = "The box office cannot sell tickets for this event now."
+
+
+class SectionNotFound(NotFound):
+    code = "section_not_found"
+    message = "No such section at this event's venue."

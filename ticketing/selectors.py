@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -46,11 +49,12 @@ def seat_changes_since(*, event_id: int, since: int) -> dict:
     return {"version": version, "changes": changes}
 
 
-def event_layout(*, event: Event, owner: str | None = None) -> dict:
+def event_layout(*, event: Event, owner: str | None = None, section_id: int | None = None) -> dict:
     """The whole seat map of an event: sections → rows → seats, with status and price.
 
     One query for the seats; assembled in Python in venue order. `my_holds` lists the asking
-    buyer's live holds so a reloaded page can restore its cart.
+    buyer's live holds so a reloaded page can restore its cart. With `section_id`, only that
+    section's seats (and holds) — how large venues load a section on zoom.
     """
     version = seat_changes_cursor()  # before the seats: see seat_changes_since
     categories = list(event.categories.all())
@@ -68,9 +72,9 @@ def event_layout(*, event: Event, owner: str | None = None) -> dict:
             "  FROM ticketing_eventseat es "
             "  JOIN venues_seat s ON s.id = es.seat_id "
             "  JOIN venues_section sec ON sec.id = s.section_id "
-            " WHERE es.event_id = %s "
+            " WHERE es.event_id = %s " + ("AND s.section_id = %s " if section_id is not None else "") +
             " ORDER BY sec.position, sec.id, s.id",
-            [event.pk],
+            [event.pk] if section_id is None else [event.pk, section_id],
         )
         rows = cursor.fetchall()
     current_rows: dict[tuple[int, str], list] = {}
@@ -80,6 +84,8 @@ def event_layout(*, event: Event, owner: str | None = None) -> dict:
             status = SeatStatus.AVAILABLE
         section = sections.get(section_id)
         if section is None:
+            # Django reads jsonb as text on raw cursors (it parses JSONField values itself).
+            outline = json.loads(outline) if isinstance(outline, str) else outline
             section = sections[section_id] = {"id": section_id, "name": section_name, "outline": outline, "rows": []}
         seats = current_rows.get((section_id, row_label))
         if seats is None:
@@ -125,3 +131,110 @@ def event_for_buyers(event_id: int) -> Event:
         return Event.objects.select_related("venue").exclude(status="draft").get(pk=event_id)
     except Event.DoesNotExist:
         raise EventNotFound() from None
+
+
+FREE_SEAT_SQL = "(es.status = 'available' OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now()))"
+
+
+SECTION_SUMMARY_CACHE_SECONDS = 2
+
+
+def event_section_summaries_cached(*, event: Event) -> tuple[int, list[dict]]:
+    """(cursor, event_section_summaries), shared for a couple of seconds.
+
+    Counting 50,000 seats costs tens of milliseconds; when a big sale opens, thousands of
+    buyers load the overview at once and share one count. The counts may be two seconds old;
+    the cursor stored with them was taken before they were counted, so `changes?since=cursor`
+    brings a page up to date. Keyed by the event's creation time too, so a recreated database
+    never sees another event's counts.
+    """
+    key = f"sections:{event.pk}:{event.created_at.timestamp()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (seat_changes_cursor(), event_section_summaries(event=event))
+        cache.set(key, cached, SECTION_SUMMARY_CACHE_SECONDS)
+    return cached
+
+
+def event_section_summaries(*, event: Event) -> list[dict]:
+    """Per section, in venue order: seat count, seats a buyer could hold now, and the price range.
+
+    What the overview of a large venue draws instead of every seat; one grouped query.
+    """
+    prices = dict(event.categories.values_list("id", "price"))
+    # Grouped by (section, category) so the prices join happens on a few dozen rows, not 50,000.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.section_id, es.category_id, count(*), count(*) FILTER (WHERE " + FREE_SEAT_SQL + ") "
+            "  FROM ticketing_eventseat es "
+            "  JOIN venues_seat s ON s.id = es.seat_id "
+            " WHERE es.event_id = %s AND es.status <> 'blocked' "
+            " GROUP BY s.section_id, es.category_id",
+            [event.pk],
+        )
+        counts: dict[int, tuple] = {}
+        for section_id, category_id, seats, available in cursor.fetchall():
+            total, free, low, high = counts.get(section_id, (0, 0, None, None))
+            price = prices[category_id]
+            counts[section_id] = (total + seats, free + available, price if low is None else min(low, price),
+                                  price if high is None else max(high, price))
+    summaries = []
+    for section in event.venue.sections.order_by("position", "id").only("id", "name", "outline"):
+        seats, available, price_min, price_max = counts.get(section.pk, (0, 0, None, None))
+        summaries.append({
+            "id": section.pk, "name": section.name, "outline": section.outline, "seats": seats,
+            "available": available, "price_min": str(price_min) if price_min is not None else None,
+            "price_max": str(price_max) if price_max is not None else None,
+        })
+    return summaries
+
+
+def seats_held_by(*, event_id: int, owner: str) -> list[dict]:
+    """The buyer's live holds on an event (not yet in a booking), with labels and prices, in venue order."""
+    if not owner:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT es.id, sec.name, s.row_label, s.number, c.id, c.name, COALESCE(es.price, c.price), es.held_until "
+            "  FROM ticketing_eventseat es "
+            "  JOIN venues_seat s ON s.id = es.seat_id "
+            "  JOIN venues_section sec ON sec.id = s.section_id "
+            "  JOIN events_seatcategory c ON c.id = es.category_id "
+            " WHERE es.event_id = %s AND es.hold_owner = %s AND es.status = 'held' "
+            "   AND es.booking_id IS NULL AND es.held_until > now() "
+            " ORDER BY sec.position, sec.id, s.id",
+            [event_id, owner],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"id": seat_id, "label": f"{section}, row {row_label}, seat {number}", "section": section,
+         "row": row_label, "number": number, "category": category_id, "category_name": category_name,
+         "price": str(price), "held_until": held_until.isoformat()}
+        for seat_id, section, row_label, number, category_id, category_name, price, held_until in rows
+    ]
+
+
+def event_for_buyers_or_none(event_id: int, *, statuses) -> Event | None:
+    return Event.objects.select_related("venue").filter(pk=event_id, status__in=statuses).first()
+
+
+def booking_seats(*, booking_id: int) -> list[dict]:
+    """A booking's active seats with labels and prices, in venue order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT es.id, sec.name, s.row_label, s.number, c.name, bs.price "
+            "  FROM ticketing_bookingseat bs "
+            "  JOIN ticketing_eventseat es ON es.id = bs.event_seat_id "
+            "  JOIN venues_seat s ON s.id = es.seat_id "
+            "  JOIN venues_section sec ON sec.id = s.section_id "
+            "  JOIN events_seatcategory c ON c.id = es.category_id "
+            " WHERE bs.booking_id = %s AND bs.is_active "
+            " ORDER BY sec.position, sec.id, s.id",
+            [booking_id],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"id": seat_id, "label": f"{section}, row {row_label}, seat {number}", "category_name": category_name,
+         "price": str(price)}
+        for seat_id, section, row_label, number, category_name, price in rows
+    ]

@@ -3,6 +3,8 @@ from django.urls import path
 from ticketing import views
 
 urlpatterns = [
+    path("events/<int:event_id>/checkout/", views.checkout, name="checkout"),
+    path("bookings/<int:booking_id>/", views.booking_confirmation, name="booking_confirmation"),
     path("my-bookings/", views.my_bookings, name="my_bookings"),
     path("events/<int:event_id>/waitlist/", views.waitlist_join_page, name="waitlist_join"),
     path("waitlist/<str:key>/", views.waitlist_entry_page, name="waitlist_entry"),

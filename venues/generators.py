@@ -178,12 +178,16 @@ def stadium(*, sections_per_side: int = 10, end_sections: int = 5, rows_per_sect
         return section
 
     side_total = sections_per_side * block_w + (sections_per_side - 1) * gap
+    end_total = end_sections * block_w + (end_sections - 1) * gap
+    # The stands must not overlap at the corners: the field is at least as long as a long side and as
+    # wide as an end stand (the demo's 12 × 8 sections would otherwise draw ends over the sides).
+    field_width = max(field_width, side_total)
+    field_height = max(field_height, end_total)
     start_x = (field_width - side_total) / 2
     number = 100
     for i in range(sections_per_side):  # north stand, field below it
         number += 1
         sections.append(block(f"{number}", start_x + i * (block_w + gap), -setback, "down"))
-    end_total = end_sections * block_w + (end_sections - 1) * gap
     start_y = (field_height - end_total) / 2
     number = 200
     for i in range(end_sections):  # east stand

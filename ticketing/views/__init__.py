@@ -1,0 +1,9 @@
+"""Server-rendered buyer pages: checkout and confirmation; after the purchase, my bookings and the waitlist."""
+
+from ticketing.views.after_purchase import (  # noqa: F401
+    my_bookings,
+    waitlist_claim_page,
+    waitlist_entry_page,
+    waitlist_join_page,
+)
+from ticketing.views.checkout import booking_confirmation, checkout  # noqa: F401

@@ -1,0 +1,86 @@
+"""Checkout and confirmation pages: HTML interfaces onto the same services as the JSON API."""
+
+import uuid
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from evently.errors import DomainError
+from events.seatmap import money
+from events.selectors import PUBLIC_STATUSES
+from ticketing import selectors, services
+from ticketing.buyer import buyer_id_if_known
+from ticketing.exceptions import NoHeldSeats, PaymentDeclined
+from ticketing.forms import CheckoutForm
+from ticketing.models import Booking
+
+
+def checkout(request, event_id: int):
+    """The buyer's held seats, a validated customer form and the (demo) card; pay → confirmation."""
+    event = selectors.event_for_buyers_or_none(event_id, statuses=PUBLIC_STATUSES)
+    if event is None:
+        raise Http404("No such event.")
+    owner = buyer_id_if_known(request) or ""
+    seats = selectors.seats_held_by(event_id=event.pk, owner=owner)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking = services.booking_confirm(
+                    event_id=event.pk, owner=owner,
+                    customer=services.Customer(data["name"], data["email"], data["phone"]),
+                    payment_token=data["card"], idempotency_key=data["idempotency_key"], user=request.user,
+                )
+            except NoHeldSeats:
+                messages.warning(request, "Your hold has expired, so there is nothing to pay for. "
+                                          "Please choose seats again.")
+                return redirect(event.get_absolute_url())
+            except PaymentDeclined:
+                # A new key for the next attempt: the declined one always answers "declined".
+                form = _form_with_new_key(request.POST)
+                form.add_error("card", "Your card was declined. Your seats are still held for you — "
+                                       "try another card before the time runs out.")
+            except DomainError as error:
+                form = _form_with_new_key(request.POST)
+                form.add_error(None, error.message)
+            else:
+                return redirect("booking_confirmation", booking_id=booking.pk)
+            seats = selectors.seats_held_by(event_id=event.pk, owner=owner)
+    else:
+        if not seats:
+            messages.info(request, "Choose your seats first; they are held for you while you check out.")
+            return redirect(event.get_absolute_url())
+        form = CheckoutForm(initial={"idempotency_key": uuid.uuid4().hex})
+    total = sum((Decimal(seat["price"]) for seat in seats), Decimal("0"))
+    for seat in seats:
+        seat["price_text"] = money(seat["price"])
+    return render(request, "ticketing/checkout.html", {
+        "event": event, "form": form, "seats": seats, "total": money(total),
+        "expires_at": min((seat["held_until"] for seat in seats), default=None),
+    })
+
+
+def _form_with_new_key(post) -> CheckoutForm:
+    data = post.copy()
+    data["idempotency_key"] = uuid.uuid4().hex
+    form = CheckoutForm(data)
+    form.is_valid()
+    return form
+
+
+def booking_confirmation(request, booking_id: int):
+    """The booking's reference, seats and total; only for the buyer who made it (or its organiser)."""
+    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
+    if booking is None or not services.booking_is_visible_to(
+        booking, owner=buyer_id_if_known(request) or "", user=request.user
+    ):
+        raise Http404("No such booking.")
+    seats = selectors.booking_seats(booking_id=booking.pk)
+    for seat in seats:
+        seat["price_text"] = money(seat["price"])
+    return render(request, "ticketing/booking_confirmation.html", {
+        "booking": booking, "event": booking.event, "seats": seats, "total": money(booking.total),
+    })
