@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+import psycopg
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from ticketing.payments import PaymentError, get_payment_provider
@@ -67,13 +68,20 @@ def _validate(booking: VenueBooking) -> None:
 
 
 def _save_or_conflict(booking: VenueBooking, **save_kwargs) -> VenueBooking:
-    try:
-        with transaction.atomic():
-            booking.save(**save_kwargs)
-    except IntegrityError as error:
-        if OVERLAP_CONSTRAINT in str(error):
-            raise _conflict_error(booking) from None
-        raise
+    # Two inserts that overlap each wait for the other's index entry; Postgres then aborts one as a
+    # deadlock rather than an exclusion violation. Retrying finds the winner committed: a clean conflict.
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                booking.save(**save_kwargs)
+            return booking
+        except IntegrityError as error:
+            if OVERLAP_CONSTRAINT in str(error):
+                raise _conflict_error(booking) from None
+            raise
+        except OperationalError as error:
+            if not isinstance(error.__cause__, psycopg.errors.DeadlockDetected) or attempt == 2:
+                raise
     return booking
 
 
