@@ -9,6 +9,7 @@ from django.urls import path
 
 from checkin import selectors
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
+from evently.admin import ReadOnlyAdmin
 from events.models import Event
 
 
@@ -47,17 +48,6 @@ class DoorScheduleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return _own_events(request, super().get_queryset(request))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Admission)

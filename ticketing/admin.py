@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from evently.admin import ReadOnlyAdmin
 from ticketing.models import (
     Booking,
     BookingSeat,
@@ -90,17 +91,6 @@ class BookingAdmin(admin.ModelAdmin):
 
 
 # --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TicketTransfer)
 class TicketTransferAdmin(ReadOnlyAdmin):

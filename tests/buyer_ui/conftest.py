@@ -87,26 +87,3 @@ def axe_scan(page) -> list[dict]:
          "nodes": [node["target"] for node in violation["nodes"][:5]]}
         for violation in result["violations"] if violation["impact"] in ("serious", "critical")
     ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium per test module (overrides the session-wide fixture of tests/conftest.py).
-
-    Playwright's sync API keeps an asyncio loop running in the main thread while it is open; a
-    session-wide browser would make every later `asyncio.run` (e.g. tests/test_asgi_server.py) fail
-    with "cannot be called from a running event loop". Closing it after each module avoids that.
-    """
-    from tests.conftest import CHROMIUM
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed (make test installs it with apt-get when run as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()

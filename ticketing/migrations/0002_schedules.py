@@ -2,22 +2,12 @@
 
 from django.db import migrations
 
+from evently.schedules import every_minute
+
 SCHEDULES = [
     ("ticketing: release expired holds", "ticketing.tasks.holds_expire"),
     ("ticketing: reconcile pending bookings and refunds", "ticketing.tasks.bookings_reconcile_due"),
 ]
-
-
-def create_schedules(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    for name, func in SCHEDULES:
-        Schedule.objects.update_or_create(
-            name=name, defaults={"func": func, "schedule_type": "I", "minutes": 1, "repeats": -1}
-        )
-
-
-def delete_schedules(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name__in=[name for name, _ in SCHEDULES]).delete()
 
 
 class Migration(migrations.Migration):
@@ -26,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(create_schedules, delete_schedules)]
+    operations = [every_minute(SCHEDULES)]
