@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 
 from events.models import Event, EventStatus
@@ -19,7 +19,7 @@ def event_list(*, page: int = 1, category: str | None = None, city: str | None =
     events = (
         Event.objects.filter(status__in=PUBLIC_STATUSES, ends_at__gt=Now())
         .select_related("venue")
-        .annotate(min_price=Min("categories__price"), available_seats=_available_seats())
+        .annotate(available_seats=_available_seats())
         .order_by("starts_at", "id")
     )
     if category:
@@ -28,7 +28,24 @@ def event_list(*, page: int = 1, category: str | None = None, city: str | None =
         events = events.filter(venue__city__iexact=city)
     offset = (page - 1) * PAGE_SIZE
     rows = list(events[offset: offset + PAGE_SIZE + 1])
-    return [event_summary(event) for event in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+    page_events = rows[:PAGE_SIZE]
+    _attach_min_price(page_events)
+    return [event_summary(event) for event in page_events], len(rows) > PAGE_SIZE
+
+
+def _attach_min_price(events: list[Event]) -> None:
+    """`min_price`: the cheapest seat each event sells now (the active pricing tier's, not the base price)."""
+    from events.models import SeatCategory
+    from events.pricing import categories_current_price
+
+    categories = list(SeatCategory.objects.filter(event__in=events))
+    current = categories_current_price(categories)
+    cheapest: dict[int, object] = {}
+    for category in categories:
+        price = current[category.pk]["price"]
+        cheapest[category.event_id] = min(price, cheapest.get(category.event_id, price))
+    for event in events:
+        event.min_price = cheapest.get(event.pk)
 
 
 def _available_seats():

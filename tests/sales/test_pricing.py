@@ -182,3 +182,11 @@ def test_hold_of_unknown_seats_with_tiers_is_a_400(buyer, event, other_event):
     response = buyer.hold(event, [foreign])
     assert (response.status_code, response.json()["error"]) == (400, "unknown_seats")
     assert EventSeat.objects.filter(status="held").count() == 0
+
+
+def test_event_list_shows_the_cheapest_price_selling_now(client, event):
+    tier(event, "Early Bird", "30.00", quota=5)
+
+    listed = client.get("/api/events").json()["results"]
+
+    assert [e["min_price"] for e in listed if e["id"] == event.pk] == ["30.00"]

@@ -78,6 +78,17 @@ def test_the_buyers_own_browser_sees_its_bookings_without_a_link(paid_booking, b
     assert paid_booking.reference in buyer.get("/my-bookings/").content.decode()
 
 
+def test_my_bookings_previews_the_refund_under_the_events_policy(paid_booking, buyer):
+    from events.models import CancellationPolicy
+
+    CancellationPolicy.objects.update_or_create(event=paid_booking.event, defaults={"fee_percent": 10})
+
+    page = buyer.get("/my-bookings/").content.decode()
+
+    total = paid_booking.total
+    assert f"Cancelling now refunds <strong>{total * 9 / 10:.2f} EUR</strong> (fee {total / 10:.2f} EUR)" in page
+
+
 def test_a_logged_in_user_sees_their_bookings(paid_booking, client, django_user_model):
     user = django_user_model.objects.create_user("ada", password="pw-ada-12345")
     paid_booking.user = user

@@ -65,7 +65,11 @@ def my_bookings(request):
     for ticket in tickets:
         by_booking.setdefault(ticket.booking_id, []).append(ticket)
     rows = [{"booking": booking, "tickets": by_booking.get(booking.pk, []),
-             "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None} for booking in bookings]
+             "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None,
+             # Access is proven (session, account or e-mail), so preview as the booking's own buyer.
+             "cancel_preview": services.booking_cancel_preview(booking_id=booking.pk, owner=booking.buyer)
+             if booking.status == "paid" else None}
+            for booking in bookings]
     signed_in = bool(email) or request.user.is_authenticated
     return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in})
 
@@ -88,9 +92,9 @@ def _my_bookings_action(request) -> None:
             if booking is None or not booking_is_accessible(booking, owner=owner, user=user, email=email):
                 raise BookingNotFound()
             # Access is proven above (possibly by e-mail), so cancel as the booking's own buyer.
-            booking = services.booking_cancel(booking_id=booking.pk, owner=booking.buyer, user=user)
-            messages.info(request, f"Booking {booking.reference} is cancelled; {booking.refund_amount} "
-                                   f"{booking.currency} will be refunded.")
+            cancellation = services.booking_seats_cancel(booking_id=booking.pk, owner=booking.buyer, user=user)
+            messages.info(request, f"Booking {booking.reference} is cancelled; {cancellation.refund} "
+                                   f"{booking.currency} will be refunded (fee {cancellation.fee}).")
         elif action == "transfer":
             to_email = _valid_email(request.POST.get("email", ""))
             to_name = request.POST.get("name", "").strip()[:200]
