@@ -10,7 +10,7 @@ from pydantic import Field
 
 from evently.ratelimit import rate_limit
 from ticketing import selectors, services
-from ticketing.buyer import buyer_id, buyer_id_if_known, csrf_buyer
+from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, PathId, SeatSelection
@@ -21,8 +21,7 @@ router = Router(tags=["ticketing"])
 
 @router.get("/session")
 def session(request):
-    """Sets the csrftoken cookie (POSTs send its value back in X-CSRFToken) and the buyer cookie."""
-    buyer_id(request)
+    """Sets the csrftoken cookie; POSTs send its value back in X-CSRFToken. (The buyer cookie comes with the first hold.)"""
     user = request.user
     return {
         "csrf_token": get_token(request),
