@@ -170,6 +170,32 @@ def wait_worker_idle(timeout: float = 60) -> dict:
     return {"queue_at_start": size, "waited_s": round(time.monotonic() - started, 1)}
 
 
+def drain_worker(groups: ProcessGroups, *, per: int, timeout: float) -> dict:
+    """After the window: the worker's backlog is work the bookings caused too. Wait (bounded) for it and
+    measure what it costs, so the worker's CPU per booking is not flattered by work left queued.
+
+    The worker cluster also burns CPU when idle (polling, schedules): a 2-second idle sample afterwards
+    is subtracted from the drain's CPU.
+    """
+    background = ProcessGroups(roots={k: v for k, v in groups.roots.items() if k in ("worker", "postgres", "redis")})
+    meter = CpuMeter(background)
+    meter.start()
+    left = wait_worker_idle(timeout)
+    if not left["queue_at_start"]:
+        time.sleep(1)  # the last tasks taken off the queue are still running
+    meter.stop()
+    idle = CpuMeter(background)
+    idle.start()
+    time.sleep(2)
+    idle.stop()
+    idle_cores = {name: s / idle.wall for name, s in idle.seconds().items()}
+    used = {name: max(0.0, s - idle_cores.get(name, 0.0) * meter.wall) for name, s in meter.seconds().items()
+            if name != "bench"}
+    return {"seconds": round(meter.wall, 1), "queue_left": worker_queue_size(),
+            "idle_cores": {name: round(c, 3) for name, c in idle_cores.items() if name != "bench"},
+            "ms_per_booking": {name: round(s * 1000 / per, 3) if per else None for name, s in used.items()}}
+
+
 # --- the app under test -----------------------------------------------------------------------------------
 
 

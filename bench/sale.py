@@ -199,14 +199,14 @@ def run_report(run: WrkRun, *, buyers: int) -> dict:
 
 def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warmup: float, groups=None,
                    exclude: frozenset[int] = frozenset(), sellout: bool = False,
-                   warmup_event_id: int | None = None) -> dict:
+                   warmup_event_id: int | None = None, seats: int | None = None, drain_timeout: float = 120) -> dict:
     """Warm-up (not reported), the timed run on the event's free seats, the audit.
 
     The warm-up sells seats of `warmup_event_id` if given, else a share of the event's own seats.
     `sellout`: run until every free seat is sold (bounded by `seconds`) and report bookings/s per tenth.
-    `exclude`: seats the buyers must leave alone (the viewers' marker seats).
+    `exclude`: seats the buyers must leave alone (the viewers' marker seats); `seats`: offer only that many.
     """
-    seat_ids = [s for s in inventory.free_seat_ids(event_id) if s not in exclude]
+    seat_ids = [s for s in inventory.free_seat_ids(event_id) if s not in exclude][:seats]
     confirmed, runs = 0, 0
     if warmup:
         log(f"warm-up: {warmup:.0f}s")
@@ -223,6 +223,11 @@ def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warm
     run = run_wrk(url=url, event_id=event_id, slices=seat_slices(seat_ids, buyers), seconds=seconds, groups=groups)
     report = run_report(run, buyers=buyers)
     report["worker_queue"] = {**worker, "queue_at_end": harness.worker_queue_size()}
+    if groups and groups.roots.get("worker") and drain_timeout:
+        report["after_window"] = harness.drain_worker(groups, per=report["bookings"], timeout=drain_timeout)
+        report["cpu"]["worker_ms_per_booking_incl_backlog"] = round(
+            (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0)
+            + (report["after_window"]["ms_per_booking"].get("worker") or 0), 3)
     if sellout:
         report["flat_cost"] = {"seats_offered": len(seat_ids), **decile_rates(run)}
     inventory.wait_until_settled(event_id)
@@ -248,6 +253,10 @@ def summary_text(report: dict) -> str:
                         if g["ms_per_booking"] is not None)
         lines.append(f"  CPU ms per booking: {per}; server total {cpu['server_ms_per_booking']} "
                      f"(other load on the machine: {cpu['other_load_cores']} cores)")
+        if "worker_ms_per_booking_incl_backlog" in cpu:
+            after = report["after_window"]
+            lines.append(f"  worker incl. the backlog it drained after the window ({after['seconds']} s, "
+                         f"{after['queue_left']} tasks left): {cpu['worker_ms_per_booking_incl_backlog']} ms/booking")
     if report.get("flat_cost"):
         flat = report["flat_cost"]
         lines.append(f"  flat cost: first 10% {flat.get('first_10pct')} /s, last 10% {flat.get('last_10pct')} /s "
@@ -305,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed window (default 20); with --sellout the upper bound (default 1800)")
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--sellout", action="store_true", help="flat-cost mode: sell every seat of the event")
+    parser.add_argument("--seats", type=int, default=None,
+                        help="offer only the first N free seats (e.g. a shorter sell-out: --sellout --seats 10000)")
     parser.add_argument("--name", default=None, help="result file name (default: sale or sellout)")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (1800 if args.sellout else 20)
@@ -320,10 +331,12 @@ def main(argv: list[str] | None = None) -> int:
             result = harness.result_envelope(name, {
                 "url": url, "started_app": app is not None, **(app.settings.as_dict() if app else {}),
                 "buyers": args.buyers, "seconds": args.seconds, "warmup": args.warmup, "sellout": args.sellout,
+                "seats": args.seats,
                 "event_id": event.pk, "event": event.title})
             result.update(sale_benchmark(url=url, event_id=event.pk, buyers=args.buyers, seconds=args.seconds,
                                          warmup=args.warmup, groups=groups, sellout=args.sellout,
-                                         warmup_event_id=warmup_event.pk if warmup_event else None))
+                                         warmup_event_id=warmup_event.pk if warmup_event else None,
+                                         seats=args.seats))
         finally:
             if app:
                 app.stop()

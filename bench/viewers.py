@@ -380,6 +380,8 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
             connected, failed = clients.wait_ready(timeout=args.connect_timeout + 30)
             connect_s = time.monotonic() - connect_started
             log(f"viewers connected: {connected}, failed: {failed} in {connect_s:.1f}s")
+            if groups.roots.get("worker"):
+                harness.wait_worker_idle()  # the last scenario's PDFs and e-mails
             window_groups = harness.ProcessGroups(roots={**groups.roots, "viewers": clients.pids}, notes=groups.notes)
             start = time.monotonic()
             clients.go(stop_at=start + args.seconds + MISS_AFTER_S + 1)
