@@ -56,7 +56,8 @@ class EventSeat(models.Model):
             models.Index(fields=["tier"], name="event_seat_tier_used_idx",
                          condition=Q(tier__isnull=False, status__in=["held", "sold"])),
             # "Any seat left?" after each sale: finds one without walking the sold seats.
-            models.Index(fields=["event"], name="event_seat_unsold_idx", condition=Q(status__in=["available", "held"])),
+            models.Index(fields=["event", "id"], name="event_seat_unsold_idx",
+                         condition=Q(status__in=["available", "held"])),
         ]
 
     def __str__(self):

@@ -50,10 +50,12 @@ class FakePaymentProvider:
     # a remote provider's. If a crash loses a charge, the booking's reconciliation finds no charge
     # and gives the seats up — nothing was taken from anyone (the paid booking's own commit
     # flushes this row first, so a sold booking never outlives its charge).
+    # One statement, its own transaction (the set_config is local to it, so only this commit is relaxed).
     CHARGE_SQL = """
+    WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
     INSERT INTO ticketing_paymentattempt (idempotency_key, amount, currency, token, status, reference,
                                           refunded_amount, refunds, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, 0, '{}', now())
+    SELECT %s, %s, %s, %s, %s, %s, 0, '{}', now() FROM relaxed
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING status, reference
     """
@@ -62,8 +64,7 @@ class FakePaymentProvider:
         if token == "tok_timeout":
             raise PaymentError("The payment provider did not answer in time.")
         status = "declined" if token == "tok_declined" else "succeeded"
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+        with connection.cursor() as cursor:
             cursor.execute(self.CHARGE_SQL, [idempotency_key, amount, currency, token, status,
                                              "pay_" + secrets.token_hex(8)])
             row = cursor.fetchone()

@@ -49,6 +49,7 @@ def test_the_demo_stadium_has_about_fifty_thousand_seats():
 
 # --- blocking -----------------------------------------------------------------------------------
 
+@pytest.mark.django_db(transaction=True)  # stamps are transaction ids: the block must commit on its own
 def test_blocking_available_seats_takes_them_off_sale_and_stamps_the_change(event, seat_ids):
     assert seats_block(event_id=event.pk, seat_ids=seat_ids[:3]) == seat_ids[:3]
     statuses = seat_statuses(event)

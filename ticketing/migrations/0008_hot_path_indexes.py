@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='eventseat',
-            index=models.Index(condition=models.Q(('status__in', ['available', 'held'])), fields=['event'], name='event_seat_unsold_idx'),
+            index=models.Index(condition=models.Q(('status__in', ['available', 'held'])), fields=['event', 'id'], name='event_seat_unsold_idx'),
         ),
     ]

@@ -22,6 +22,7 @@ from ticketing.exceptions import (
     IdempotencyKeyReused,
     NoHeldSeats,
     PaymentDeclined,
+    SaleNotActive,
 )
 from ticketing.models import Booking, BookingStatus, CancellationReason, EventSeat, SeatStatus
 from ticketing.payments import PaymentError, get_payment_provider
@@ -35,7 +36,7 @@ from ticketing.seat_state import (
     seats_publish,
     status_changes,
 )
-from ticketing.services.limits import email_limit_check, order_limit_check
+from ticketing.services.limits import email_limit_check, email_limit_lock_key, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import event_selling
 from ticketing.services.tickets import tickets_issue
@@ -69,13 +70,17 @@ def booking_confirm(
     SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
     pending; `booking_reconcile` finishes it.
     """
-    if idempotency_key:
-        replay = _booking_replay(idempotency_key, owner=owner, event_id=event_id)
+    # A repeated key is found where it matters, without a look-up per confirm: the hold is gone
+    # (NoHeldSeats), the key clashes (IntegrityError), or the sale has closed since.
+    key = idempotency_key or uuid.uuid4().hex
+    try:
+        event = event_selling(event_id)
+        booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+    except (SaleNotActive, NoHeldSeats):
+        replay = _booking_replay(key, owner=owner, event_id=event_id) if idempotency_key else None
         if replay:
             return replay
-    key = idempotency_key or uuid.uuid4().hex  # a fresh key cannot have been used: nothing to replay
-    event = event_selling(event_id)
-    booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+        raise
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
         return _booking_replay(key, owner=owner, event_id=event_id)
     return _booking_pay(booking, payment_token=payment_token)
@@ -133,7 +138,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
     try:
         return _booking_reserve_once(event=event, owner=owner, customer=customer, key=key, user=user)
     except IntegrityError:
-        existing = Booking.objects.filter(idempotency_key=key).first()
+        existing = _booking_replay(key, owner=owner, event_id=event.pk)
         if existing:
             return existing
         # the 1-in-10^12 reference collision: nothing was written, try once more with a new one
@@ -142,16 +147,14 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
 
 def _booking_reserve_once(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
     event_id = event.pk
-    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
+    # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
+    email_lock = email_limit_lock_key(event=event, email=customer.email)
+    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor, one_at_a_time=email_lock):
         cursor.execute(RESERVE_LOCK_SQL, [event_id, owner])
         seats = cursor.fetchall()
         if not seats:
-            existing = Booking.objects.filter(idempotency_key=key).first()
-            if existing:
-                return existing
             raise NoHeldSeats()
         order_limit_check(event=event, seats=len(seats))
-        # After the seat locks: no path takes the e-mail lock first, so this order cannot deadlock.
         email_limit_check(cursor, event=event, email=customer.email, seats=len(seats))
         now = timezone.now()
         booking = Booking(
@@ -229,7 +232,7 @@ WITH paid AS (
     RETURNING b.id, b.paid_at
 ), sold AS (
     UPDATE ticketing_eventseat es SET status = 'sold', held_until = NULL, version = {STAMP_SQL}
-      FROM paid WHERE es.booking_id = paid.id AND es.status = 'held'
+     WHERE es.booking_id = %(booking_id)s AND es.status = 'held' AND EXISTS (SELECT 1 FROM paid)
 )
 SELECT bs.id, bs.event_seat_id, nextval(pg_get_serial_sequence('ticketing_ticket', 'id')), paid.paid_at
   FROM ticketing_bookingseat bs JOIN paid ON paid.id = bs.booking_id

@@ -78,6 +78,11 @@ def tickets_issue(cursor, *, booking: Booking, seats: list[tuple[int, int, int]]
     row = cursor.fetchone()
     if row:
         email_send_after_commit(row[0])
+    # What the confirm answers with, so it need not read the tickets back.
+    booking.issued_tickets = [
+        {"id": ticket_id, "seat_id": seat_id, "token": token, "status": "valid"}
+        for (_, seat_id, ticket_id), token in zip(seats, tokens, strict=True)
+    ]
 
 
 def tickets_issue_for(booking: Booking) -> None:
