@@ -195,12 +195,11 @@ def viewer_specs(count: int, mix: dict[str, float], event_id: int, plan: MarkerP
 class ViewerClients:
     """The client processes: started, connected (bounded), told when to stop, their results collected."""
 
-    def __init__(self, *, url: str, specs: list[dict], plan: MarkerPlan, per_client: int, tmp: Path,
+    def __init__(self, *, url: str, ws_url: str, specs: list[dict], plan: MarkerPlan, per_client: int, tmp: Path,
                  connect_timeout: float, compression: str | None):
         self.processes: list[subprocess.Popen] = []
         self.outputs: list[Path] = []
         self.cpu_s: list[float] = []
-        ws_url = "ws" + url[len("http"):]
         for index in range(0, len(specs), per_client):
             output, config = tmp / f"viewers-{index}.json", tmp / f"config-{index}.json"
             config.write_text(json.dumps({
@@ -373,7 +372,8 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
     log(f"scenario: {scenario.viewers} viewers {scenario.mix}, {scenario.buyers} buyers (event {event.pk})")
     specs = viewer_specs(scenario.viewers, scenario.mix, event.pk, plan)
     with tempfile.TemporaryDirectory(prefix="bench-viewers-") as tmp:
-        clients = ViewerClients(url=url, specs=specs, plan=plan, per_client=args.per_client, tmp=Path(tmp),
+        clients = ViewerClients(url=url, ws_url=args.ws_url, specs=specs, plan=plan, per_client=args.per_client,
+                                tmp=Path(tmp),
                                 connect_timeout=args.connect_timeout, compression=args.compression)
         try:
             connect_started = time.monotonic()
@@ -426,12 +426,12 @@ async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
     return run, probe, cpu
 
 
-def detect_mix(url: str, event_id: int) -> dict[str, float]:
+def detect_mix(url: str, ws_url: str, event_id: int) -> dict[str, float]:
     """Half overview / half section if the server accepts /sections, else today's whole-event stream."""
     from websockets.sync.client import connect
 
     try:
-        with connect("ws" + url[len("http"):] + f"/ws/events/{event_id}/sections", origin=url, open_timeout=5,
+        with connect(ws_url + f"/ws/events/{event_id}/sections", origin=url, open_timeout=5,
                      proxy=None) as ws:
             try:
                 ws.recv(timeout=0.5)
@@ -490,20 +490,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate",
                         help="permessage-deflate like browsers (default) or none")
     parser.add_argument("--no-baseline", action="store_true", help="skip the sale without viewers")
+    parser.add_argument("--ws-workers", type=int, default=int(os.environ.get("WS_WORKERS") or 0),
+                        help="websocket processes of their own (WS_WORKERS); 0: the web processes serve them")
+    parser.add_argument("--ws-url", default=os.environ.get("BENCH_WS_URL") or None,
+                        help="where viewers connect (default: the app's URL, or its WS port with --ws-workers)")
     args = parser.parse_args(argv)
     args.compression = None if args.compression == "none" else args.compression
     harness.wrk_path()
     harness.raise_open_files_limit()
     with harness.services(url=args.url) as env:
+        if args.ws_workers and not args.url:
+            args.extra_env = {"WS_WORKERS": str(args.ws_workers), "WS_PORT": str(args.port + 1)}
         url, groups, app = sale.start_or_find_app(args, env)
+        args.ws_url = (args.ws_url or ("ws" + url[len("http"):].rsplit(":", 1)[0] + f":{args.port + 1}"
+                                       if args.ws_workers and not args.url else "ws" + url[len("http"):])).rstrip("/")
         try:
             first = sale.fresh_event(args)
-            mix = args.mix or detect_mix(url, first.pk)
+            mix = args.mix or detect_mix(url, args.ws_url, first.pk)
             result = harness.result_envelope("viewers", {
                 "url": url, "started_app": app is not None, **(app.settings.as_dict() if app else {}),
                 "viewers": args.viewers, "buyers": args.buyers, "mix": mix, "seconds": args.seconds,
                 "interval": args.interval, "per_client": args.per_client, "compression": args.compression,
-                "busy_sections": args.sections})
+                "busy_sections": args.sections, "ws_workers": args.ws_workers, "ws_url": args.ws_url})
             if args.buyers and not args.no_baseline:
                 log("baseline: the sale without viewers")
                 result["baseline"] = sale.sale_benchmark(url=url, event_id=first.pk, buyers=args.buyers,

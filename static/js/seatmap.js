@@ -372,7 +372,10 @@
       startPolling();
       return;
     }
-    const base = liveBase || `${window.location.protocol === "https:" ? "wss://" : "ws://"}${window.location.host}`;
+    // LIVE_WS_URL: empty (this origin), ":PORT" (this host, another port: `make run` with WS_WORKERS), or a URL.
+    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    const base = !liveBase ? scheme + window.location.host
+      : liveBase.startsWith(":") ? scheme + window.location.hostname + liveBase : liveBase;
     let opened;
     try {
       opened = new WebSocket(base + socketPath());
