@@ -16,13 +16,15 @@ all `event`. A view type the server refuses (handshake rejected or closed) is re
 Markers: every --interval (0.3 s) a probe holds one marker seat and records the time just before the hold
 request; each viewer timestamps the arrival of that seat's "held" change. Markers alternate between busy
 sections (the sale sells there too) and one quiet section that the sale leaves alone. After a cycle of 8
-holds the probe releases them, pauses 1 s, and uses the next set of marker seats (a seat comes back only
-every 4 cycles, long after the 5-second miss limit).
+holds the probe releases the busy ones, pauses 1 s, and uses the next set of busy marker seats (a seat
+comes back only every 4 cycles, long after the 5-second miss limit); quiet markers stay held to the end.
 Delivery, per view type:
   event / section: the first "held" change of the marker seat after its hold started;
-  overview: the first counts message, after the viewer saw the quiet section back at full availability A,
-            whose quiet-section count is ≤ A − j for the cycle's j-th quiet hold (counts change only with
-            marker holds there, so a count can only reflect the hold — never a sale).
+  overview: the first counts message after the hold started whose quiet-section count is ≤ A − j for the
+            window's j-th quiet hold (A: the quiet section's count before the first; only marker holds
+            change it and none is released, so the count only falls, and such a count can only reflect
+            the hold — never a sale, never an older message). No transient value has to be seen.
+Also reported for event / section: delivery after the hold's HTTP answer (what the live path itself adds).
 Reported: delivery p50/p90/p99 per view type, deliveries missing after 5 s, messages and bytes per viewer
 per second, bookings/s with viewers vs without, CPU per process group (viewers' clients included), and
 the clients' own event-loop lag (when it is high, the client — not the server — is the limit).
@@ -51,7 +53,8 @@ from bench.harness import log  # noqa: E402
 
 MISS_AFTER_S = 5.0
 HOLDS_PER_CYCLE = 8
-MARKER_SETS = 4  # cycles before a marker seat is used again
+MARKER_SETS = 4  # cycles before a busy marker seat is used again
+QUIET_MARKERS = 600  # quiet markers are never reused within a window (600 × 0.6 s: 6 minutes)
 VIEW_TYPES = ("event", "section", "overview")
 
 
@@ -64,13 +67,20 @@ class MarkerPlan:
 
     quiet_section: int
     busy_sections: list[int]
-    cycles: list[list[int]]  # MARKER_SETS lists of seat ids, in hold order
+    cycles: list[list[int]]  # MARKER_SETS lists of busy seat ids, in hold order
     section_of: dict[int, int]
     quiet_available: int
     excluded: frozenset[int]  # seats the buyers leave alone: the quiet section and every marker
+    quiet_pool: list[int] = field(default_factory=list)  # quiet markers, each used once per window
 
     def cycle(self, index: int) -> list[int]:
-        return self.cycles[index % len(self.cycles)]
+        """This cycle's markers: quiet and busy alternating (quiet ones never repeat; busy ones every 4 cycles)."""
+        busy = self.cycles[index % len(self.cycles)]
+        per_cycle = len(busy)
+        quiet = self.quiet_pool[index * per_cycle:(index + 1) * per_cycle]
+        if len(quiet) < per_cycle:  # the quiet pool is used up (a very long window): busy markers only
+            return busy
+        return [seat for pair in zip(quiet, busy, strict=True) for seat in pair]
 
 
 def marker_plan(event_id: int, busy_count: int) -> MarkerPlan:
@@ -85,19 +95,18 @@ def marker_plan(event_id: int, busy_count: int) -> MarkerPlan:
     sections = list(by_section)
     quiet, busy = sections[-1], sections[:max(1, min(busy_count, len(sections) - 1))]
     per_cycle = HOLDS_PER_CYCLE // 2  # quiet and busy markers alternate
-    quiet_pool = by_section[quiet][:per_cycle * MARKER_SETS]
+    quiet_pool = by_section[quiet][:QUIET_MARKERS]
     # busy markers from the middle of each busy section, none used twice within MARKER_SETS cycles
     busy_pool = {s: by_section[s][len(by_section[s]) // 2:][:per_cycle * MARKER_SETS] for s in busy}
     cycles = []
     for index in range(MARKER_SETS):
-        quiet_seats = quiet_pool[index * per_cycle:(index + 1) * per_cycle]
-        busy_seats = [busy_pool[busy[(index * per_cycle + j) % len(busy)]][index * per_cycle + j]
-                      for j in range(per_cycle)]
-        cycles.append([seat for pair in zip(quiet_seats, busy_seats, strict=True) for seat in pair])
-    markers = {seat for cycle in cycles for seat in cycle}
+        cycles.append([busy_pool[busy[(index * per_cycle + j) % len(busy)]][index * per_cycle + j]
+                       for j in range(per_cycle)])
+    markers = {seat for cycle in cycles for seat in cycle} | set(quiet_pool)
     section_of = {seat: section for seat, section in rows if seat in markers}
     return MarkerPlan(quiet_section=quiet, busy_sections=busy, cycles=cycles, section_of=section_of,
-                      quiet_available=len(by_section[quiet]), excluded=frozenset(set(by_section[quiet]) | markers))
+                      quiet_available=len(by_section[quiet]), excluded=frozenset(set(by_section[quiet]) | markers),
+                      quiet_pool=quiet_pool)
 
 
 # --- the probe ---------------------------------------------------------------------------------------------------
@@ -108,7 +117,7 @@ class MarkerHold:
     seat: int
     section: int
     cycle: int
-    quiet_index: int | None  # j: the j-th hold in the quiet section within this cycle (1-based)
+    quiet_index: int | None  # j: the j-th hold in the quiet section in this window (1-based)
     started: float  # just before the hold request
     status: int = 0
     answered: float = 0.0
@@ -127,18 +136,18 @@ async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: floa
     import httpx
 
     probe = ProbeLog()
-    cycle = 0
+    cycle = quiet_index = 0
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         while time.monotonic() < until:
             client.cookies.clear()
             token = (await client.get("/api/session")).json()["csrf_token"]
             headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
-            held, quiet_index = [], 0
+            held = []
             for seat in plan.cycle(cycle):
                 if time.monotonic() >= until:
                     break
                 quiet = plan.section_of[seat] == plan.quiet_section
-                quiet_index += quiet
+                quiet_index += quiet  # quiet holds stay held: their count only falls
                 hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
                 response = await client.post("/api/seats/hold", json={"event_id": event_id, "seat_ids": [seat]},
                                              headers=headers)
@@ -149,6 +158,7 @@ async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: floa
                 else:
                     probe.errors.append(f"hold {response.status_code} {response.text[:80]}")
                 await asyncio.sleep(max(0.0, hold.started + interval - time.monotonic()))
+            held = [seat for seat in held if plan.section_of[seat] != plan.quiet_section]
             if held:
                 response = await client.post("/api/seats/release", json={"event_id": event_id, "seat_ids": held},
                                              headers=headers)
@@ -283,9 +293,12 @@ def seat_deliveries(viewer: dict, holds: list[MarkerHold]) -> list[float | None]
     return result
 
 
-def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
-                     window_start: float) -> list[float | None]:
-    """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it."""
+def count_deliveries(viewer: dict, holds: list[MarkerHold], plan: MarkerPlan) -> list[float | None]:
+    """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it.
+
+    Quiet markers are never released within the window, so the quiet section's count only falls: the
+    first count ≤ A − j received after the j-th hold started can only come from that hold (or a later one).
+    """
     counts = sorted(viewer["counts"])
     times = [at for at, _ in counts]
     full = plan.quiet_available
@@ -293,21 +306,18 @@ def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float
     for hold in holds:
         if hold.quiet_index is None:
             continue
-        # the viewer must first see the quiet section back at full availability after the last release
-        # (at the start of the window it is: no marker is held yet)
-        reset = window_start if hold.cycle == 0 else next(
-            (at for at, available in counts[bisect.bisect_left(times, releases[hold.cycle - 1]):]
-             if available is not None and available >= full), None)
-        if reset is None:
-            result.append(None)
-            continue
-        end = releases[hold.cycle] if hold.cycle < len(releases) else float("inf")
-        start = bisect.bisect_left(times, max(reset, hold.started))
+        start = bisect.bisect_left(times, hold.started)
         seen = next((at for at, available in counts[start:]
-                     if at < end + MISS_AFTER_S and available is not None
-                     and available <= full - hold.quiet_index), None)
+                     if available is not None and available <= full - hold.quiet_index), None)
         result.append(seen - hold.started if seen is not None else None)
     return result
+
+
+def seat_deliveries_after_answer(viewer: dict, holds: list[MarkerHold]) -> list[float]:
+    """Per delivered marker: seconds from the hold's HTTP answer to the arrival (negative: the push came first)."""
+    expected = [hold for hold in holds if viewer["kind"] != "section" or hold.section == viewer["section"]]
+    return [latency - (hold.answered - hold.started)
+            for hold, latency in zip(expected, seat_deliveries(viewer, holds), strict=True) if latency is not None]
 
 
 def delivery_report(latencies: list[float | None]) -> dict:
@@ -338,9 +348,11 @@ def viewers_report(results: list[dict], probe: ProbeLog, plan: MarkerPlan, *, wi
         }
         entry["supported"] = bool(connected) and entry["closed_by_server"] < len(connected)
         if kind == "overview":
-            latencies = [x for v in connected for x in count_deliveries(v, holds, probe.releases, plan, window[0])]
+            latencies = [x for v in connected for x in count_deliveries(v, holds, plan)]
         else:
             latencies = [x for v in connected for x in seat_deliveries(v, holds)]
+            entry["after_hold_answer_ms"] = harness.percentiles(
+                [x for v in connected for x in seat_deliveries_after_answer(v, holds)])
         entry["delivery_ms"] = delivery_report(latencies)
         if kind == "section":
             foreign = sum(v["foreign"] for v in connected)

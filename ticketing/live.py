@@ -41,20 +41,23 @@ from ticketing.broadcast import live_channel
 
 logger = logging.getLogger(__name__)
 
-# Seat topics: a quiet topic is sent 50 ms after its last message at most; one that changes fast
-# waits longer (linearly up to SEATS_RUSH_INTERVAL at RUSH_CHANGES_PER_SECOND), so a viewer gets
-# at most ~20 messages a second from a quiet section and ~4 from a rushing one.
+# Seat topics: a quiet topic is sent at most every 50 ms; one that changes fast waits longer (linearly
+# up to SEATS_RUSH_INTERVAL at RUSH_CHANGES_PER_SECOND): fewer, larger messages, with a section's
+# changes still on screen well within a quarter of a second.
 SEATS_QUIET_INTERVAL = 0.05
-SEATS_RUSH_INTERVAL = 0.25
+SEATS_RUSH_INTERVAL = 0.15
 QUIET_CHANGES_PER_SECOND = 20
 RUSH_CHANGES_PER_SECOND = 200
 # Section counts: at most twice a second (overview pages show counts at most a second old).
 COUNTS_INTERVAL = 0.5
-# When this process delivers more than this many messages a second, every interval stretches
-# (up to ×LOAD_FACTOR_MAX, never beyond MAX_INTERVAL): fewer, larger messages per viewer.
-TARGET_DELIVERIES_PER_SECOND = 20_000
-LOAD_FACTOR_MAX = 4.0
-MAX_INTERVAL = 1.0
+# Under load every interval stretches: when sending takes more than TARGET_BUSY of this process's
+# time (wall clock, so a CPU shared with a sale counts too), intervals grow in proportion, up to
+# ×LOAD_FACTOR_MAX and never beyond SEATS_MAX_INTERVAL / COUNTS_MAX_INTERVAL. A viewer then gets
+# fewer, larger messages; the process's cost per viewer stays bounded whatever the sale's rate.
+TARGET_BUSY = 0.2
+LOAD_FACTOR_MAX = 5.0
+SEATS_MAX_INTERVAL = 0.5
+COUNTS_MAX_INTERVAL = 1.0
 # Catch-up from Postgres: every REFRESH_ACTIVE seconds while messages arrive, else every REFRESH_IDLE.
 REFRESH_ACTIVE = 2.0
 REFRESH_IDLE = 15.0
@@ -96,11 +99,10 @@ class Topic:
 
     def interval(self, load_factor: float) -> float:
         if self.kind == "counts":
-            base = COUNTS_INTERVAL
-        else:
-            rush = (self.rate - QUIET_CHANGES_PER_SECOND) / (RUSH_CHANGES_PER_SECOND - QUIET_CHANGES_PER_SECOND)
-            base = SEATS_QUIET_INTERVAL + (SEATS_RUSH_INTERVAL - SEATS_QUIET_INTERVAL) * min(1.0, max(0.0, rush))
-        return min(MAX_INTERVAL, base * load_factor)
+            return min(COUNTS_MAX_INTERVAL, COUNTS_INTERVAL * load_factor)
+        rush = (self.rate - QUIET_CHANGES_PER_SECOND) / (RUSH_CHANGES_PER_SECOND - QUIET_CHANGES_PER_SECOND)
+        base = SEATS_QUIET_INTERVAL + (SEATS_RUSH_INTERVAL - SEATS_QUIET_INTERVAL) * min(1.0, max(0.0, rush))
+        return min(SEATS_MAX_INTERVAL, base * load_factor)
 
 
 class EventFeed:
@@ -329,7 +331,7 @@ class LiveHub:
                        asyncio.create_task(self._flusher(), name="live-flusher")]
         self.load_factor = 1.0
         self._window_started = time.monotonic()
-        self._window_deliveries = 0
+        self._window_busy = 0.0
         self.stats = {"deliveries": 0, "messages": 0, "dropped_slow": 0, "refreshes": 0}
 
     def _spawn(self, coroutine) -> None:
@@ -500,27 +502,28 @@ class LiveHub:
         return max(0.005, wait)
 
     async def _send(self, topic: Topic, text: str) -> None:
-        self.stats["messages"] += 1
+        started = time.perf_counter()
         subscribers = list(topic.subscribers)
-        self._window_deliveries += len(subscribers)
-        self.stats["deliveries"] += len(subscribers)
         for subscriber in subscribers:
             try:
                 await subscriber.live_deliver(text)
             except Exception:  # noqa: BLE001 - one broken connection must not stop the others
                 logger.debug("live delivery failed", exc_info=True)
+        self._window_busy += time.perf_counter() - started
+        self.stats["messages"] += 1
+        self.stats["deliveries"] += len(subscribers)
 
     def _update_load(self, now: float) -> None:
         elapsed = now - self._window_started
         if elapsed < 1.0:
             return
-        per_second = self._window_deliveries / elapsed
-        self.load_factor = min(LOAD_FACTOR_MAX, max(1.0, per_second / TARGET_DELIVERIES_PER_SECOND))
+        wanted = min(LOAD_FACTOR_MAX, max(1.0, self._window_busy / elapsed / TARGET_BUSY))
+        self.load_factor = max(1.0, 0.5 * self.load_factor + 0.5 * wanted)
         for feed in self.feeds.values():
             for topic in feed.topics():
                 topic.rate = 0.5 * topic.rate + 0.5 * topic.added / elapsed
                 topic.added = 0
-        self._window_started, self._window_deliveries = now, 0
+        self._window_started, self._window_busy = now, 0.0
 
     # --- database --------------------------------------------------------------------------------------
 
