@@ -15,10 +15,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from evently.models import PaymentAttempt
+from evently.payments import get_payment_provider
 from tests.conftest import seat_statuses
 from tests.sales.conftest import ADA, assert_money_matches_seats, buy
-from ticketing.models import Booking, Cancellation, EventSeat, PaymentAttempt, PaymentWebhookEvent
-from ticketing.payments import get_payment_provider
+from ticketing.models import Booking, Cancellation, EventSeat, PaymentWebhookEvent
 from ticketing.services import booking_reconcile, bookings_reconcile_due, seat_hold
 from ticketing.services.bookings import _booking_reserve
 from ticketing.webhooks import SIGNATURE_HEADER, webhook_signature

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from evently.payments import PaymentError, get_payment_provider
 from events.models import Event, EventStatus
 from events.services import event_availability_refresh
 from ticketing import lock_objects
@@ -26,7 +27,6 @@ from ticketing.exceptions import (
     PaymentDeclined,
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
-from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.services.limits import email_limit_check, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
