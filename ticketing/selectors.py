@@ -9,11 +9,11 @@ from django.db import connection
 from django.utils import timezone
 
 from events.models import Event
-from events.pricing import categories_current_price
 from ticketing.exceptions import EventNotFound
 from ticketing.models import SeatStatus
 from ticketing.services import seat_change_row_to_dict
 from ticketing.services.cancellation import cancellation_policy_as_dict, cancellation_policy_text
+from ticketing.services.pricing import categories_current_price
 
 
 def seat_changes_cursor() -> int:

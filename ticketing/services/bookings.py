@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from evently.payments import PaymentError, get_payment_provider
 from events.models import Event, EventStatus
-from events.services import event_availability_refresh
 from ticketing import lock_objects
 from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
@@ -27,6 +26,7 @@ from ticketing.exceptions import (
     PaymentDeclined,
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.limits import email_limit_check, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded

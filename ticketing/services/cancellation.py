@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from evently.payments import PaymentError, get_payment_provider
 from events.models import CancellationPolicy, Event, EventStatus
-from events.services import event_availability_refresh
 from ticketing import lock_objects
 from ticketing.exceptions import (
     BookingNotCancellable,
@@ -43,6 +42,7 @@ from ticketing.models import (
     Ticket,
     TicketStatus,
 )
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import _booking_fail, booking_finalize, booking_is_visible_to
 from ticketing.services.refunds import booking_refund_owed, refund_record
 from ticketing.services.seats import STAMP, _seats_freed

@@ -8,12 +8,44 @@ after the previous hold of that tier committed: a quota cannot be oversold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
-from events.pricing import tier_seats_used, tiers_by_category, tiers_fill
+from events.pricing import categories_price_now, tiers_by_category, tiers_fill
+
+# A seat uses its tier's quota while sold, reserved by a pending booking, or held and not expired.
+SEAT_USES_QUOTA_SQL = "(status = 'sold' OR (status = 'held' AND (booking_id IS NOT NULL OR held_until > now())))"
+
+
+def tier_seats_used(tier_ids: Iterable[int]) -> dict[int, int]:
+    """Seats held or sold at each tier, by tier id (tiers with none are left out)."""
+    tier_ids = list(tier_ids)
+    if not tier_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tier_id, count(*) FROM ticketing_eventseat "
+            f" WHERE tier_id = ANY(%s) AND {SEAT_USES_QUOTA_SQL} GROUP BY tier_id",
+            [tier_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def categories_current_price(categories: list[SeatCategory], *, at: datetime | None = None) -> dict[int, dict]:
+    """What the next seat of each category costs now, and the tier selling it (None: the base price).
+
+    `{category_id: {"price": Decimal, "tier": {"id", "name", "available_until", "quota", "remaining"} | None}}`
+    (events.pricing.categories_price_now, with each tier's quota use counted from the seats).
+    """
+    tiers = tiers_by_category(category.pk for category in categories)
+    used = tier_seats_used(tier.pk for category_tiers in tiers.values() for tier in category_tiers
+                           if tier.quota is not None)
+    return categories_price_now(categories, tiers=tiers, used=used, at=at or timezone.now())
 
 
 def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -> tuple[list, list]:
