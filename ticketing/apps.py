@@ -5,6 +5,12 @@ class TicketingConfig(AppConfig):
     name = "ticketing"
 
     def ready(self):
+        from ticketing.seat_state import freed_seats_claimer_register
+        from ticketing.services.waitlist import waitlist_offer_freed
+
+        # Freed seats go to the people waiting before the public sees them (ticketing.seat_state).
+        freed_seats_claimer_register(waitlist_offer_freed)
+
         # Lower layers ask ticketing about seats through providers registered here (docs/architecture.md).
         from ticketing.providers import providers_register
 

@@ -39,12 +39,24 @@ from ticketing.models import SeatStatus
 def free_seat_sql(alias: str = "") -> str:
     """SQL true for a seat any buyer may take now: available, or an expired hold no payment reserves."""
     p = f"{alias}." if alias else ""
-    return (
-        f"({p}status = 'available' OR ({p}status = 'held' AND {p}booking_id IS NULL AND {p}held_until <= now()))"
-    )
+    return f"({p}status = 'available' OR {expired_hold_sql(alias)})"
+
+
+def live_hold_sql(alias: str = "") -> str:
+    """SQL true for a hold still running that no pending booking has taken over yet (a buyer's cart)."""
+    p = f"{alias}." if alias else ""
+    return f"({p}status = 'held' AND {p}booking_id IS NULL AND {p}held_until > now())"
+
+
+def expired_hold_sql(alias: str = "") -> str:
+    """SQL true for a hold whose time is over (free already; the sweep makes it `available`)."""
+    p = f"{alias}." if alias else ""
+    return f"({p}status = 'held' AND {p}booking_id IS NULL AND {p}held_until <= now())"
 
 
 FREE_SEAT_SQL = free_seat_sql()
+LIVE_HOLD_SQL = live_hold_sql()
+EXPIRED_HOLD_SQL = expired_hold_sql()
 
 
 def seat_is_free(*, status: str, held_until: datetime | None, booking_id: int | None, now: datetime) -> bool:

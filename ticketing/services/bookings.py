@@ -19,17 +19,24 @@ from django.utils import timezone
 from evently.payments import PaymentError, get_payment_provider
 from events.models import Event, EventStatus
 from ticketing import lock_objects
-from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
     IdempotencyKeyReused,
     NoHeldSeats,
     PaymentDeclined,
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
+from ticketing.seat_state import (
+    STAMP,
+    held_changes,
+    lock_wait_bounded,
+    seats_free,
+    seats_publish,
+    status_changes,
+)
 from ticketing.services.availability import event_availability_refresh
 from ticketing.services.limits import email_limit_check, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
-from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
+from ticketing.services.seats import event_selling
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -44,7 +51,7 @@ class Customer:
     phone: str = ""
 
 
-def _new_reference() -> str:
+def booking_reference_new() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
@@ -65,7 +72,7 @@ def booking_confirm(
     replay = _booking_replay(key, owner=owner, event_id=event_id)
     if replay:
         return replay
-    event = _event_on_sale(event_id)
+    event = event_selling(event_id)
     booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
         return _booking_replay(key, owner=owner, event_id=event_id)
@@ -111,7 +118,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
             total=sum((_seat_price(seat) for seat in seats), Decimal("0")), currency=settings.CURRENCY,
             idempotency_key=key, expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
-            hold_expires_at=min(seat.held_until for seat in seats), reference=_new_reference(),
+            hold_expires_at=min(seat.held_until for seat in seats), reference=booking_reference_new(),
         )
         try:
             with transaction.atomic():
@@ -120,7 +127,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
             existing = Booking.objects.filter(idempotency_key=key).first()
             if existing:
                 return existing
-            booking.reference = _new_reference()  # the 1-in-10^12 reference collision
+            booking.reference = booking_reference_new()  # the 1-in-10^12 reference collision
             booking.save()
         BookingSeat.objects.bulk_create(
             BookingSeat(booking=booking, event_seat=seat, price=_seat_price(seat), tier_id=seat.tier_id)
@@ -128,7 +135,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
         )
         seat_ids = [seat.pk for seat in seats]
         EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at, version=STAMP)
-        seat_changes_publish_on_commit(event_id, _held(seat_ids, booking.expires_at))
+        seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
 
 
@@ -155,7 +162,7 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
         if result is None or not result.succeeded:
             return booking  # stays pending; reconciliation asks the provider later
     if not result.succeeded:
-        _booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
+        booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
     return booking_finalize(booking.pk, payment_reference=result.reference)
 
@@ -193,7 +200,7 @@ def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking
         if Event.objects.filter(pk=booking.event_id, status=EventStatus.CANCELLED).exists():
             booking.payment_reference = payment_reference
             booking.save(update_fields=["payment_reference"])
-            _booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
+            booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
                           status=BookingStatus.CANCELLED)
             refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
             return booking, "refund"
@@ -211,12 +218,10 @@ def _booking_sell(booking: Booking) -> None:
     booking.paid_at = timezone.now()
     booking.save(update_fields=["status", "paid_at", "payment_reference"])
     tickets_issue(booking)
-    seat_changes_publish_on_commit(
-        booking.event_id, [{"seat_id": seat_id, "status": SeatStatus.SOLD} for seat_id in seat_ids]
-    )
+    seats_publish(booking.event_id, status_changes(seat_ids, SeatStatus.SOLD))
 
 
-def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
+def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
     """Give up a pending booking. Its seats go back to the buyer's hold (if asked and time is left) or to sale."""
     with transaction.atomic():
         booking = lock_objects.booking_for_update(booking_id)
@@ -228,13 +233,11 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
             EventSeat.objects.filter(pk__in=seat_ids).update(
                 booking=None, held_until=booking.hold_expires_at, version=STAMP
             )
-            seat_changes_publish_on_commit(booking.event_id, _held(seat_ids, booking.hold_expires_at))
+            seats_publish(booking.event_id, held_changes(seat_ids, booking.hold_expires_at))
         else:
-            EventSeat.objects.filter(pk__in=seat_ids).update(
-                booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None, version=STAMP
-            )
             with connection.cursor() as cursor:
-                _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+                seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
+                           params=[seat_ids, booking.pk])
         booking.booking_seats.update(is_active=False)
         booking.status = status
         booking.failure_reason = reason[:200]
@@ -253,7 +256,7 @@ def booking_reconcile(booking_id: int) -> Booking:
         if result and result.succeeded:
             return booking_finalize(booking.pk, payment_reference=result.reference)
         if result is not None or booking.expires_at <= timezone.now():
-            _booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
+            booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
     else:
         booking_refund_owed(booking.pk)
