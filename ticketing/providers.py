@@ -12,8 +12,11 @@ from events.selectors import sales_figures_register
 from events.services import seat_inventory_register
 from ticketing.catalogue import event_sales_figures
 from ticketing.services.availability import SEAT_INVENTORY
+from ticketing.services.inventory import venue_inventory_release
+from venues.services import seat_dependents_register
 
 
 def providers_register() -> None:
     seat_inventory_register(SEAT_INVENTORY)
     sales_figures_register(event_sales_figures)
+    seat_dependents_register(venue_inventory_release)
