@@ -19,15 +19,13 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi = get_asgi_application()  # sets Django up before consumers are imported
 
-import orjson  # noqa: E402
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from evently.env import env_int  # noqa: E402
 from evently.wsgi import application as wsgi_application  # noqa: E402
-from ticketing.live import live_hub_if_running  # noqa: E402
-from ticketing.routing import websocket_urlpatterns  # noqa: E402
+from ticketing.routing import websocket_server_http, websocket_urlpatterns  # noqa: E402
 
 # Seat maps are public: no session or user is looked up per connection (that would cost a query per
 # viewer, and the session middleware wraps `send`, hiding the connection the slow-viewer check reads).
@@ -40,21 +38,6 @@ application = ProtocolTypeRouter(
         "websocket": live_websockets,
     }
 )
-
-
-async def websocket_server_http(scope, receive, send):
-    """HTTP on a websocket-only server: `GET /ws/health` (this process's viewers), else 404."""
-    if scope["type"] != "http":
-        return
-    if scope["path"] == "/ws/health":
-        hub = live_hub_if_running()
-        status, body = 200, {"ok": True, "viewers": hub.subscriber_count() if hub else 0,
-                             "events": len(hub.feeds) if hub else 0, **(hub.stats if hub else {})}
-    else:
-        status, body = 404, {"error": "not_found", "message": "This server serves only websockets (/ws/)."}
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": orjson.dumps(body)})
 
 
 websocket_application = ProtocolTypeRouter({"http": websocket_server_http, "websocket": live_websockets})

@@ -34,10 +34,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import orjson
+import redis.asyncio as redis
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from ticketing.broadcast import live_channel
+from ticketing.selectors import event_live_refresh, event_live_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +141,6 @@ class EventFeed:
     # --- loading and healing -----------------------------------------------------------------------
 
     async def load(self) -> None:
-        from ticketing.selectors import event_live_snapshot
-
         try:
             snapshot = await self.hub.run_db(event_live_snapshot, event_id=self.event_id)
         except Exception as error:  # noqa: BLE001 - the viewers' connects fail and are retried by them
@@ -187,8 +187,6 @@ class EventFeed:
 
     async def refresh(self) -> None:
         """Catch up from Postgres: seats changed since our cursor, and every seat a message touched."""
-        from ticketing.selectors import event_live_refresh, event_live_snapshot
-
         self.refreshing = True
         touched, self.touched = self.touched, set()
         self.traffic = False
@@ -389,8 +387,6 @@ class LiveHub:
     async def _ensure_pubsub(self):
         async with self._redis_lock:
             if self._pubsub is None:
-                import redis.asyncio as redis
-
                 self._redis = redis.Redis.from_url(settings.REDIS_URL, health_check_interval=15)
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 if self.channels:
