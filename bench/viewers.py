@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,7 @@ class ProbeLog:
     holds: list[MarkerHold] = field(default_factory=list)
     releases: list[float] = field(default_factory=list)  # when each cycle's release was answered
     errors: list[str] = field(default_factory=list)
+    headers: dict = field(default_factory=dict)  # the current probe buyer's CSRF headers
 
 
 async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: float, interval: float) -> ProbeLog:
@@ -130,34 +132,58 @@ async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: floa
     cycle = 0
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         while time.monotonic() < until:
-            client.cookies.clear()
-            token = (await client.get("/api/session")).json()["csrf_token"]
-            headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
-            held, quiet_index = [], 0
-            for seat in plan.cycle(cycle):
-                if time.monotonic() >= until:
-                    break
-                quiet = plan.section_of[seat] == plan.quiet_section
-                quiet_index += quiet
-                hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
-                response = await client.post("/api/seats/hold", json={"event_id": event_id, "seat_ids": [seat]},
-                                             headers=headers)
-                hold.status, hold.answered = response.status_code, time.monotonic()
-                probe.holds.append(hold)
-                if response.status_code == 200:
-                    held.append(seat)
-                else:
-                    probe.errors.append(f"hold {response.status_code} {response.text[:80]}")
-                await asyncio.sleep(max(0.0, hold.started + interval - time.monotonic()))
+            held = await _marker_cycle(client, url, event_id, plan, cycle, until=until, interval=interval,
+                                       probe=probe)
             if held:
-                response = await client.post("/api/seats/release", json={"event_id": event_id, "seat_ids": held},
-                                             headers=headers)
-                if response.status_code != 200:
-                    probe.errors.append(f"release {response.status_code} {response.text[:80]}")
+                await _probe_post(client, probe, "release", "/api/seats/release",
+                                  {"event_id": event_id, "seat_ids": held}, probe.headers)
             probe.releases.append(time.monotonic())
             cycle += 1
             await asyncio.sleep(1.0)
     return probe
+
+
+async def _marker_cycle(client, url, event_id, plan, cycle, *, until, interval, probe) -> list[int]:
+    """One cycle's holds by a new buyer; returns the seats held. Errors are logged, never raised: an
+    overloaded server is a result, not a reason to stop measuring."""
+    import httpx
+
+    client.cookies.clear()
+    try:
+        token = (await client.get("/api/session")).json()["csrf_token"]
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        probe.errors.append(f"session {type(error).__name__}")
+        await asyncio.sleep(interval)
+        return []
+    probe.headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
+    held, quiet_index = [], 0
+    for seat in plan.cycle(cycle):
+        if time.monotonic() >= until:
+            break
+        quiet = plan.section_of[seat] == plan.quiet_section
+        quiet_index += quiet
+        hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
+        hold.status = await _probe_post(client, probe, "hold", "/api/seats/hold",
+                                        {"event_id": event_id, "seat_ids": [seat]}, probe.headers)
+        hold.answered = time.monotonic()
+        probe.holds.append(hold)
+        if hold.status == 200:
+            held.append(seat)
+        await asyncio.sleep(max(0.0, hold.started + interval - time.monotonic()))
+    return held
+
+
+async def _probe_post(client, probe: ProbeLog, what: str, path: str, body: dict, headers: dict) -> int:
+    import httpx
+
+    try:
+        response = await client.post(path, json=body, headers=headers)
+    except httpx.HTTPError as error:
+        probe.errors.append(f"{what} {type(error).__name__}")
+        return 0
+    if response.status_code != 200:
+        probe.errors.append(f"{what} {response.status_code} {response.text[:80]}")
+    return response.status_code
 
 
 # --- viewer client processes ------------------------------------------------------------------------------------
@@ -397,7 +423,7 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
               "delivery": viewers_report(results, probe, plan, window=window),
               "markers": {"holds": len(probe.holds), "ok": sum(h.status == 200 for h in probe.holds),
                           "hold_answer_ms": harness.percentiles([h.answered - h.started for h in probe.holds]),
-                          "errors": probe.errors[:10]},
+                          "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
               "cpu": cpu}
     if run:
         report["sale"] = sale.run_report(run, buyers=scenario.buyers)
@@ -452,6 +478,9 @@ def summary_text(result: dict) -> str:
     if baseline:
         lines.append(f"no viewers: {baseline['bookings_per_s']} bookings/s")
     for scenario in result["scenarios"]:
+        if "error" in scenario:
+            lines.append(f"{scenario['viewers']} viewers: FAILED {scenario['error']}")
+            continue
         head = f"{scenario['viewers']} viewers ({scenario['connect']['connected']} connected), " \
                f"{scenario['buyers']} buyers"
         if scenario.get("sale"):
@@ -508,15 +537,22 @@ def main(argv: list[str] | None = None) -> int:
                 log("baseline: the sale without viewers")
                 result["baseline"] = sale.sale_benchmark(url=url, event_id=first.pk, buyers=args.buyers,
                                                          seconds=args.seconds, warmup=3, groups=groups)
-            result["scenarios"] = [run_scenario(Scenario(n, args.buyers, mix), url=url, groups=groups, args=args)
-                                   for n in args.viewers]
+            result["scenarios"] = []
+            for count in args.viewers:
+                try:
+                    result["scenarios"].append(run_scenario(Scenario(count, args.buyers, mix), url=url,
+                                                            groups=groups, args=args))
+                except Exception as error:  # noqa: BLE001 - keep the other scenarios' results
+                    log(f"scenario with {count} viewers failed: {error!r}")
+                    result["scenarios"].append({"viewers": count, "error": repr(error)})
         finally:
             if app:
                 app.stop()
     harness.write_result("viewers", result)
     print(summary_text(result))
     audits = [result.get("baseline", {}).get("audit")] + [s.get("sale", {}).get("audit") for s in result["scenarios"]]
-    return 0 if all(a["passed"] for a in audits if a) else 2
+    failed = any("error" in s for s in result["scenarios"])
+    return 0 if all(a["passed"] for a in audits if a) and not failed else 2
 
 
 if __name__ == "__main__":
