@@ -253,16 +253,24 @@ class App:
         return any("qcluster" in p.cmdline for p in descendants_of([self.process.pid], process_table()))
 
     def stop(self) -> None:
-        """Ctrl-C to the supervisor (it stops web and worker), then, if needed, kill its session."""
-        if not self.process or self.process.poll() is not None:
+        """Ctrl-C to the supervisor (it stops web and worker); then whatever is left of its session —
+        e.g. uvicorn workers orphaned when their master was killed while websockets were still open."""
+        if not self.process:
             return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not _group_alive(self.process.pid):
+                break
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+                os.killpg(self.process.pid, sig)
+            deadline = time.monotonic() + 10
+            while _group_alive(self.process.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        if self.process.poll() is None:
+            self.process.wait(5)
         log("app stopped")
 
     def __enter__(self) -> App:
@@ -270,6 +278,18 @@ class App:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _group_alive(pgid: int) -> bool:
+    """Does any live (non-zombie) process of this process group remain?"""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                raw = Path(f"/proc/{entry}/stat").read_text()
+                fields = raw[raw.rindex(")") + 2:].split()
+                if int(fields[2]) == pgid and fields[0] != "Z":
+                    return True
+    return False
 
 
 def port_answers(url: str) -> bool:
