@@ -230,7 +230,8 @@ class App:
 
     def start(self, timeout: float = 300) -> App:
         if port_answers(self.url):
-            raise SystemExit(f"port {self.settings.port} is in use: stop that server or choose --port")
+            raise SystemExit(f"port {self.settings.port} is in use: stop that server or choose another port "
+                             f"(BENCH_PORT=8101 make bench, or --port)")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log(f"starting the app on {self.url} ({self.settings.web_workers} web × {self.settings.web_threads} "
             f"threads, {self.settings.q_workers} q workers); log: {self.log_path.relative_to(BASE_DIR)}")
@@ -355,6 +356,10 @@ class ProcessGroups:
 
     roots: dict[str, list[int]]
     notes: list[str] = field(default_factory=list)
+
+    def dead_roots(self) -> list[str]:
+        """Groups whose root process is gone: their CPU figures (and the run) are meaningless."""
+        return [name for name, pids in self.roots.items() if any(not Path(f"/proc/{pid}").exists() for pid in pids)]
 
     def cpu_seconds(self) -> dict[str, float]:
         table = process_table()

@@ -36,6 +36,10 @@ LUA_SCRIPT = Path(__file__).with_name("sale.lua")
 ENDPOINTS = ("session", "hold", "confirm")
 
 
+class AppDied(RuntimeError):
+    """The app under test went away during a run: its figures would be garbage."""
+
+
 @dataclass
 class Record:
     """One request as wrk's Lua script saw it (times in seconds on CLOCK_MONOTONIC, like time.monotonic())."""
@@ -109,6 +113,9 @@ def run_wrk(*, url: str, event_id: int, slices: list[list[int]], seconds: float,
     run = WrkRun(records=records, duration_s=summary["duration_us"] / 1e6, started=started, cpu_s=cpu_s,
                  summary=summary, threads_out_of_seats=threads_done)
     if meter:
+        dead = groups.dead_roots()
+        if dead:
+            raise AppDied(f"processes of {', '.join(dead)} ended during the run (was the app stopped?)")
         run.cpu = meter.report(per=len(run.confirms_201()), extra={"loadgen": cpu_s})
     return run
 

@@ -425,12 +425,21 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
                           "hold_answer_ms": harness.percentiles([h.answered - h.started for h in probe.holds]),
                           "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
               "cpu": cpu}
+    report["client_limit_suspected"] = client_limited(report, processes=len(clients.processes))
     if run:
         report["sale"] = sale.run_report(run, buyers=scenario.buyers)
         inventory.wait_until_settled(event.pk)
         report["sale"]["audit"] = inventory.audit(event.pk, confirmed_201=len(run.confirms_201()),
                                                   in_flight_slack=scenario.buyers)
     return report
+
+
+def client_limited(report: dict, *, processes: int) -> bool:
+    """Are the viewers' own processes what delays the timestamps? Their event loop lags (p99 > 100 ms) or
+    one of them is near a full core."""
+    lags = [lag["p99"] for lag in report["delivery"]["client_loop_lag_ms"]]
+    cores = (report["cpu"].get("groups", {}).get("viewers") or {}).get("cores", 0)
+    return any(lag > 100 for lag in lags) or (processes and cores / processes > 0.8)
 
 
 async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
@@ -454,6 +463,7 @@ async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
 
 def detect_mix(url: str, event_id: int) -> dict[str, float]:
     """Half overview / half section if the server accepts /sections, else today's whole-event stream."""
+    from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
 
     try:
@@ -464,7 +474,7 @@ def detect_mix(url: str, event_id: int) -> dict[str, float]:
             except TimeoutError:
                 pass
         return {"overview": 0.5, "section": 0.5}
-    except Exception as error:  # noqa: BLE001 - refused, closed, 404: not supported
+    except (WebSocketException, OSError, TimeoutError) as error:  # refused, closed, 404: not supported
         log(f"/ws/events/{{id}}/sections not supported ({type(error).__name__}): viewers use the whole-event stream")
         return {"event": 1.0}
 
@@ -501,7 +511,8 @@ def summary_text(result: dict) -> str:
         cpu = scenario["cpu"].get("groups", {})
         lines.append("  CPU cores: " + ", ".join(f"{name} {g['cores']}" for name, g in cpu.items()))
         lags = [lag["p99"] for lag in scenario["delivery"]["client_loop_lag_ms"]]
-        lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}")
+        lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}"
+                     f"{'  — the CLIENT may be the limit' if scenario['client_limit_suspected'] else ''}")
     return "\n".join(lines)
 
 
