@@ -547,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.buyers and not args.no_baseline:
                 log("baseline: the sale without viewers")
                 result["baseline"] = sale.sale_benchmark(url=url, event_id=first.pk, buyers=args.buyers,
-                                                         seconds=args.seconds, warmup=3, groups=groups)
+                                                         seconds=args.seconds, warmup=3, groups=groups,
+                                                         drain_timeout=30)
             result["scenarios"] = []
             for count in args.viewers:
                 try:
