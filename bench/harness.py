@@ -199,13 +199,15 @@ def idle_cores(groups: ProcessGroups, seconds: float = 2) -> dict[str, float]:
     return {name: round(s / meter.wall, 3) for name, s in meter.seconds().items() if name != "bench"}
 
 
-def drain_worker(groups: ProcessGroups, *, per: int, timeout: float, idle: dict[str, float]) -> dict:
+def drain_worker(groups: ProcessGroups, *, per: int, timeout: float, idle: dict[str, float],
+                 backlog_before_window: int = 0) -> dict:
     """After the window: the backlog (the worker's queue and e-mails held back during the rush) is work the
     bookings caused too. Wait (bounded) while the worker drains it and measure what that costs, so the
     worker's CPU per booking is not flattered by work left for later.
 
-    `idle`: the background processes' idle cores (see idle_cores), subtracted. If the backlog is not gone
-    within `timeout`, the cost of all of it is extrapolated from the share done (`estimated`).
+    `idle`: the background processes' idle cores (see idle_cores), subtracted. The cost per backlog item
+    drained is charged for the items this window added (the backlog now minus `backlog_before_window`), so
+    a backlog not gone within `timeout` is extrapolated (`estimated`) and a warm-up's is not charged.
     """
     before = (worker_queue_size() or 0) + (unsent_bench_emails() or 0)
     meter = CpuMeter(background_groups(groups))
@@ -217,12 +219,14 @@ def drain_worker(groups: ProcessGroups, *, per: int, timeout: float, idle: dict[
     if before and not left:
         time.sleep(1)  # the last tasks taken off the queue are still running
     meter.stop()
-    done = (before - left) / before if before else 1.0
-    used = {name: max(0.0, s - idle.get(name, 0.0) * meter.wall) / (done or 1.0)
-            for name, s in meter.seconds().items() if name != "bench"}
-    return {"seconds": round(meter.wall, 1), "backlog_at_start": before, "backlog_left": left,
-            "estimated": bool(left), "idle_cores": idle,
-            "ms_per_booking": {name: round(s * 1000 / per, 3) if per and done else None for name, s in used.items()}}
+    drained, added = before - left, max(0, before - backlog_before_window)
+    share = added / drained if drained else (0.0 if not before else None)  # items charged per item drained
+    used = {name: max(0.0, s - idle.get(name, 0.0) * meter.wall) for name, s in meter.seconds().items()
+            if name != "bench"}
+    return {"seconds": round(meter.wall, 1), "backlog_before_window": backlog_before_window,
+            "backlog_at_start": before, "backlog_left": left, "estimated": bool(left), "idle_cores": idle,
+            "ms_per_booking": {name: round(s * share * 1000 / per, 3) if per and share is not None else None
+                               for name, s in used.items()}}
 
 
 # --- the app under test -----------------------------------------------------------------------------------

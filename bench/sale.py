@@ -234,8 +234,9 @@ def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warm
     report["worker_queue"] = {**worker, "queue_at_end": harness.worker_queue_size(),
                               "unsent_emails_at_end": harness.unsent_bench_emails()}
     if background:
-        report["after_window"] = harness.drain_worker(groups, per=report["bookings"], timeout=drain_timeout,
-                                                      idle=idle)
+        report["after_window"] = harness.drain_worker(
+            groups, per=report["bookings"], timeout=drain_timeout, idle=idle,
+            backlog_before_window=(worker.get("queue_at_start") or 0) + (worker.get("unsent_emails_at_start") or 0))
         deferred = report["after_window"]["ms_per_booking"].get("worker")
         report["cpu"]["worker_ms_per_booking_incl_backlog"] = None if deferred is None else round(
             (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0) + deferred, 3)
