@@ -286,6 +286,10 @@ class ViewerClients:
 
 
 def seat_deliveries(viewer: dict, holds: list[MarkerHold]) -> list[float | None]:
+    return [latency for _, latency in seat_delivery_pairs(viewer, holds)]
+
+
+def seat_delivery_pairs(viewer: dict, holds: list[MarkerHold]) -> list[tuple[MarkerHold, float | None]]:
     """Per expected marker hold: seconds until this viewer got the seat's "held" change (None: never).
 
     An arrival counts for a hold if it comes after the hold started and before the same seat's next hold.
@@ -306,12 +310,17 @@ def seat_deliveries(viewer: dict, holds: list[MarkerHold]) -> list[float | None]
         times, later = arrivals.get(hold.seat, []), starts[hold.seat]
         limit = next((t for t in later if t > hold.started), float("inf"))
         index = bisect.bisect_left(times, hold.started)
-        result.append(times[index] - hold.started if index < len(times) and times[index] < limit else None)
+        result.append((hold, times[index] - hold.started if index < len(times) and times[index] < limit else None))
     return result
 
 
 def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
                      window_start: float) -> list[float | None]:
+    return [latency for _, latency in count_delivery_pairs(viewer, holds, releases, plan, window_start)]
+
+
+def count_delivery_pairs(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
+                         window_start: float) -> list[tuple[MarkerHold, float | None]]:
     """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it."""
     counts = sorted(viewer["counts"])
     times = [at for at, _ in counts]
@@ -326,15 +335,28 @@ def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float
             (at for at, available in counts[bisect.bisect_left(times, releases[hold.cycle - 1]):]
              if available is not None and available >= full), None)
         if reset is None:
-            result.append(None)
+            result.append((hold, None))
             continue
         end = releases[hold.cycle] if hold.cycle < len(releases) else float("inf")
         start = bisect.bisect_left(times, max(reset, hold.started))
         seen = next((at for at, available in counts[start:]
                      if at < end + MISS_AFTER_S and available is not None
                      and available <= full - hold.quiet_index), None)
-        result.append(seen - hold.started if seen is not None else None)
+        result.append((hold, seen - hold.started if seen is not None else None))
     return result
+
+
+def missed_by_all(pairs: list[tuple[MarkerHold, float | None]], *, window_start: float) -> list[dict]:
+    """Marker holds that no viewer of a kind saw within 5 s: a lost message (or a stalled server), not a
+    slow client."""
+    seen: dict[int, bool] = {}
+    holds = {}
+    for hold, latency in pairs:
+        holds[id(hold)] = hold
+        seen[id(hold)] = seen.get(id(hold), False) or (latency is not None and latency <= MISS_AFTER_S)
+    return [{"seat": hold.seat, "section": hold.section, "at_s": round(hold.started - window_start, 2),
+             "answered_after_ms": round((hold.answered - hold.started) * 1000, 1)}
+            for key, ok in seen.items() if not ok for hold in [holds[key]]]
 
 
 def delivery_report(latencies: list[float | None]) -> dict:
@@ -365,10 +387,11 @@ def viewers_report(results: list[dict], probe: ProbeLog, plan: MarkerPlan, *, wi
         }
         entry["supported"] = bool(connected) and entry["closed_by_server"] < len(connected)
         if kind == "overview":
-            latencies = [x for v in connected for x in count_deliveries(v, holds, probe.releases, plan, window[0])]
+            pairs = [p for v in connected for p in count_delivery_pairs(v, holds, probe.releases, plan, window[0])]
         else:
-            latencies = [x for v in connected for x in seat_deliveries(v, holds)]
-        entry["delivery_ms"] = delivery_report(latencies)
+            pairs = [p for v in connected for p in seat_delivery_pairs(v, holds)]
+        entry["delivery_ms"] = delivery_report([latency for _, latency in pairs])
+        entry["holds_missed_by_every_viewer"] = missed_by_all(pairs, window_start=window[0])
         if kind == "section":
             foreign = sum(v["foreign"] for v in connected)
             entry["other_sections_changes_received"] = foreign
