@@ -214,18 +214,10 @@ def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warm
     `exclude`: seats the buyers must leave alone (the viewers' marker seats); `seats`: offer only that many.
     """
     seat_ids = [s for s in inventory.free_seat_ids(event_id) if s not in exclude][:seats]
-    confirmed, runs = 0, 0
     background = bool(groups and groups.roots.get("worker") and drain_timeout)
     idle = harness.idle_cores(groups) if background else {}
-    if warmup:
-        log(f"warm-up: {warmup:.0f}s")
-        warm_ids = (inventory.free_seat_ids(warmup_event_id) if warmup_event_id
-                    else seat_ids[:min(len(seat_ids) // 5, buyers * 2 * max(20, int(warmup * 40)))])
-        warm = run_wrk(url=url, event_id=warmup_event_id or event_id, slices=seat_slices(warm_ids, buyers),
-                       seconds=warmup)
-        if not warmup_event_id:
-            seat_ids = seat_ids[len(warm_ids):]
-            confirmed, runs = len(warm.confirms_201()), 1
+    confirmed, seat_ids = _warm_up(url=url, event_id=event_id, seat_ids=seat_ids, buyers=buyers, seconds=warmup,
+                                   warmup_event_id=warmup_event_id) if warmup else (0, seat_ids)
     worker = harness.wait_worker_idle() if groups and groups.roots.get("worker") else {}
     log(f"timed run: {buyers} buyers, {'sell-out of ' if sellout else ''}{len(seat_ids)} seats, "
         f"at most {seconds:.0f}s")
@@ -234,18 +226,40 @@ def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warm
     report["worker_queue"] = {**worker, "queue_at_end": harness.worker_queue_size(),
                               "unsent_emails_at_end": harness.unsent_bench_emails()}
     if background:
-        report["after_window"] = harness.drain_worker(
-            groups, per=report["bookings"], timeout=drain_timeout, idle=idle,
-            backlog_before_window=(worker.get("queue_at_start") or 0) + (worker.get("unsent_emails_at_start") or 0))
-        deferred = report["after_window"]["ms_per_booking"].get("worker")
-        report["cpu"]["worker_ms_per_booking_incl_backlog"] = None if deferred is None else round(
-            (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0) + deferred, 3)
+        _add_backlog(report, groups=groups, idle=idle, timeout=drain_timeout)
     if sellout:
         report["flat_cost"] = {"seats_offered": len(seat_ids), **decile_rates(run)}
     inventory.wait_until_settled(event_id)
     report["audit"] = inventory.audit(event_id, confirmed_201=confirmed + report["bookings"],
-                                      in_flight_slack=buyers * (runs + 1))
+                                      in_flight_slack=buyers * (2 if warmup and not warmup_event_id else 1))
     return report
+
+
+def _warm_up(*, url: str, event_id: int, seat_ids: list[int], buyers: int, seconds: float,
+             warmup_event_id: int | None) -> tuple[int, list[int]]:
+    """A short untimed sale first, so that connections, caches and imports are warm when timing starts.
+
+    Sells seats of `warmup_event_id`, or a share of the event's own seats; returns the confirms it saw
+    answered 201 on the benchmark's event (for the audit) and the seats left for the timed run."""
+    log(f"warm-up: {seconds:.0f}s")
+    warm_ids = (inventory.free_seat_ids(warmup_event_id) if warmup_event_id
+                else seat_ids[:min(len(seat_ids) // 5, buyers * 2 * max(20, int(seconds * 40)))])
+    warm = run_wrk(url=url, event_id=warmup_event_id or event_id, slices=seat_slices(warm_ids, buyers),
+                   seconds=seconds)
+    if warmup_event_id:
+        return 0, seat_ids
+    return len(warm.confirms_201()), seat_ids[len(warm_ids):]
+
+
+def _add_backlog(report: dict, *, groups, idle: dict, timeout: float) -> None:
+    """The worker's backlog after the window, measured while it drains (see harness.drain_worker)."""
+    worker = report["worker_queue"]
+    report["after_window"] = harness.drain_worker(
+        groups, per=report["bookings"], timeout=timeout, idle=idle,
+        backlog_before_window=(worker.get("queue_at_start") or 0) + (worker.get("unsent_emails_at_start") or 0))
+    deferred = report["after_window"]["ms_per_booking"].get("worker")
+    report["cpu"]["worker_ms_per_booking_incl_backlog"] = None if deferred is None else round(
+        (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0) + deferred, 3)
 
 
 def summary_text(report: dict) -> str:
@@ -267,10 +281,11 @@ def summary_text(report: dict) -> str:
                      f"(other load on the machine: {cpu['other_load_cores']} cores)")
         if "worker_ms_per_booking_incl_backlog" in cpu:
             after = report["after_window"]
+            total = cpu["worker_ms_per_booking_incl_backlog"]
             how = "extrapolated from the share drained" if after["estimated"] else "drained"
             lines.append(f"  worker incl. the backlog left after the window ({after['backlog_at_start']} tasks and "
-                         f"e-mails, {how} in {after['seconds']} s): {cpu['worker_ms_per_booking_incl_backlog']} "
-                         f"ms/booking")
+                         f"e-mails): " + (f"{total} ms/booking ({how} in {after['seconds']} s)" if total is not None
+                                          else f"not measured: nothing drained within {after['seconds']} s"))
     if report.get("flat_cost"):
         flat = report["flat_cost"]
         lines.append(f"  flat cost: first 10% {flat.get('first_10pct')} /s, last 10% {flat.get('last_10pct')} /s "
