@@ -432,9 +432,9 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
             if groups.roots.get("worker"):
                 harness.wait_worker_idle()  # the last scenario's PDFs and e-mails
             window_groups = harness.ProcessGroups(roots={**groups.roots, "viewers": clients.pids}, notes=groups.notes)
+            sale_seats = [s for s in inventory.free_seat_ids(event.pk) if s not in plan.excluded]
             start = time.monotonic()
             clients.go(stop_at=start + args.seconds + MISS_AFTER_S + 1)
-            sale_seats = [s for s in inventory.free_seat_ids(event.pk) if s not in plan.excluded]
             run, probe, cpu = asyncio.run(_window(url, event.pk, plan, scenario, window_groups, sale_seats, args))
             results = clients.collect(timeout=MISS_AFTER_S + 60)
         finally:
@@ -449,12 +449,25 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
                           "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
               "cpu": cpu}
     report["client_limit_suspected"] = client_limited(report, processes=len(clients.processes))
+    report["fan_out_cost"] = fan_out_cost(results, cpu, viewers=scenario.viewers, seconds=args.seconds)
     if run:
         report["sale"] = sale.run_report(run, buyers=scenario.buyers)
         inventory.wait_until_settled(event.pk)
         report["sale"]["audit"] = inventory.audit(event.pk, confirmed_201=len(run.confirms_201()),
                                                   in_flight_slack=scenario.buyers)
     return report
+
+
+def fan_out_cost(results: list[dict], cpu: dict, *, viewers: int, seconds: float) -> dict:
+    """What the viewers cost the server: web cores per 1,000 viewers and web CPU per message delivered.
+
+    With buyers these include the sale's own cost; the markers-only scenario (--buyers 0) isolates the
+    fan-out."""
+    messages = sum(v["messages"] for result in results for v in result["viewers"])
+    web = (cpu.get("groups") or {}).get("web") or {}
+    return {"messages_delivered_per_s": round(messages / seconds, 1),
+            "web_cores_per_1000_viewers": round(web["cores"] * 1000 / viewers, 3) if web and viewers else None,
+            "web_us_per_message": round(web["cpu_s"] * 1e6 / messages, 1) if web and messages else None}
 
 
 def client_limited(report: dict, *, processes: int) -> bool:
@@ -533,6 +546,10 @@ def summary_text(result: dict) -> str:
                              f"{entry['messages_per_viewer_per_s']} msgs/viewer/s{flags}")
         cpu = scenario["cpu"].get("groups", {})
         lines.append("  CPU cores: " + ", ".join(f"{name} {g['cores']}" for name, g in cpu.items()))
+        cost = scenario["fan_out_cost"]
+        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, web "
+                     f"{cost['web_cores_per_1000_viewers']} cores per 1,000 viewers, {cost['web_us_per_message']} µs "
+                     f"of web CPU per message")
         lags = [lag["p99"] for lag in scenario["delivery"]["client_loop_lag_ms"]]
         lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}"
                      f"{'  — the CLIENT may be the limit' if scenario['client_limit_suspected'] else ''}")
