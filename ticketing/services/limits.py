@@ -36,10 +36,12 @@ def email_limit_check(cursor, *, event: Event, email: str, seats: int) -> None:
     limit = event.max_seats_per_email
     if not limit:
         return
+    # Per booking of the address, its active seats: both by index, never a scan of the sale's seats.
     cursor.execute(
-        "SELECT count(*) FROM ticketing_bookingseat bs JOIN ticketing_booking b ON b.id = bs.booking_id "
-        " WHERE b.event_id = %s AND lower(b.customer_email) = %s AND b.status IN ('pending', 'paid') "
-        "   AND bs.is_active",
+        "SELECT COALESCE(sum((SELECT count(*) FROM ticketing_bookingseat bs "
+        "                      WHERE bs.booking_id = b.id AND bs.is_active)), 0)::int "
+        "  FROM ticketing_booking b "
+        " WHERE b.event_id = %s AND lower(b.customer_email) = %s AND b.status IN ('pending', 'paid')",
         [event.pk, email.strip().lower()],
     )
     owned = cursor.fetchone()[0]
