@@ -563,9 +563,15 @@ def summary_text(result: dict) -> str:
         cpu = scenario["cpu"].get("groups", {})
         lines.append("  CPU cores: " + ", ".join(f"{name} {g['cores']}" for name, g in cpu.items()))
         cost = scenario["fan_out_cost"]
-        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, web "
-                     f"{cost['web_cores_per_1000_viewers']} cores per 1,000 viewers, {cost['web_us_per_message']} µs "
-                     f"of web CPU per message")
+        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, " + "; ".join(
+            f"{group} {cost[f'{group}_cores_per_1000_viewers']} cores per 1,000 viewers, "
+            f"{cost[f'{group}_us_per_message']} µs of {group} CPU per message"
+            for group in ("ws", "web") if f"{group}_cores_per_1000_viewers" in cost))
+        for kind in ("event", "section"):
+            after = scenario["delivery"].get(kind, {}).get("after_hold_answer_ms")
+            if after and after.get("count"):
+                lines.append(f"  {kind} delivery after the hold's answer p50/p90/p99 "
+                             f"{after['p50']}/{after['p90']}/{after['p99']} ms")
         lags = [lag["p99"] for lag in scenario["delivery"]["client_loop_lag_ms"]]
         lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}"
                      f"{'  — the CLIENT may be the limit' if scenario['client_limit_suspected'] else ''}")
