@@ -349,10 +349,15 @@ def count_delivery_pairs(viewer: dict, holds: list[MarkerHold],
     return result
 
 
+def after_answer(pairs: list[tuple[MarkerHold, float | None]]) -> list[float]:
+    """Per delivered marker: seconds from the hold's HTTP answer to the arrival (negative: the push came first).
+
+    What the live path adds to a change, without the hold request's own time on a loaded server."""
+    return [latency - (hold.answered - hold.started) for hold, latency in pairs if latency is not None]
+
+
 def seat_deliveries_after_answer(viewer: dict, holds: list[MarkerHold]) -> list[float]:
-    """Per delivered marker: seconds from the hold's HTTP answer to the arrival (negative: the push came first)."""
-    return [latency - (hold.answered - hold.started)
-            for hold, latency in seat_delivery_pairs(viewer, holds) if latency is not None]
+    return after_answer(seat_delivery_pairs(viewer, holds))
 
 
 def missed_by_all(pairs: list[tuple[MarkerHold, float | None]], *, window_start: float) -> list[dict]:
@@ -399,9 +404,8 @@ def viewers_report(results: list[dict], probe: ProbeLog, plan: MarkerPlan, *, wi
             pairs = [p for v in connected for p in count_delivery_pairs(v, holds, plan)]
         else:
             pairs = [p for v in connected for p in seat_delivery_pairs(v, holds)]
-            entry["after_hold_answer_ms"] = harness.percentiles(
-                [x for v in connected for x in seat_deliveries_after_answer(v, holds)])
         entry["delivery_ms"] = delivery_report([latency for _, latency in pairs])
+        entry["after_hold_answer_ms"] = harness.percentiles(after_answer(pairs))
         entry["holds_missed_by_every_viewer"] = missed_by_all(pairs, window_start=window[0])
         if kind == "section":
             foreign = sum(v["foreign"] for v in connected)
@@ -567,7 +571,7 @@ def summary_text(result: dict) -> str:
             f"{group} {cost[f'{group}_cores_per_1000_viewers']} cores per 1,000 viewers, "
             f"{cost[f'{group}_us_per_message']} µs of {group} CPU per message"
             for group in ("ws", "web") if f"{group}_cores_per_1000_viewers" in cost))
-        for kind in ("event", "section"):
+        for kind in VIEW_TYPES:
             after = scenario["delivery"].get(kind, {}).get("after_hold_answer_ms")
             if after and after.get("count"):
                 lines.append(f"  {kind} delivery after the hold's answer p50/p90/p99 "

@@ -63,6 +63,7 @@ class _SeatChangePublisher:
         self._thread: threading.Thread | None = None
         self._sending = False
         self.published = 0  # messages, for tests and the benchmark
+        self._last_error_logged = 0.0
 
     def submit(self, event_id: int, changes: list[dict]) -> None:
         with self._lock:
@@ -119,7 +120,10 @@ class _SeatChangePublisher:
                 pipe.execute()
             self.published += len(batch)
         except Exception:  # noqa: BLE001 - the websocket processes' catch-up heals a lost message
-            logger.exception("seat changes for events %s could not be published", sorted(batch))
+            now = time.monotonic()
+            if now - self._last_error_logged > 10:  # Redis down: say so every 10 s, not 50 times a second
+                self._last_error_logged = now
+                logger.exception("seat changes for events %s could not be published", sorted(batch))
 
 
 _publisher = _SeatChangePublisher()
