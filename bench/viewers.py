@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -452,6 +453,7 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
             start = time.monotonic()
             clients.go(stop_at=start + args.seconds + MISS_AFTER_S + 1)
             run, probe, cpu = asyncio.run(_window(url, event.pk, plan, scenario, window_groups, sale_seats, args))
+            server_age = ws_server_age(args, seconds=time.monotonic() - start)
             results = clients.collect(timeout=MISS_AFTER_S + 60)
         finally:
             clients.stop()
@@ -463,7 +465,7 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
               "markers": {"holds": len(probe.holds), "ok": sum(h.status == 200 for h in probe.holds),
                           "hold_answer_ms": harness.percentiles([h.answered - h.started for h in probe.holds]),
                           "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
-              "cpu": cpu}
+              "cpu": cpu, "server_age_ms": server_age}
     report["client_limit_suspected"] = client_limited(report, processes=len(clients.processes))
     report["fan_out_cost"] = fan_out_cost(results, cpu, viewers=scenario.viewers, seconds=args.seconds)
     if run:
@@ -472,6 +474,21 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
         report["sale"]["audit"] = inventory.audit(event.pk, confirmed_201=len(run.confirms_201()),
                                                   in_flight_slack=scenario.buyers)
     return report
+
+
+def ws_server_age(args, *, seconds: float) -> dict | None:
+    """How late a websocket-only server sent its messages (commit → message leaving, per topic kind), from its
+    `GET /ws/health?seconds=` — the server's own figure, which no client delay can inflate. One process only
+    (`--ws-workers 1`): with more, the balancer-less port gives one process's view."""
+    if not (args.ws_workers or args.ws_url_given):
+        return None
+    http = "http" + args.ws_url[len("ws"):]
+    try:
+        with urllib.request.urlopen(f"{http}/ws/health?seconds={seconds:.0f}", timeout=5) as response:
+            return json.loads(response.read()).get("age_ms")
+    except (OSError, ValueError) as error:
+        log(f"no /ws/health from {http}: {error}")
+        return None
 
 
 def fan_out_cost(results: list[dict], cpu: dict, *, viewers: int, seconds: float) -> dict:
@@ -571,6 +588,9 @@ def summary_text(result: dict) -> str:
             f"{group} {cost[f'{group}_cores_per_1000_viewers']} cores per 1,000 viewers, "
             f"{cost[f'{group}_us_per_message']} µs of {group} CPU per message"
             for group in ("ws", "web") if f"{group}_cores_per_1000_viewers" in cost))
+        for kind, age in (scenario.get("server_age_ms") or {}).items():
+            lines.append(f"  {kind} messages left the websocket server p50/p90/p99 {age['p50']}/{age['p90']}/"
+                         f"{age['p99']} ms after the oldest change in them committed ({age['messages']} messages)")
         for kind in VIEW_TYPES:
             after = scenario["delivery"].get(kind, {}).get("after_hold_answer_ms")
             if after and after.get("count"):
@@ -608,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.ws_workers and not args.url:
             args.extra_env = {"WS_WORKERS": str(args.ws_workers), "WS_PORT": str(args.port + 1)}
         url, groups, app = sale.start_or_find_app(args, env)
+        args.ws_url_given = bool(args.ws_url)
         args.ws_url = (args.ws_url or ("ws" + url[len("http"):].rsplit(":", 1)[0] + f":{args.port + 1}"
                                        if args.ws_workers and not args.url else "ws" + url[len("http"):])).rstrip("/")
         try:

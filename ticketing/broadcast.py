@@ -59,6 +59,7 @@ class _SeatChangePublisher:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._pending: dict[int, dict[int, dict]] = {}
+        self._since: dict[int, float] = {}
         self._last_sent: dict[int, float] = {}
         self._thread: threading.Thread | None = None
         self._sending = False
@@ -71,7 +72,10 @@ class _SeatChangePublisher:
                 self._thread = threading.Thread(target=self._run, name="seat-change-publisher", daemon=True)
                 self._thread.start()
             # Within one process, later commits come later: the last status per seat wins.
-            pending = self._pending.setdefault(event_id, {})
+            pending = self._pending.get(event_id)
+            if pending is None:
+                pending = self._pending[event_id] = {}
+                self._since[event_id] = time.time()  # the oldest change's commit, for the hub's latency figures
             for change in changes:
                 pending[change["seat_id"]] = change
             self._wakeup.notify()
@@ -101,9 +105,10 @@ class _SeatChangePublisher:
                 for event_id in due:
                     del self._pending[event_id]
                     self._last_sent[event_id] = now
+                since = {event_id: self._since.pop(event_id) for event_id in due}
                 self._sending = True
             try:
-                self._publish(due)
+                self._publish(due, since)
             finally:
                 with self._lock:
                     self._sending = False
@@ -111,12 +116,13 @@ class _SeatChangePublisher:
                         horizon = time.monotonic() - 60
                         self._last_sent = {e: t for e, t in self._last_sent.items() if t > horizon}
 
-    def _publish(self, batch: dict[int, dict[int, dict]]) -> None:
+    def _publish(self, batch: dict[int, dict[int, dict]], since: dict[int, float]) -> None:
         try:
             client = cache.raw_client()
             with client.pipeline(transaction=False) as pipe:
                 for event_id, changes in batch.items():
-                    pipe.publish(live_channel(event_id), orjson.dumps({"changes": list(changes.values())}))
+                    pipe.publish(live_channel(event_id),
+                                 orjson.dumps({"at": since[event_id], "changes": list(changes.values())}))
                 pipe.execute()
             self.published += len(batch)
         except Exception:  # noqa: BLE001 - the websocket processes' catch-up heals a lost message

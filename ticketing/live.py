@@ -24,6 +24,7 @@ Nothing here runs in the web process's request threads.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import logging
@@ -88,7 +89,7 @@ def _until(held_until) -> float | None:
 class Topic:
     """What one kind of page subscribes to: its subscribers and what is still to be sent to them."""
 
-    __slots__ = ("kind", "section_id", "subscribers", "pending", "last_sent", "added", "rate")
+    __slots__ = ("kind", "section_id", "subscribers", "pending", "last_sent", "added", "rate", "oldest")
 
     def __init__(self, kind: str, section_id: int | None = None):
         self.kind = kind  # "event" | "section" | "counts"
@@ -98,6 +99,7 @@ class Topic:
         self.last_sent = 0.0
         self.added = 0  # changes since the last rate update
         self.rate = 0.0  # changes per second (smoothed)
+        self.oldest: float | None = None  # when the oldest pending change was committed (epoch seconds)
 
     def interval(self, load_factor: float) -> float:
         if self.kind == "counts":
@@ -137,6 +139,7 @@ class EventFeed:
         self.counts_topic = Topic("counts")
         self.counts_text: str | None = None  # the full counts, serialised once for every new overview viewer
         self.empty_since: float | None = time.monotonic()
+        self.committed_at: float | None = None  # of the message being applied (its oldest change)
 
     # --- loading and healing -----------------------------------------------------------------------
 
@@ -229,12 +232,15 @@ class EventFeed:
             return
         self.traffic = True
         now = time.time()
-        for change in orjson.loads(data)["changes"]:
+        message = orjson.loads(data)
+        self.committed_at = message.get("at") or now
+        for change in message["changes"]:
             seat_id = change["seat_id"]
             self.touched.add(seat_id)
             status = change["status"]
             until = _until(change.get("held_until")) if status == "held" else None
             self._apply(seat_id, status, until, change, now)
+        self.committed_at = None
 
     def _apply(self, seat_id: int, status: str, until: float | None, change: dict | None, now: float) -> None:
         """Put one seat's new state into the mirror, the counts, and the topics that show it (if it shows)."""
@@ -251,6 +257,7 @@ class EventFeed:
         if counted_seat != old[2] or counted_free != old[3]:
             self.seat_count[section_id] += counted_seat - old[2]
             self.available[section_id] += counted_free - old[3]
+            self._mark(self.counts_topic, now)
             self.counts_topic.pending[section_id] = None
             self.counts_text = None
         self.seats[seat_id] = (status, until, counted_seat, counted_free)
@@ -266,8 +273,14 @@ class EventFeed:
                 change["held_until"] = datetime.fromtimestamp(until, tz=UTC).isoformat()
         for topic in (self.event_topic, self.section_topics.get(section_id)):
             if topic is not None and topic.subscribers:
+                self._mark(topic, now)
                 topic.pending[seat_id] = change
                 topic.added += 1
+
+    def _mark(self, topic: Topic, now: float) -> None:
+        """Remember when the oldest change a topic will send was committed (the delivery-age figures)."""
+        if not topic.pending:
+            topic.oldest = self.committed_at or now
 
     def expire_holds(self, now: float) -> None:
         """Holds that lapsed are free from their expiry on (pages turn them available on their own)."""
@@ -331,6 +344,9 @@ class LiveHub:
         self._window_started = time.monotonic()
         self._window_busy = 0.0
         self.stats = {"deliveries": 0, "messages": 0, "dropped_slow": 0, "refreshes": 0}
+        # (monotonic time, topic kind, seconds from the oldest change's commit to its message leaving): how
+        # late this process sends what it sends, whatever the viewers' own machines do (GET /ws/health)
+        self.ages: collections.deque = collections.deque(maxlen=200_000)
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
@@ -381,6 +397,21 @@ class LiveHub:
 
     def subscriber_count(self) -> int:
         return sum(feed.subscriber_count() for feed in self.feeds.values())
+
+    def age_report(self, seconds: float) -> dict:
+        """Per topic kind, over the last `seconds`: p50/p90/p99/max ms from commit to the message leaving."""
+        horizon = time.monotonic() - seconds
+        by_kind: dict[str, list[float]] = {}
+        for at, kind, age in self.ages:
+            if at >= horizon:
+                by_kind.setdefault(kind, []).append(age)
+        report = {}
+        for kind, ages in by_kind.items():
+            ages.sort()
+            report[kind] = {f"p{p}": round(ages[min(len(ages) - 1, len(ages) * p // 100)] * 1000, 1)
+                            for p in (50, 90, 99)}
+            report[kind].update(max=round(ages[-1] * 1000, 1), messages=len(ages))
+        return report
 
     # --- Redis ---------------------------------------------------------------------------------------------
 
@@ -494,6 +525,9 @@ class LiveHub:
                     wait = min(wait, due - now)
                     continue
                 topic.last_sent = now
+                if topic.oldest is not None:
+                    self.ages.append((now, topic.kind, time.time() - topic.oldest))
+                    topic.oldest = None
                 await self._send(topic, feed.message(topic))
         return max(0.005, wait)
 

@@ -298,6 +298,21 @@ def test_stadium_overview_counts_and_a_zoomed_section_update_live(asgi_server, b
     zoomed_context.close()
 
 
+def test_pages_use_websocket_servers_of_their_own_when_told(asgi_server_factory, browser, theater_event):
+    # given websockets served by a websocket-only server, and a web server that sends pages there
+    ws_server = asgi_server_factory("evently.asgi:websocket_application")
+    web_server = asgi_server_factory(LIVE_WS_URL=f":{ws_server.port}")
+    seat_id = orchestra_front_row(theater_event)[9]
+    context, page = open_event(browser, web_server, theater_event)
+    assert page.evaluate("window.evently.socket().url") == (
+        f"ws://127.0.0.1:{ws_server.port}/ws/events/{theater_event.pk}/seats")
+    # when another buyer holds a seat
+    Buyer().hold(theater_event, [seat_id])
+    # then the page shows it, pushed by the websocket server
+    expect(seat(page, seat_id)).to_have_class(HELD, timeout=1500)
+    context.close()
+
+
 def test_a_tap_on_a_far_out_theater_map_zooms_in_before_selecting(asgi_server, browser, theater_event):
     # given the theater on a phone, drawn whole (seats a few pixels wide)
     context, page = open_event(browser, asgi_server, theater_event, viewport=PHONE, is_touch=True)
