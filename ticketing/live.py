@@ -45,10 +45,12 @@ from ticketing.selectors import event_live_refresh, event_live_snapshot
 logger = logging.getLogger(__name__)
 
 # Seat topics: a quiet topic is sent at most every 50 ms; one that changes fast waits longer (linearly
-# up to SEATS_RUSH_INTERVAL at RUSH_CHANGES_PER_SECOND): fewer, larger messages, with a section's
-# changes still on screen well within a quarter of a second.
+# up to its rush interval at RUSH_CHANGES_PER_SECOND): fewer, larger messages. A section's changes stay
+# on screen within a fifth of a second (at most 10 messages a second); the whole event's stream, every
+# change of a venue, is the one that may wait a quarter of a second.
 SEATS_QUIET_INTERVAL = 0.05
-SEATS_RUSH_INTERVAL = 0.15
+SECTION_RUSH_INTERVAL = 0.1
+EVENT_RUSH_INTERVAL = 0.25
 QUIET_CHANGES_PER_SECOND = 20
 RUSH_CHANGES_PER_SECOND = 200
 # Section counts: at most twice a second (overview pages show counts at most a second old).
@@ -105,7 +107,8 @@ class Topic:
         if self.kind == "counts":
             return min(COUNTS_MAX_INTERVAL, COUNTS_INTERVAL * load_factor)
         rush = (self.rate - QUIET_CHANGES_PER_SECOND) / (RUSH_CHANGES_PER_SECOND - QUIET_CHANGES_PER_SECOND)
-        base = SEATS_QUIET_INTERVAL + (SEATS_RUSH_INTERVAL - SEATS_QUIET_INTERVAL) * min(1.0, max(0.0, rush))
+        longest = SECTION_RUSH_INTERVAL if self.kind == "section" else EVENT_RUSH_INTERVAL
+        base = SEATS_QUIET_INTERVAL + (longest - SEATS_QUIET_INTERVAL) * min(1.0, max(0.0, rush))
         return min(SEATS_MAX_INTERVAL, base * load_factor)
 
 
