@@ -588,9 +588,10 @@ def summary_text(result: dict) -> str:
             f"{group} {cost[f'{group}_cores_per_1000_viewers']} cores per 1,000 viewers, "
             f"{cost[f'{group}_us_per_message']} µs of {group} CPU per message"
             for group in ("ws", "web") if f"{group}_cores_per_1000_viewers" in cost))
+        stages = {"publish": "web process, commit → published", "redis": "Redis, published → at the ws server"}
         for kind, age in (scenario.get("server_age_ms") or {}).items():
-            lines.append(f"  {kind} messages left the websocket server p50/p90/p99 {age['p50']}/{age['p90']}/"
-                         f"{age['p99']} ms after the oldest change in them committed ({age['messages']} messages)")
+            what = stages.get(kind, f"{kind} messages, oldest change's commit → message leaving the ws server")
+            lines.append(f"  {what}: p50/p90/p99 {age['p50']}/{age['p90']}/{age['p99']} ms ({age['messages']})")
         for kind in VIEW_TYPES:
             after = scenario["delivery"].get(kind, {}).get("after_hold_answer_ms")
             if after and after.get("count"):

@@ -121,8 +121,8 @@ class _SeatChangePublisher:
             client = cache.raw_client()
             with client.pipeline(transaction=False) as pipe:
                 for event_id, changes in batch.items():
-                    pipe.publish(live_channel(event_id),
-                                 orjson.dumps({"at": since[event_id], "changes": list(changes.values())}))
+                    pipe.publish(live_channel(event_id), orjson.dumps(
+                        {"at": since[event_id], "sent": time.time(), "changes": list(changes.values())}))
                 pipe.execute()
             self.published += len(batch)
         except Exception:  # noqa: BLE001 - the websocket processes' catch-up heals a lost message

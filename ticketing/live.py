@@ -237,6 +237,9 @@ class EventFeed:
         now = time.time()
         message = orjson.loads(data)
         self.committed_at = message.get("at") or now
+        if "sent" in message:  # how long the web process took to publish it, and Redis to bring it
+            self.hub.ages.append((time.monotonic(), "publish", message["sent"] - self.committed_at))
+            self.hub.ages.append((time.monotonic(), "redis", now - message["sent"]))
         for change in message["changes"]:
             seat_id = change["seat_id"]
             self.touched.add(seat_id)
