@@ -16,8 +16,10 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from websockets.protocol import Protocol as WebsocketsProtocol
+from websockets.protocol import State
 
-from ticketing.live import STALL_SECONDS, LiveNotFound, live_hub
+from ticketing.live import STALL_SECONDS, LiveNotFound, live_hub, websocket_text_frame
 
 
 class LiveSeatMapConsumer(AsyncWebsocketConsumer):
@@ -47,6 +49,9 @@ class LiveSeatMapConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self._connection = _server_connection(self.base_send)
+        # uvicorn's websockets (sans-I/O) connection: frames can go straight to its transport.
+        self._direct = (self._connection is not None and hasattr(self._connection, "close_sent")
+                        and isinstance(getattr(self._connection, "conn", None), WebsocketsProtocol))
         self._backlogged_since: float | None = None
         self.feed, self.topic = feed, topic
         hub.join(feed, topic, self)
@@ -69,32 +74,40 @@ class LiveSeatMapConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """Pages have nothing to say on this socket."""
 
-    async def live_deliver(self, text: str) -> None:
-        """Send `text`, or drop this page if its connection is not keeping up (it reconnects and catches up).
+    def live_deliver(self, text: str, frame: bytes):
+        """Send one message (`frame`: the same, framed once for every viewer), or drop this page if its
+        connection is not keeping up — it reconnects and catches up. Returns an awaitable only where the
+        server's connection is not at hand (other servers, tests' communicators).
 
-        Under uvicorn the server's connection is at hand: when more than LIVE_SEND_BUFFER_BYTES are
-        still unsent, or some bytes have stayed unsent at every delivery for STALL_SECONDS, the
-        connection is aborted instead of queueing more. A send therefore never waits, and one slow
-        page never delays the others.
+        Under uvicorn: when more than LIVE_SEND_BUFFER_BYTES are still unsent, or some bytes have stayed
+        unsent at every delivery for STALL_SECONDS, the connection is aborted instead of queueing more;
+        otherwise the frame is written straight to the socket, as uvicorn itself would, without a copy,
+        a coroutine or a frame built per viewer. A send never waits, and one slow page never delays the
+        others.
         """
         connection = self._connection
-        if connection is not None:
-            transport = connection.transport
-            unsent = transport.get_write_buffer_size()
-            writable = getattr(connection, "writable", None)
-            stalled = False
-            if unsent:
-                now = time.monotonic()
-                if self._backlogged_since is None:
-                    self._backlogged_since = now
-                stalled = now - self._backlogged_since > STALL_SECONDS
-            else:
-                self._backlogged_since = None
-            if (stalled or unsent > settings.LIVE_SEND_BUFFER_BYTES
-                    or (isinstance(writable, asyncio.Event) and not writable.is_set())):
-                self.drop()
-                return
-        await self.base_send({"type": "websocket.send", "text": text})
+        if connection is None:
+            return self.base_send({"type": "websocket.send", "text": text})
+        transport = connection.transport
+        unsent = transport.get_write_buffer_size()
+        writable = getattr(connection, "writable", None)
+        stalled = False
+        if unsent:
+            now = time.monotonic()
+            if self._backlogged_since is None:
+                self._backlogged_since = now
+            stalled = now - self._backlogged_since > STALL_SECONDS
+        else:
+            self._backlogged_since = None
+        if (stalled or unsent > settings.LIVE_SEND_BUFFER_BYTES
+                or (isinstance(writable, asyncio.Event) and not writable.is_set())):
+            self.drop()
+            return None
+        if self._direct:
+            if not connection.close_sent and connection.conn.state is State.OPEN and not transport.is_closing():
+                transport.write(frame)
+            return None
+        return self.base_send({"type": "websocket.send", "text": text})
 
     def drop(self) -> None:
         if self.topic is not None:
@@ -111,7 +124,10 @@ class SectionCountsConsumer(LiveSeatMapConsumer):
     kind = "counts"
 
     async def joined(self) -> None:
-        await self.live_deliver(self.feed.full_counts())
+        text = self.feed.full_counts()
+        pending = self.live_deliver(text, websocket_text_frame(text))
+        if pending is not None:
+            await pending
 
 
 def _server_connection(send):

@@ -28,8 +28,10 @@ import collections
 import contextlib
 import heapq
 import logging
+import struct
 import time
 import weakref
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
@@ -77,7 +79,22 @@ class LiveNotFound(Exception):
 
 
 class Subscriber(Protocol):
-    async def live_deliver(self, text: str) -> None: ...
+    def live_deliver(self, text: str, frame: bytes) -> Awaitable | None:
+        """Send `text` (or the same message already framed, `frame`); an awaitable if it must be awaited."""
+
+
+def websocket_text_frame(text: str) -> bytes:
+    """`text` as one unmasked WebSocket text frame (RFC 6455 §5.2): what a server writes, the same bytes for
+    every viewer. Uncompressed frames are valid with or without permessage-deflate (RSV1 clear)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
 
 
 def _until(held_until) -> float | None:
@@ -539,10 +556,13 @@ class LiveHub:
 
     async def _send(self, topic: Topic, text: str) -> None:
         started = time.thread_time()
+        frame = websocket_text_frame(text)
         subscribers = list(topic.subscribers)
         for subscriber in subscribers:
             try:
-                await subscriber.live_deliver(text)
+                pending = subscriber.live_deliver(text, frame)
+                if pending is not None:
+                    await pending
             except Exception:  # noqa: BLE001 - one broken connection must not stop the others
                 logger.debug("live delivery failed", exc_info=True)
         self._window_busy += time.thread_time() - started
