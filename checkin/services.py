@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
@@ -193,11 +194,13 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
 def _scan_statement_execute(params: dict) -> tuple:
     """Run _SCAN_SQL as a server-side prepared statement: planning this statement costs more
     than executing it (about 1 ms against 0.4 ms here), and a persistent connection plans it
-    once. Django's own cursors bind parameters client-side, so this one is psycopg's."""
+    once. Django's own cursors bind parameters client-side, so this one is psycopg's. Behind
+    PgBouncer's transaction pooling the next scan may run on another server connection, where the
+    statement does not exist: DB_PREPARED_STATEMENTS is off there (evently/settings.py)."""
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         try:
-            cursor.execute(_SCAN_SQL, params, prepare=True)
+            cursor.execute(_SCAN_SQL, params, prepare=settings.DB_PREPARED_STATEMENTS)
         except psycopg.Error as error:
             # Surface like any other database error (Django's wrapper would have done this).
             raise DatabaseError(str(error)) from error

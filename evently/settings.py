@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "evently.health.HealthCheckMiddleware",  # first: balancers ask by IP, before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +77,13 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})
+# Behind PgBouncer in transaction pooling mode (`make cluster`, docker-compose.yml) a server connection
+# is ours for one transaction only: nothing may outlive a transaction on it — no WITH HOLD cursors
+# (QuerySet.iterator()), no named prepared statements (PgBouncer < 1.21, or without
+# max_prepared_statements). Advisory locks are all xact-level and SETs are SET LOCAL (docs/scaling.md).
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING")
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -124,7 +132,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))  # the Docker image collects at build
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
@@ -147,6 +155,7 @@ CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
+EVENTLY_NODE = env_str("EVENTLY_NODE", "")  # this process's name in a cluster (web1, worker1, …)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails
 TICKETS_PDF_DIR = Path(env_str("TICKETS_PDF_DIR", str(VAR_DIR / "tickets")))  # private: not under MEDIA_ROOT
 TICKET_DOORS_BEFORE_MINUTES = env_int("TICKET_DOORS_BEFORE_MINUTES", 60)
