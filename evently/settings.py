@@ -6,8 +6,7 @@ REDIS_URL (starting embedded servers when they are unset) and EVENTLY_LOCAL=1.
 
 from pathlib import Path
 
-import dj_database_url
-
+from evently.database import database_config
 from evently.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,21 +68,20 @@ TEMPLATES = [
 ]
 
 # Web threads are long-lived (a fixed pool per server process), so persistent connections are safe
-# and save a connect per request.
+# and save a connect per request. Behind PgBouncer in transaction pooling mode (`make cluster`,
+# docker-compose.yml) DB_TRANSACTION_POOLING=1 turns off what cannot cross transactions: server-side
+# cursors and prepared statements (evently/database.py; PgBouncer >= 1.21 with max_prepared_statements
+# can take prepared statements again: DB_PREPARED_STATEMENTS=1).
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING")
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_config(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/evently"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        transaction_pooling=DB_TRANSACTION_POOLING,
+        prepared_statements=DB_PREPARED_STATEMENTS,
     )
 }
-DATABASES["default"].setdefault("OPTIONS", {})
-# Behind PgBouncer in transaction pooling mode (`make cluster`, docker-compose.yml) a server connection
-# is ours for one transaction only: nothing may outlive a transaction on it — no WITH HOLD cursors
-# (QuerySet.iterator()), no named prepared statements (PgBouncer < 1.21, or without
-# max_prepared_statements). Advisory locks are all xact-level and SETs are SET LOCAL (docs/scaling.md).
-DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING")
-DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
-DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -29,6 +29,9 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from checkin.services import _scan_statement_execute
+from evently.cluster import Database
+from evently.database import database_config
+from tests.asgi_server import test_database_url
 from tests.checkin.conftest import doors_open, make_door_staff
 from tests.cluster.conftest import HttpBuyer
 from tests.conftest import make_event
@@ -237,12 +240,19 @@ def test_100_buyers_racing_for_20_seats_across_both_nodes_never_double_sell(clus
 
 @contextlib.contextmanager
 def _django_through_pgbouncer(cluster):
-    """The test process's connection goes through the cluster's PgBouncer for a while."""
+    """The test process's connection goes through the cluster's PgBouncer for a while, configured
+    as the nodes are (DB_TRANSACTION_POOLING=1)."""
     saved = dict(connection.settings_dict)
+    node = database_config(
+        Database.from_url(test_database_url()).url_via("127.0.0.1", cluster.pgbouncer_port),
+        conn_max_age=0, transaction_pooling=True, prepared_statements=False,
+    )
     connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(cluster.pgbouncer_port))
+    connection.settings_dict.update({key: node[key] for key in ("HOST", "PORT", "OPTIONS",
+                                                                "DISABLE_SERVER_SIDE_CURSORS")})
     try:
-        yield
+        with override_settings(DB_PREPARED_STATEMENTS=False):
+            yield
     finally:
         connection.close()
         connection.settings_dict.clear()
@@ -262,14 +272,14 @@ def _server_connection_taken(cluster):
 
 
 def test_the_door_scan_statement_is_not_left_prepared_on_a_pooled_server_connection(cluster, event, organizer):
-    # given the app behind PgBouncer, with prepared statements off (DB_TRANSACTION_POOLING sets that)
+    # given the app behind PgBouncer, configured as the nodes are (no prepared statements)
     def scan_params():
         now = timezone.now()
         return {"nonce": uuid.uuid4().hex, "event_id": event.pk, "ticket_id": 0, "ticket_nonce": 0,
                 "window_reason": "", "admitted_at": now, "scanned_at": now, "received_at": now, "gate": "Main",
                 "device": "d1", "is_offline": False, "local_result": "", "user_id": organizer.pk}
 
-    with _django_through_pgbouncer(cluster), override_settings(DB_PREPARED_STATEMENTS=False):
+    with _django_through_pgbouncer(cluster):
         for _ in range(3):
             # when a scan runs, and the next one runs on another server connection
             first = _scan_statement_execute(scan_params())
@@ -280,9 +290,8 @@ def test_the_door_scan_statement_is_not_left_prepared_on_a_pooled_server_connect
 
 
 def test_queryset_iterator_does_not_use_a_cursor_that_outlives_its_transaction(cluster, event):
-    # given the app behind PgBouncer, with server-side cursors off (DB_TRANSACTION_POOLING sets that)
+    # given the app behind PgBouncer, configured as the nodes are (no server-side cursors)
     with _django_through_pgbouncer(cluster):
-        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
         for _ in range(3):
             # when a report iterates in chunks, and its server connection is taken between chunks
             rows = EventSeat.objects.filter(event=event).order_by("pk").values_list("pk", flat=True).iterator(
