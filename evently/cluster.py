@@ -107,8 +107,9 @@ class Database:
         credentials, address = (netloc[0], netloc[1]) if len(netloc) == 2 else ("", netloc[0])
         user, _, password = credentials.partition(":")
         host, port = address, "5432"
-        if address.startswith("[") and "]:" in address:  # [::1]:5432
-            host, port = address[1:].split("]:", 1)
+        if address.startswith("["):  # [::1] or [::1]:5432
+            host, _, rest = address[1:].partition("]")
+            port = rest.lstrip(":") or "5432"
         elif address.count(":") == 1:
             host, port = address.split(":")
         return cls(

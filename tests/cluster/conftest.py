@@ -96,12 +96,16 @@ def _ready(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cluster(django_db_setup, tmp_path_factory):
+def cluster(django_db_setup):
     missing = [tool for tool in ("haproxy", "pgbouncer") if not _tool(tool)]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed: `make cluster-tools` installs Debian's packages")
-    var_dir = tmp_path_factory.mktemp("cluster-var")
     port = _free_port_block(3)  # the balancer, then web1 and web2
+    # Under the worktree's var/, not /tmp: pytest prunes old /tmp/pytest-of-<user> directories, also
+    # those of other runs on the same machine.
+    var_dir = BASE_DIR / "var" / f"cluster-test-{port}"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(parents=True)
     pgbouncer_port = _free_port_block(1)
     env = dict(os.environ)
     env.update({
@@ -128,6 +132,7 @@ def cluster(django_db_setup, tmp_path_factory):
     running.refresh()
     yield running
     running.stop()
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 class HttpBuyer:

@@ -31,7 +31,7 @@ from django_q.models import Schedule, Task
 from checkin.services import _scan_statement_execute
 from evently.cluster import Database
 from evently.database import database_config
-from tests.asgi_server import test_database_url as tests_database_url
+from tests.asgi_server import test_database_url as url_of_the_test_database
 from tests.checkin.conftest import doors_open, make_door_staff
 from tests.cluster.conftest import HttpBuyer
 from tests.conftest import make_event
@@ -247,7 +247,7 @@ def _django_through_pgbouncer(cluster):
     as the nodes are (DB_TRANSACTION_POOLING=1)."""
     saved = dict(connection.settings_dict)
     node = database_config(
-        Database.from_url(tests_database_url()).url_via("127.0.0.1", cluster.pgbouncer_port),
+        Database.from_url(url_of_the_test_database()).url_via("127.0.0.1", cluster.pgbouncer_port),
         conn_max_age=0, transaction_pooling=True, prepared_statements=False,
     )
     connection.close()

@@ -54,6 +54,8 @@ def test_database_urls_are_read_for_pgbouncer_and_rewritten_to_reach_it():
     remote = Database.from_url("postgresql://app:p%40ss@db.internal:5433/tickets")
     assert (remote.host, remote.port, remote.user, remote.password) == ("db.internal", 5433, "app", "p@ss")
     assert remote.url_via("127.0.0.1", 6432) == "postgres://app:p%40ss@127.0.0.1:6432/tickets"
+    assert Database.from_url("postgres://app@[::1]/tickets").host == "::1"
+    assert Database.from_url("postgres://app@[::1]:5433/tickets").port == 5433
     with pytest.raises(ImproperlyConfigured):
         Database.from_url("mysql://app@db/tickets")
 
