@@ -89,7 +89,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "evently.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "evently"),
     }
@@ -191,3 +191,6 @@ RUSH_EMAILS_PER_SECOND = env_int("RUSH_EMAILS_PER_SECOND", 5)
 EMAIL_SWEEP_DELAY_SECONDS = env_int("EMAIL_SWEEP_DELAY_SECONDS", 20)
 EMAIL_SWEEP_BATCH = env_int("EMAIL_SWEEP_BATCH", 2000)
 EMAIL_SWEEP_BATCH_IN_RUSH = env_int("EMAIL_SWEEP_BATCH_IN_RUSH", 50)
+
+# How long a process serves the whole-event layout it built (ticketing.layout_responses).
+LAYOUT_SHARED_SECONDS = float(env_str("LAYOUT_SHARED_SECONDS", "1"))

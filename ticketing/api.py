@@ -12,6 +12,7 @@ from evently.ratelimit import rate_limit
 from ticketing import selectors, services
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
+from ticketing.layout_responses import layout_response
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, PathId, SeatSelection
 from ticketing.services.delivery import booking_pdf_url
@@ -33,10 +34,9 @@ def session(request):
 
 @router.get("/events/{event_id}/layout")
 def event_layout(request, event_id: PathId):
+    """The whole seat map: shared by all pages for a second, gzip, ETag/304 (ticketing.layout_responses)."""
     event = selectors.event_for_buyers(event_id)
-    layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request))
-    # 50,000 seats: serialise with orjson directly, skipping schema validation of every seat.
-    return HttpResponse(orjson.dumps(layout), content_type="application/json")
+    return layout_response(request, event=event, owner=buyer_id_if_known(request))
 
 
 @router.get("/events/{event_id}/sections")
