@@ -156,8 +156,6 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
 EVENTLY_NODE = env_str("EVENTLY_NODE", "")  # this process's name in a cluster (web1, worker1, …)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails
-# Served over HTTPS (TLS ends at the balancer): session and CSRF cookies never travel over plain HTTP.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PUBLIC_URL.startswith("https://"))
 TICKETS_PDF_DIR = Path(env_str("TICKETS_PDF_DIR", str(VAR_DIR / "tickets")))  # private: not under MEDIA_ROOT
 TICKET_DOORS_BEFORE_MINUTES = env_int("TICKET_DOORS_BEFORE_MINUTES", 60)
 MAGIC_LINK_MAX_AGE_SECONDS = env_int("MAGIC_LINK_MAX_AGE_SECONDS", 3600)
