@@ -29,7 +29,7 @@ from urllib.parse import quote
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "evently"
 # `make cluster` names the payment provider explicitly: it is a demo, nothing is charged.
-FAKE_PAYMENT_PROVIDER = "ticketing.payments.FakePaymentProvider"
+FAKE_PAYMENT_PROVIDER = "evently.payments.FakePaymentProvider"
 
 
 def _log(message: str) -> None:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "django_q",
+    "evently",  # shared infrastructure: the fake payment ledger (evently/models.py)
     "venues",
     "events",
     "ticketing",
@@ -149,7 +150,7 @@ MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
 # Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider")
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from evently.ratelimit import rate_limit
 from ticketing import selectors, services
+from ticketing.api_sales import cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.layout_responses import layout_response
@@ -105,8 +106,6 @@ def booking_detail(request, booking_id: PathId):
 @router.post("/bookings/{booking_id}/cancel", auth=csrf_buyer)
 def booking_cancel(request, booking_id: PathId):
     """Cancel the booking, or only `{"seat_ids": [...]}` of it, under the event's cancellation policy."""
-    from ticketing.api_sales import cancel_body_seat_ids
-
     cancellation = services.booking_seats_cancel(booking_id=booking_id, owner=request.auth, user=request.user,
                                                  seat_ids=cancel_body_seat_ids(request))
     return {"booking_id": booking_id, "status": cancellation.booking.status, "refund": str(cancellation.refund),

@@ -10,3 +10,8 @@ class TicketingConfig(AppConfig):
 
         # Freed seats go to the people waiting before the public sees them (ticketing.seat_state).
         freed_seats_claimer_register(waitlist_offer_freed)
+
+        # Lower layers ask ticketing about seats through providers registered here (docs/architecture.md).
+        from ticketing.providers import providers_register
+
+        providers_register()
