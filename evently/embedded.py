@@ -26,6 +26,8 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
+from evently import cluster
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "evently"
 # `make cluster` names the payment provider explicitly: it is a demo, nothing is charged.
@@ -191,8 +193,6 @@ class _Stopping(Exception):
 
 def _run_cluster(env: dict) -> int:
     """The production shape on one machine (see evently/cluster.py); Ctrl-C stops all of it."""
-    from evently import cluster
-
     config = cluster.ClusterSettings.from_env(env)
     haproxy, pgbouncer = cluster.binary("haproxy"), cluster.binary("pgbouncer")
     env.setdefault("PAYMENT_PROVIDER", FAKE_PAYMENT_PROVIDER)

@@ -31,11 +31,12 @@ from django_q.models import Schedule, Task
 from checkin.services import _scan_statement_execute
 from evently.cluster import Database
 from evently.database import database_config
+from evently.models import PaymentAttempt
 from tests.asgi_server import test_database_url as url_of_the_test_database
 from tests.checkin.conftest import doors_open, make_door_staff
 from tests.cluster.conftest import HttpBuyer
 from tests.conftest import make_event
-from ticketing.models import Booking, BookingSeat, EventSeat, PaymentAttempt, Ticket
+from ticketing.models import Booking, BookingSeat, EventSeat, Ticket
 from ticketing.services import booking_reconcile
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
