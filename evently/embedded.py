@@ -106,16 +106,23 @@ def _run_app(env: dict) -> int:
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
              "--workers", workers, "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
-            env=env, cwd=BASE_DIR,
+            env=env, cwd=BASE_DIR, start_new_session=True,
         ),
         # Background work (PDFs, e-mails, sweeps) must never slow a sale: the worker runs at a lower priority.
         subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "qcluster"], env=env, cwd=BASE_DIR,
-                         preexec_fn=lambda: os.nice(10)),
+                         preexec_fn=lambda: os.nice(10), start_new_session=True),
     ]
     password = env.get("DEMO_PASSWORD", "evently-demo")
     _log(f"Evently is running at http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
     _log(f"demo logins: organizer / {password}   door / {password}   — Ctrl-C stops everything")
     return _supervise(children)
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    """Signal a child and everything it started (each child leads its own process group), so no
+    worker outlives it holding database connections that keep Postgres from stopping."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)
 
 
 def _supervise(children: list[subprocess.Popen]) -> int:
@@ -138,13 +145,14 @@ def _supervise(children: list[subprocess.Popen]) -> int:
         time.sleep(0.3)
     for child in children:
         if child.poll() is None:
-            child.send_signal(signal.SIGINT)
+            _signal_group(child, signal.SIGINT)
     deadline = time.monotonic() + 15
     for child in children:
         try:
             child.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            pass
+        _signal_group(child, signal.SIGKILL)  # whatever is left of it: it holds connections
     _log("stopped")
     return exit_code
 
