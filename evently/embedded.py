@@ -172,10 +172,12 @@ class _Child:
 
     def start(self) -> None:
         nice = self.nice
+        # Its own process group: Ctrl-C reaches only the runner, which stops the cluster in order, and
+        # whatever the child starts (uvicorn workers, django-q2's processes) is stopped with it.
         self.process = subprocess.Popen(
             self.argv, env=self.env, cwd=BASE_DIR,
             stdout=self.stdout, stderr=subprocess.STDOUT if self.stdout else None,
-            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None, start_new_session=True,
         )
 
     def running(self) -> bool:
@@ -183,7 +185,7 @@ class _Child:
 
     def stop(self, sig=signal.SIGINT) -> None:
         if self.running():
-            self.process.send_signal(sig)
+            _signal_group(self.process, sig)
 
     def wait(self, deadline: float) -> None:
         if self.process is None:
@@ -191,8 +193,13 @@ class _Child:
         try:
             self.process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            pass
+        self.reap()
+
+    def reap(self) -> None:
+        """Kill what is left of the child's process group (it may hold database connections)."""
+        _signal_group(self.process, signal.SIGKILL)
+        self.process.wait()
 
 
 class _Stopping(Exception):
@@ -307,6 +314,7 @@ def _supervise_cluster(children: list[_Child], *, stopping: dict, state_dir: Pat
                 _log(f"{child.name} died {len(child.restarts)} times in a minute; stopping the cluster")
                 return 1
             _log(f"{child.name} exited with {code}; starting it again")
+            child.reap()
             child.start()
             _cluster_state_write(state_dir, config=config, children=children)
         time.sleep(0.3)
