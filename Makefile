@@ -15,7 +15,7 @@ run: install
 	$(BIN)/python -m evently.embedded run
 
 # lint-imports first: a new import across the app layers (pyproject.toml [tool.importlinter]) fails the run.
-test: install browser wrk
+test: install browser wrk cluster-tools
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
