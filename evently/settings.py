@@ -13,10 +13,12 @@ from evently.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("EVENTLY_VAR_DIR", str(BASE_DIR / "var")))
 
+# EVENTLY_LOCAL=1 marks `make run` / `make test` (set by evently.embedded): the only runs that get
+# built-in secrets and the fake payment provider. DEBUG alone never switches them on.
 LOCAL = env_bool("EVENTLY_LOCAL")
 DEBUG = env_bool("DEBUG")
 # Outside local runs a missing key must stop the process at start, not sign cookies with a default.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-only-insecure-key-change-me" if LOCAL or DEBUG else None)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-only-insecure-key-change-me" if LOCAL else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -140,9 +142,11 @@ SEAT_LOCK_TIMEOUT_MS = env_int("SEAT_LOCK_TIMEOUT_MS", 3000)  # then 429 busy in
 MAX_SEATS_PER_ORDER = env_int("MAX_SEATS_PER_ORDER", MAX_SEATS_PER_HOLD)
 MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
 # Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
-PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL else None)
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
+# No default outside local runs: a deploy that names no provider stops at start instead of running
+# the fake one (which takes any card). The fake itself also refuses to start outside local runs.
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider" if LOCAL else None)
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 

@@ -77,7 +77,10 @@ class Booking(models.Model):
     status = models.CharField(max_length=10, choices=BookingStatus.choices, default=BookingStatus.PENDING)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
+    # The key the payment provider sees: made by the server, one per booking (`booking_payment_key`).
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # The buyer's own retry key (optional): de-duplicates that buyer's confirms, never reaches the provider.
+    client_key = models.CharField(max_length=100, blank=True, default="")
     payment_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -93,6 +96,8 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="booking_refund_not_negative"),
+            models.UniqueConstraint(fields=["buyer", "client_key"], condition=~Q(client_key=""),
+                                    name="booking_client_key_unique_per_buyer"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], name="booking_pending_expiry_idx", condition=Q(status="pending")),
@@ -303,6 +308,9 @@ class Cancellation(models.Model):
     fee = models.DecimalField(max_digits=12, decimal_places=2, help_text="What is kept: fees and non-refundable seats.")
     refund = models.DecimalField(max_digits=12, decimal_places=2)
     refund_reference = models.CharField(max_length=100, blank=True)
+    # When a payout was last tried: the sweep takes the least recently tried first, so a refund the
+    # provider keeps refusing never starves the others.
+    refund_attempted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

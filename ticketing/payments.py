@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
@@ -33,6 +34,13 @@ class ChargeResult:
     succeeded: bool
     reference: str
     decline_reason: str = ""
+    # What the provider actually charged; callers check both against what they asked for, so a
+    # charge made for something else (another amount, another order) never pays for a booking.
+    amount: Decimal | None = None
+    currency: str = ""
+
+    def matches(self, *, amount: Decimal, currency: str) -> bool:
+        return self.amount is not None and Decimal(self.amount) == Decimal(amount) and self.currency == currency
 
 
 class PaymentProvider(Protocol):
@@ -46,6 +54,21 @@ class PaymentProvider(Protocol):
 
 
 class FakePaymentProvider:
+    """Accepts any token but a few magic ones as paid: only for `make run`, `make test` and demos.
+
+    Refuses to start outside local runs (EVENTLY_LOCAL), so a production deploy that forgot to
+    configure a real provider fails loudly instead of giving tickets away.
+    """
+
+    is_demo = True
+
+    def __init__(self):
+        if not settings.LOCAL:
+            raise ImproperlyConfigured(
+                "The fake payment provider accepts any card: it runs only in local runs and tests "
+                "(EVENTLY_LOCAL=1). Set PAYMENT_PROVIDER to a real provider."
+            )
+
     def charge(self, *, amount, currency, token, idempotency_key):
         from ticketing.models import PaymentAttempt
 
@@ -75,7 +98,9 @@ class FakePaymentProvider:
         from ticketing.models import PaymentAttempt
 
         with transaction.atomic():
-            attempt = PaymentAttempt.objects.select_for_update().get(idempotency_key=idempotency_key)
+            attempt = PaymentAttempt.objects.select_for_update().filter(idempotency_key=idempotency_key).first()
+            if attempt is None or attempt.status != "succeeded":
+                raise PaymentError("There is no charge to refund under this key.")
             refunds = attempt.refunds
             if refund_key not in refunds:
                 if attempt.refunded_amount + amount > attempt.amount:
@@ -88,10 +113,15 @@ class FakePaymentProvider:
     @staticmethod
     def _result(attempt) -> ChargeResult:
         if attempt.status == "succeeded":
-            return ChargeResult(True, attempt.reference)
-        return ChargeResult(False, attempt.reference, "Card declined")
+            return ChargeResult(True, attempt.reference, amount=attempt.amount, currency=attempt.currency)
+        return ChargeResult(False, attempt.reference, "Card declined", amount=attempt.amount, currency=attempt.currency)
 
 
 @lru_cache(maxsize=1)
 def get_payment_provider() -> PaymentProvider:
     return import_string(settings.PAYMENT_PROVIDER)()
+
+
+def payment_provider_is_demo() -> bool:
+    """True when the configured provider is the fake one: pages then show the demo card tokens."""
+    return bool(getattr(import_string(settings.PAYMENT_PROVIDER), "is_demo", False))

@@ -110,6 +110,13 @@ class VenueBookingForm(forms.ModelForm):
 
 
 class DepositForm(forms.Form):
-    payment_token = forms.CharField(
-        initial="tok_ok", max_length=100,
-        help_text="The card token from the payment form. With the fake provider: tok_ok, tok_declined, tok_timeout.")
+    payment_token = forms.CharField(max_length=100, help_text="The card token from the payment form.")
+
+    def __init__(self, *args, **kwargs):
+        from ticketing.payments import payment_provider_is_demo
+
+        super().__init__(*args, **kwargs)
+        if payment_provider_is_demo():  # demo tokens only while the fake provider takes payments
+            field = self.fields["payment_token"]
+            field.initial = "tok_ok"
+            field.help_text += " With the fake provider: tok_ok, tok_declined, tok_timeout."

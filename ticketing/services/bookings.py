@@ -55,35 +55,47 @@ def booking_confirm(
     """Turn the owner's current hold into a paid booking with tickets.
 
     Phase 1 reserves the held seats in a pending booking (one transaction); phase 2 charges the
-    provider with the booking's idempotency key (no transaction); phase 3 sells the seats and
-    issues tickets (one transaction). The same idempotency key always answers with the same
-    booking. Raises NoHeldSeats, PaymentDeclined (the hold is kept while its time lasts),
-    SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
+    provider with the booking's own server-made key (no transaction); phase 3 sells the seats and
+    issues tickets (one transaction). The same `idempotency_key` from the same buyer always
+    answers with the same booking; it never reaches the provider. Raises NoHeldSeats,
+    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
     pending; `booking_reconcile` finishes it.
     """
-    key = idempotency_key or uuid.uuid4().hex
-    replay = _booking_replay(key, owner=owner, event_id=event_id)
+    client_key = idempotency_key or ""
+    replay = _booking_replay(client_key, owner=owner, event_id=event_id)
     if replay:
         return replay
     event = _event_on_sale(event_id)
-    booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+    booking = _booking_reserve(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
-        return _booking_replay(key, owner=owner, event_id=event_id)
+        return _booking_replay(client_key, owner=owner, event_id=event_id) or booking
     return _booking_pay(booking, payment_token=payment_token)
 
 
-def _booking_replay(key: str, *, owner: str, event_id: int) -> Booking | None:
-    booking = Booking.objects.filter(idempotency_key=key).first()
+def booking_payment_key() -> str:
+    """The idempotency key the payment provider sees: made here, one per booking, never the client's.
+
+    A client-chosen key could name someone else's charge (an organizer's deposit, another
+    booking) and have the status fallback mark this booking paid with it.
+    """
+    return f"booking-{uuid.uuid4().hex}"
+
+
+def _booking_replay(client_key: str, *, owner: str, event_id: int) -> Booking | None:
+    """The booking this buyer already made with this key; a key only ever names its own buyer's bookings."""
+    if not client_key:
+        return None
+    booking = Booking.objects.filter(buyer=owner, client_key=client_key).first()
     if booking is None:
         return None
-    if booking.buyer != owner or booking.event_id != event_id:
+    if booking.event_id != event_id:
         raise IdempotencyKeyReused()
     if booking.status == BookingStatus.FAILED:
         raise PaymentDeclined(booking_id=booking.pk)
     return booking
 
 
-def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
+def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user) -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
 
     Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
@@ -98,7 +110,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
             ).select_related("category")
         )
         if not seats:
-            existing = Booking.objects.filter(idempotency_key=key).first()
+            existing = _booking_replay(client_key, owner=owner, event_id=event_id)
             if existing:
                 return existing
             raise NoHeldSeats()
@@ -110,14 +122,15 @@ def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -
             event_id=event_id, buyer=owner, user=user if getattr(user, "is_authenticated", False) else None,
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
             total=sum((_seat_price(seat) for seat in seats), Decimal("0")), currency=settings.CURRENCY,
-            idempotency_key=key, expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
+            idempotency_key=booking_payment_key(), client_key=client_key,
+            expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
             hold_expires_at=min(seat.held_until for seat in seats), reference=_new_reference(),
         )
         try:
             with transaction.atomic():
                 booking.save()
         except IntegrityError:
-            existing = Booking.objects.filter(idempotency_key=key).first()
+            existing = _booking_replay(client_key, owner=owner, event_id=event_id)
             if existing:
                 return existing
             booking.reference = _new_reference()  # the 1-in-10^12 reference collision
@@ -154,10 +167,24 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
             result = None
         if result is None or not result.succeeded:
             return booking  # stays pending; reconciliation asks the provider later
+    if result.succeeded and not _charge_is_for(booking, result):
+        return booking  # stays pending: reconciliation gives it up (a charge for something else never pays)
     if not result.succeeded:
         _booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
     return booking_finalize(booking.pk, payment_reference=result.reference)
+
+
+def _charge_is_for(booking: Booking, result) -> bool:
+    """The provider charged this booking's total in its currency (a provider that does not report
+    the amount is trusted: the key is ours, made per booking)."""
+    if result.amount is None:
+        return True
+    if result.matches(amount=booking.total, currency=booking.currency):
+        return True
+    logger.error("charge %s for booking %s is %s %s, not %s %s: not accepted as its payment", result.reference,
+                 booking.reference, result.amount, result.currency, booking.total, booking.currency)
+    return False
 
 
 def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
@@ -250,9 +277,9 @@ def booking_reconcile(booking_id: int) -> Booking:
     booking = Booking.objects.get(pk=booking_id)
     if booking.status == BookingStatus.PENDING:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
-        if result and result.succeeded:
+        if result and result.succeeded and _charge_is_for(booking, result):
             return booking_finalize(booking.pk, payment_reference=result.reference)
-        if result is not None or booking.expires_at <= timezone.now():
+        if (result is not None and not result.succeeded) or booking.expires_at <= timezone.now():
             _booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
     else:
@@ -272,6 +299,8 @@ def bookings_reconcile_due() -> int:
             booking_reconcile(booking_id)
         except PaymentError:
             logger.warning("reconciliation of booking %s must wait: provider unreachable", booking_id)
+        except Exception:  # noqa: BLE001 - one bad row must never stop the sweep for every other booking
+            logger.exception("reconciliation of booking %s failed; the sweep goes on", booking_id)
     return len(due)
 
 

@@ -43,7 +43,7 @@ from ticketing.models import (
     TicketStatus,
 )
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.bookings import _booking_fail, booking_finalize, booking_is_visible_to
+from ticketing.services.bookings import _booking_fail, _charge_is_for, booking_finalize, booking_is_visible_to
 from ticketing.services.refunds import booking_refund_owed, refund_record
 from ticketing.services.seats import STAMP, _seats_freed
 
@@ -349,7 +349,7 @@ def _event_cancel_pending(booking_id: int) -> None:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
     except PaymentError:
         result = None  # reconciliation asks again; a late charge is refunded by booking_finalize
-    if result and result.succeeded:
+    if result and result.succeeded and _charge_is_for(booking, result):
         booking_finalize(booking_id, payment_reference=result.reference)  # sees the cancelled event: refunds
         return
     _booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)

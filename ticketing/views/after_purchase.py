@@ -19,6 +19,7 @@ from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
 from ticketing.buyer import buyer_id, buyer_id_if_known
 from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking, Ticket, WaitlistStatus
+from ticketing.payments import payment_provider_is_demo
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import booking_pdf_url
 from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request
@@ -165,6 +166,6 @@ def waitlist_claim_page(request, key: str):
     claimed_here = entry.status == WaitlistStatus.CLAIMED and entry.claimed_by == buyer_id_if_known(request)
     return render(request, "ticketing/waitlist_claim.html", {
         "entry": entry, "event": entry.event, "claimed_here": claimed_here, "key": key,
-        "seat_count": len(entry.offered_seat_ids),
+        "seat_count": len(entry.offered_seat_ids), "demo_payments": payment_provider_is_demo(),
     })
 

@@ -15,6 +15,7 @@ from ticketing.buyer import buyer_id_if_known
 from ticketing.exceptions import NoHeldSeats, PaymentDeclined
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
+from ticketing.payments import payment_provider_is_demo
 
 
 def checkout(request, event_id: int):
@@ -59,6 +60,7 @@ def checkout(request, event_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/checkout.html", {
         "event": event, "form": form, "seats": seats, "total": money(total),
+        "demo_payments": payment_provider_is_demo(),
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
 
