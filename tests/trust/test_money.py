@@ -16,10 +16,9 @@ from tests.sales.conftest import ADA, buy
 from ticketing.models import Booking, Cancellation, PaymentAttempt
 from ticketing.payments import FakePaymentProvider
 from ticketing.reports import event_report
-from ticketing.services import boxoffice_sell, booking_reconcile, bookings_reconcile_due, event_cancel
+from ticketing.services import booking_reconcile, bookings_reconcile_due, boxoffice_sell, event_cancel
 from venues.bookings import venue_booking_pay_deposit, venue_booking_request
 from venues.models import VenueBooking
-
 
 # --- the fake provider ------------------------------------------------------------------------------
 
@@ -164,7 +163,8 @@ def test_cancelling_an_event_with_cash_and_online_bookings_refunds_both(buyer, e
     online = buy(buyer, event, seat_ids[5:6])
     assert event_cancel(event_id=event.pk) == 2
     assert set(Booking.objects.values_list("status", flat=True)) == {"cancelled"}
-    online_refund = PaymentAttempt.objects.get(idempotency_key=Booking.objects.get(pk=online["booking_id"]).idempotency_key)
+    online_key = Booking.objects.get(pk=online["booking_id"]).idempotency_key
+    online_refund = PaymentAttempt.objects.get(idempotency_key=online_key)
     assert online_refund.refunded_amount == Decimal("40.00")
     assert not Cancellation.objects.filter(refund__gt=0, refund_reference="").exists()
 

@@ -58,8 +58,8 @@ def booking_confirm(
     provider with the booking's own server-made key (no transaction); phase 3 sells the seats and
     issues tickets (one transaction). The same `idempotency_key` from the same buyer always
     answers with the same booking; it never reaches the provider. Raises NoHeldSeats,
-    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
-    pending; `booking_reconcile` finishes it.
+    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused.
+    A payment whose outcome is unknown leaves the booking pending; `booking_reconcile` finishes it.
     """
     client_key = idempotency_key or ""
     replay = _booking_replay(client_key, owner=owner, event_id=event_id)
