@@ -128,7 +128,10 @@ def booking_as_dict(booking: Booking) -> dict:
         "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
         "pdf_url": pdf_url,
         "tickets": [
-            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id, "token": ticket.token,
+            # A ticket given away by transfer belongs to its new holder: its QR token goes only to them
+            # (their e-mail, their "my bookings"), never back to the buyer who could then use it first.
+            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id,
+             "token": None if ticket.transferred_from_id else ticket.token,
              "status": ticket.status,
              # a ticket received by transfer is e-mailed to its new holder, not part of the buyer's PDF
              "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}

@@ -9,12 +9,12 @@ from ninja.responses import Status
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
-from ticketing.exceptions import BookingNotFound, TicketsNotIssued
-from ticketing.models import Booking, BookingStatus, WaitlistEntry
+from ticketing.exceptions import BookingNotFound, TicketNotFound, TicketsNotIssued
+from ticketing.models import Booking, BookingStatus, Ticket, WaitlistEntry
 from ticketing.schemas import CustomerIn
 from ticketing.services.access import booking_is_accessible
-from ticketing.services.delivery import booking_link_key_is_valid, booking_pdf
-from ticketing.services.my_bookings import bookings_of, magic_link_request
+from ticketing.services.delivery import booking_link_key_is_valid, booking_pdf, ticket_pdf
+from ticketing.services.my_bookings import bookings_of, magic_link_request, tickets_received
 from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import (
     waitlist_claim,
@@ -84,14 +84,37 @@ def my_bookings_link(request, payload: EmailIn):
 
 @router.get("/my-bookings")
 def my_bookings(request):
-    bookings = bookings_of(email=session_email(request), user=request.user, owner=buyer_id_if_known(request))
-    return {"email": session_email(request), "results": [
+    """Bookings this browser may manage, and (`tickets`) tickets transferred to the proven e-mail address."""
+    email = session_email(request)
+    bookings = bookings_of(email=email, user=request.user, owner=buyer_id_if_known(request))
+    return {"email": email, "results": [
         {"booking_id": booking.pk, "reference": booking.reference, "status": booking.status,
          "event": {"id": booking.event_id, "title": booking.event.title, "starts_at": booking.event.starts_at},
          "total": str(booking.total),
          "pdf_url": f"/api/bookings/{booking.pk}/tickets.pdf" if booking.status == BookingStatus.PAID else None}
         for booking in bookings[:200]
-    ]}
+    ], "tickets": [received_ticket_as_dict(ticket) for ticket in tickets_received(email=email)[:200]]}
+
+
+def received_ticket_as_dict(ticket: Ticket) -> dict:
+    event, seat = ticket.booking.event, ticket.booking_seat.event_seat.seat
+    return {"ticket_id": ticket.pk, "status": ticket.status, "holder_name": ticket.holder_name, "token": ticket.token,
+            "event": {"id": event.pk, "title": event.title, "starts_at": event.starts_at},
+            "seat": {"section": seat.section.name, "row": seat.row_label, "number": seat.number},
+            "pdf_url": f"/api/tickets/{ticket.pk}/ticket.pdf"}
+
+
+@router.get("/tickets/{ticket_id}/ticket.pdf", response={200: None})
+def ticket_pdf_view(request, ticket_id: int):
+    """One ticket received by transfer, for its holder (signed in to "my bookings" with its e-mail)."""
+    email = session_email(request)
+    ticket = tickets_received(email=email).filter(pk=ticket_id).first() if email else None
+    if ticket is None:
+        raise TicketNotFound()
+    response = FileResponse(ticket_pdf(ticket.pk).open("rb"), content_type="application/pdf",
+                            filename=f"ticket-{ticket.pk}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 class WaitlistIn(Schema):

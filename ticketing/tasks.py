@@ -35,6 +35,7 @@ def magic_link_send(email: str, url: str) -> None:
 
     magic_link_send(email=email, url=url)
 
+
 def events_lifecycle_tick() -> int:
     from events.services import events_lifecycle_tick
 
@@ -42,18 +43,9 @@ def events_lifecycle_tick() -> int:
 
 
 def cancellation_notify(cancellation_id: int) -> None:
-    """Tell the buyer about a cancellation and its refund (e-mail)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
+    """Kept for tasks queued before cancellations went through the e-mail outbox: sends it at most once."""
     from ticketing.models import Cancellation
+    from ticketing.services.delivery import email_enqueue
 
-    cancellation = Cancellation.objects.select_related("booking__event").get(pk=cancellation_id)
-    booking = cancellation.booking
-    subject = f"{booking.event.title}: booking {booking.reference} — {cancellation.get_reason_display()}"
-    body = (
-        f"Hello {booking.customer_name},\n\n{cancellation.get_reason_display()}.\n"
-        f"Seats cancelled: {cancellation.booking_seats.count()}. Refund: {cancellation.refund} {booking.currency}"
-        f" (fee {cancellation.fee} {booking.currency}).\n\nEvently\n"
-    )
-    send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [booking.customer_email])
+    cancellation = Cancellation.objects.select_related("booking").get(pk=cancellation_id)
+    email_enqueue(kind="cancellation", object_id=cancellation.pk, to=cancellation.booking.customer_email)

@@ -25,3 +25,7 @@ def _fresh_rate_limits():
     """Rate-limit buckets live in Redis: every test starts with full buckets."""
     cache.clear()
     yield
+
+
+# E-mail tasks run inline and PDFs go to a temporary directory, as in the tickets tests.
+from tests.tickets.conftest import q_sync, tickets_dir  # noqa: E402,F401

@@ -30,6 +30,7 @@ from ticketing.exceptions import (
     EventNotCancellable,
     EventNotFound,
     SeatsNotInBooking,
+    SeatsTransferred,
 )
 from ticketing.models import (
     Booking,
@@ -44,6 +45,7 @@ from ticketing.models import (
 )
 from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.services.bookings import _booking_fail, _charge_is_for, booking_finalize, booking_is_visible_to
+from ticketing.services.delivery import email_enqueue
 from ticketing.services.refunds import booking_refund_owed, refund_record
 from ticketing.services.seats import STAMP, _seats_freed
 
@@ -177,14 +179,28 @@ def _is_organizer_cancel(booking: Booking, *, owner: str | None, user) -> bool:
     return user.is_superuser or booking.event.organizer_id == user.pk
 
 
-def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None) -> list[BookingSeat]:
+def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool) -> list[BookingSeat]:
+    """The booking's active seats to cancel: all or `seat_ids`.
+
+    A ticket transferred to someone else belongs to its new holder: the buyer's own cancel leaves
+    it alone (cancelling "everything" covers the seats the buyer still holds) and names it if asked
+    for explicitly. Only the organizer (or an event cancellation) cancels such a seat, and its
+    holder is told. Raises SeatsNotInBooking, SeatsTransferred.
+    """
     active = list(booking.booking_seats.filter(is_active=True).select_related("event_seat").order_by("event_seat_id"))
-    if seat_ids is None:
-        return active
+    given_away = set() if by_organizer else set(
+        Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False)
+        .values_list("booking_seat__event_seat_id", flat=True)
+    )
     by_seat = {bs.event_seat_id: bs for bs in active}
+    if seat_ids is None:
+        return [bs for bs in active if bs.event_seat_id not in given_away]
     unknown = sorted(set(seat_ids) - set(by_seat))
     if unknown:
         raise SeatsNotInBooking(seat_ids=unknown)
+    transferred = sorted(set(seat_ids) & given_away)
+    if transferred:
+        raise SeatsTransferred(seat_ids=transferred)
     return [by_seat[seat_id] for seat_id in sorted(set(seat_ids))]
 
 
@@ -217,13 +233,15 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
     not raised (`allowed: false` with the error code the cancel would return).
     """
     booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
-    seats = _seats_to_cancel(booking, seat_ids)
-    quote = cancellation_quote(event=booking.event, booking_seats=seats,
-                               full_refund=_is_organizer_cancel(booking, owner=owner, user=user))
+    by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
+    seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
     error = None
     try:
         _check_cancellable(booking, quote, at=timezone.now())
-    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed) as broken:
+        if not seats:
+            raise _nothing_left_to_cancel(booking)
+    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred) as broken:
         error = {"error": broken.code, "message": broken.message}
     return {
         "booking_id": booking.pk,
@@ -261,17 +279,23 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
     with transaction.atomic():
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
-        seats = _seats_to_cancel(booking, seat_ids)
+        seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
         quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
         _check_cancellable(booking, quote, at=timezone.now())
         if not seats:
-            raise BookingNotCancellable(status=booking.status)
+            raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
             booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
             user=user, buyer="" if by_organizer else (owner or ""),
         )
     _after_cancel(cancellation)
     return cancellation
+
+
+def _nothing_left_to_cancel(booking: Booking) -> Exception:
+    if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
+        return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
+    return BookingNotCancellable(status=booking.status)
 
 
 def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason: str, user, buyer: str) -> Cancellation:
@@ -283,9 +307,15 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
         status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
     )
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
-    Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID).update(
+    cancelled_tickets = list(Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
+                             .values_list("pk", "holder_email"))
+    Ticket.objects.filter(pk__in=[ticket_id for ticket_id, _ in cancelled_tickets]).update(
         status=TicketStatus.CANCELLED
     )
+    # Whoever holds a cancelled ticket by transfer is told too (the buyer hears of the cancellation itself).
+    for ticket_id, holder_email in cancelled_tickets:
+        if holder_email and holder_email.lower() != booking.customer_email.lower():
+            email_enqueue(kind="ticket-cancelled", object_id=ticket_id, to=holder_email)
     if not booking.booking_seats.filter(is_active=True).exists():
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = timezone.now()

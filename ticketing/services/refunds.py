@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ticketing.models import Booking, BookingSeat, Cancellation
 from ticketing.payments import PaymentError, get_payment_provider
+from ticketing.services.delivery import email_enqueue
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -38,7 +38,8 @@ def refund_record(*, booking: Booking, reason: str, amount: Decimal, fee: Decima
     if cancellation.refund:
         Booking.objects.filter(pk=booking.pk).update(refund_amount=F("refund_amount") + cancellation.refund)
         booking.refresh_from_db(fields=["refund_amount"])
-    transaction.on_commit(lambda: _cancellation_notify_later(cancellation.pk))
+    # Through the send-once outbox: a re-run of the caller never mails the buyer twice.
+    email_enqueue(kind="cancellation", object_id=cancellation.pk, to=booking.customer_email)
     return cancellation
 
 
@@ -103,12 +104,3 @@ def refunds_due() -> list[int]:
         .values_list("booking_id", flat=True)[:500]
     )
     return list(dict.fromkeys(booking_ids))
-
-
-def _cancellation_notify_later(cancellation_id: int) -> None:
-    try:
-        from django_q.tasks import async_task
-
-        async_task("ticketing.tasks.cancellation_notify", cancellation_id)
-    except Exception:  # noqa: BLE001 - a notice that cannot be queued must not undo a committed refund
-        logger.exception("could not queue the notice for cancellation %s", cancellation_id)

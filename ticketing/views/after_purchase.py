@@ -22,7 +22,7 @@ from ticketing.models import Booking, Ticket, WaitlistStatus
 from ticketing.payments import payment_provider_is_demo
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import booking_pdf_url
-from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request
+from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request, tickets_received
 from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import (
     waitlist_claim,
@@ -72,7 +72,9 @@ def my_bookings(request):
              if booking.status == "paid" else None}
             for booking in bookings]
     signed_in = bool(email) or request.user.is_authenticated
-    return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in})
+    received = list(tickets_received(email=email)[:100])
+    return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in,
+                                                          "received": received})
 
 
 def _my_bookings_action(request) -> None:
