@@ -51,19 +51,21 @@ def test_adding_a_seat_does_not_extend_the_countdown(buyer, event, seat_ids):
     assert second == first
 
 
-def test_owner_may_not_hold_more_than_the_limit(buyer, event, seat_ids, settings):
-    settings.MAX_SEATS_PER_HOLD = 3
+def test_owner_may_not_hold_more_than_the_limit(buyer, event, seat_ids):
+    event.max_seats_per_order = 3  # the event's per-order limit is the hold limit
+    event.save()
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
 
     response = buyer.hold(event, seat_ids[2:4])
 
     assert response.status_code == 422
-    assert response.json()["error"] == "hold_limit_exceeded"
+    assert response.json()["error"] == "order_limit_exceeded"
     assert set(held_by(event)) == set(seat_ids[:2])
 
 
-def test_holding_own_seat_again_is_not_counted_twice(buyer, event, seat_ids, settings):
-    settings.MAX_SEATS_PER_HOLD = 2
+def test_holding_own_seat_again_is_not_counted_twice(buyer, event, seat_ids):
+    event.max_seats_per_order = 2
+    event.save()
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
 

@@ -70,9 +70,9 @@ def test_one_entry_per_email_per_event(buyer, other_buyer, event, sold_out_booki
     assert WaitlistEntry.objects.count() == 1
 
 
-def test_party_size_above_the_order_limit_is_refused(buyer, event, sold_out_booking, settings):
-    response = join(buyer, event, "bob@example.com", party_size=settings.MAX_SEATS_PER_HOLD + 1)
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+def test_party_size_above_the_order_limit_is_refused(buyer, event, sold_out_booking):
+    response = join(buyer, event, "bob@example.com", party_size=event.max_seats_per_order + 1)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_party_size")
     assert WaitlistEntry.objects.count() == 0
 
 

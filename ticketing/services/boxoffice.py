@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event, EventStatus
+from events.services import event_availability_refresh
 from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavailable, UnknownSeats
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
 from ticketing.services.bookings import Customer, _new_reference
@@ -90,4 +91,5 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             BoxOfficeSale.objects.create(booking=booking, sold_by=sold_by, method=method)
             tickets_issue(booking)
             _seat_changes_record(cursor, event_id=event_id, seat_ids=sorted(sold))
+    event_availability_refresh(event_id=event_id)  # the last seat sold here makes the event sold out
     return booking

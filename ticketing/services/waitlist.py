@@ -108,8 +108,8 @@ def waitlist_join(
         raise EventNotFound()
     if event.status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) or event.starts_at <= timezone.now():
         raise WaitlistClosed()
-    if not 1 <= party_size <= settings.MAX_SEATS_PER_HOLD:
-        raise InvalidInput(f"Party size must be 1 to {settings.MAX_SEATS_PER_HOLD}.", code="invalid_party_size")
+    if not 1 <= party_size <= event.max_seats_per_order:
+        raise InvalidInput(f"Party size must be 1 to {event.max_seats_per_order}.", code="invalid_party_size")
     if category_id is not None and not SeatCategory.objects.filter(pk=category_id, event_id=event_id).exists():
         raise InvalidInput("This seat category does not belong to the event.", code="unknown_category")
     email = email.strip().lower()

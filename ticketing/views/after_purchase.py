@@ -135,7 +135,7 @@ def waitlist_join_page(request, event_id: int):
             except DomainError as error:
                 messages.error(request, error.message)
     return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
-                                                            "party_sizes": range(1, 11)})
+                                                            "party_sizes": range(1, event.max_seats_per_order + 1)})
 
 
 @require_http_methods(["GET", "POST"])
