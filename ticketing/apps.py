@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class TicketingConfig(AppConfig):
     name = "ticketing"
+
+    def ready(self):
+        from ticketing.seat_state import freed_seats_claimer_register
+        from ticketing.services.waitlist import waitlist_offer_freed
+
+        # Freed seats go to the people waiting before the public sees them (ticketing.seat_state).
+        freed_seats_claimer_register(waitlist_offer_freed)

@@ -15,7 +15,7 @@ import threading
 import time
 
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,18 @@ def seat_changes_publish_on_commit(event_id: int, changes: list[dict]) -> None:
         transaction.on_commit(lambda: _publisher.submit(event_id, changes, _cursor_after_commit()))
 
 
+def seat_changes_cursor() -> int:
+    """The oldest transaction that may still be running: the `version` clients send back as `since`.
+
+    See `ticketing.selectors.seat_changes_since` for why this cursor can never skip a change.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
 def _cursor_after_commit() -> int:
     """A `since` cursor taken after the change committed (see seat_changes_since); 0 if unknown."""
-    from ticketing.selectors import seat_changes_cursor
-
     try:
         return seat_changes_cursor()
     except Exception:  # noqa: BLE001 - without a cursor, clients still get the statuses

@@ -29,7 +29,6 @@ from ticketing.services.refunds import booking_refund_owed  # noqa: F401
 from ticketing.services.seats import (  # noqa: F401
     Hold,
     holds_expire,
-    seat_change_row_to_dict,
     seat_hold,
     seat_release,
 )

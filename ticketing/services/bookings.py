@@ -19,7 +19,6 @@ from django.utils import timezone
 from events.models import Event, EventStatus
 from events.services import event_availability_refresh
 from ticketing import lock_objects
-from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
     IdempotencyKeyReused,
     NoHeldSeats,
@@ -27,9 +26,17 @@ from ticketing.exceptions import (
 )
 from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
 from ticketing.payments import PaymentError, get_payment_provider
+from ticketing.seat_state import (
+    STAMP,
+    held_changes,
+    lock_wait_bounded,
+    seats_free,
+    seats_publish,
+    status_changes,
+)
 from ticketing.services.limits import email_limit_check, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
-from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
+from ticketing.services.seats import event_selling
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -44,7 +51,7 @@ class Customer:
     phone: str = ""
 
 
-def _new_reference() -> str:
+def booking_reference_new() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
@@ -65,7 +72,7 @@ def booking_confirm(
     replay = _booking_replay(client_key, owner=owner, event_id=event_id)
     if replay:
         return replay
-    event = _event_on_sale(event_id)
+    event = event_selling(event_id)
     booking = _booking_reserve(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
         return _booking_replay(client_key, owner=owner, event_id=event_id) or booking
@@ -124,7 +131,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, 
             total=sum((_seat_price(seat) for seat in seats), Decimal("0")), currency=settings.CURRENCY,
             idempotency_key=booking_payment_key(), client_key=client_key,
             expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
-            hold_expires_at=min(seat.held_until for seat in seats), reference=_new_reference(),
+            hold_expires_at=min(seat.held_until for seat in seats), reference=booking_reference_new(),
         )
         try:
             with transaction.atomic():
@@ -133,7 +140,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, 
             existing = _booking_replay(client_key, owner=owner, event_id=event_id)
             if existing:
                 return existing
-            booking.reference = _new_reference()  # the 1-in-10^12 reference collision
+            booking.reference = booking_reference_new()  # the 1-in-10^12 reference collision
             booking.save()
         BookingSeat.objects.bulk_create(
             BookingSeat(booking=booking, event_seat=seat, price=_seat_price(seat), tier_id=seat.tier_id)
@@ -141,7 +148,7 @@ def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, 
         )
         seat_ids = [seat.pk for seat in seats]
         EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at, version=STAMP)
-        seat_changes_publish_on_commit(event_id, _held(seat_ids, booking.expires_at))
+        seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
 
 
@@ -167,15 +174,15 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
             result = None
         if result is None or not result.succeeded:
             return booking  # stays pending; reconciliation asks the provider later
-    if result.succeeded and not _charge_is_for(booking, result):
+    if result.succeeded and not charge_is_for_booking(booking, result):
         return booking  # stays pending: reconciliation gives it up (a charge for something else never pays)
     if not result.succeeded:
-        _booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
+        booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
     return booking_finalize(booking.pk, payment_reference=result.reference)
 
 
-def _charge_is_for(booking: Booking, result) -> bool:
+def charge_is_for_booking(booking: Booking, result) -> bool:
     """The provider charged this booking's total in its currency (a provider that does not report
     the amount is trusted: the key is ours, made per booking)."""
     if result.amount is None:
@@ -220,7 +227,7 @@ def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking
         if Event.objects.filter(pk=booking.event_id, status=EventStatus.CANCELLED).exists():
             booking.payment_reference = payment_reference
             booking.save(update_fields=["payment_reference"])
-            _booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
+            booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
                           status=BookingStatus.CANCELLED)
             refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
             return booking, "refund"
@@ -238,12 +245,10 @@ def _booking_sell(booking: Booking) -> None:
     booking.paid_at = timezone.now()
     booking.save(update_fields=["status", "paid_at", "payment_reference"])
     tickets_issue(booking)
-    seat_changes_publish_on_commit(
-        booking.event_id, [{"seat_id": seat_id, "status": SeatStatus.SOLD} for seat_id in seat_ids]
-    )
+    seats_publish(booking.event_id, status_changes(seat_ids, SeatStatus.SOLD))
 
 
-def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
+def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
     """Give up a pending booking. Its seats go back to the buyer's hold (if asked and time is left) or to sale."""
     with transaction.atomic():
         booking = lock_objects.booking_for_update(booking_id)
@@ -255,13 +260,11 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
             EventSeat.objects.filter(pk__in=seat_ids).update(
                 booking=None, held_until=booking.hold_expires_at, version=STAMP
             )
-            seat_changes_publish_on_commit(booking.event_id, _held(seat_ids, booking.hold_expires_at))
+            seats_publish(booking.event_id, held_changes(seat_ids, booking.hold_expires_at))
         else:
-            EventSeat.objects.filter(pk__in=seat_ids).update(
-                booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None, version=STAMP
-            )
             with connection.cursor() as cursor:
-                _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+                seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
+                           params=[seat_ids, booking.pk])
         booking.booking_seats.update(is_active=False)
         booking.status = status
         booking.failure_reason = reason[:200]
@@ -277,10 +280,10 @@ def booking_reconcile(booking_id: int) -> Booking:
     booking = Booking.objects.get(pk=booking_id)
     if booking.status == BookingStatus.PENDING:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
-        if result and result.succeeded and _charge_is_for(booking, result):
+        if result and result.succeeded and charge_is_for_booking(booking, result):
             return booking_finalize(booking.pk, payment_reference=result.reference)
         if (result is not None and not result.succeeded) or booking.expires_at <= timezone.now():
-            _booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
+            booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
     else:
         booking_refund_owed(booking.pk)

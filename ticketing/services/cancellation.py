@@ -38,16 +38,14 @@ from ticketing.models import (
     BookingStatus,
     Cancellation,
     CancellationReason,
-    EventSeat,
-    SeatStatus,
     Ticket,
     TicketStatus,
 )
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.bookings import _booking_fail, _charge_is_for, booking_finalize, booking_is_visible_to
+from ticketing.seat_state import seats_free
+from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.refunds import booking_refund_owed, refund_record
-from ticketing.services.seats import STAMP, _seats_freed
 
 CENT = Decimal("0.01")
 
@@ -303,9 +301,6 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     booking_seats = [seat.booking_seat for seat in quote.seats]
     seat_ids = [bs.event_seat_id for bs in booking_seats]
     list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
-    EventSeat.objects.filter(pk__in=seat_ids, booking=booking).update(
-        status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
-    )
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
     cancelled_tickets = list(Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
                              .values_list("pk", "holder_email"))
@@ -322,8 +317,9 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
         booking.save(update_fields=["status", "cancelled_at"])
     cancellation = refund_record(booking=booking, reason=reason, amount=quote.amount, fee=quote.fee,
                                  booking_seats=booking_seats, user=user, buyer=buyer)
-    with connection.cursor() as cursor:
-        _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)  # the waitlist gets them first
+    with connection.cursor() as cursor:  # the waitlist gets them first
+        seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
+                   params=[seat_ids, booking.pk])
     return cancellation
 
 
@@ -379,10 +375,10 @@ def _event_cancel_pending(booking_id: int) -> None:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
     except PaymentError:
         result = None  # reconciliation asks again; a late charge is refunded by booking_finalize
-    if result and result.succeeded and _charge_is_for(booking, result):
+    if result and result.succeeded and charge_is_for_booking(booking, result):
         booking_finalize(booking_id, payment_reference=result.reference)  # sees the cancelled event: refunds
         return
-    _booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
+    booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
 
 
 def booking_cancellations(*, booking_id: int, owner: str | None, user=None) -> list[dict]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ticketing.models import Booking, OutgoingEmail, Ticket, TicketStatus, TicketTransfer, WaitlistEntry
 from ticketing.pdf import ticket_pages, tickets_pdf_render
+from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_entry_url
 
 logger = logging.getLogger(__name__)
 
@@ -240,8 +241,6 @@ def _ticket_transfer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 
 def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
-    from ticketing.services.waitlist import waitlist_claim_url, waitlist_entry_url
-
     entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
     if entry.status != "offered":
         return None

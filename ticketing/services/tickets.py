@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ticketing.models import Booking, Ticket
+from django.db import connection
+
+from ticketing.models import Booking, EventSigningKey, Ticket
+from ticketing.services.delivery import email_enqueue
+from ticketing.tokens import TicketClaims, keypair_generate, new_nonce, token_sign
 
 _private_keys: dict[int, bytes] = {}
 
@@ -17,9 +21,6 @@ def event_private_key(event_id: int) -> bytes:
 
 def event_signing_key(event_id: int):
     """The event's key pair, made on first use (race-safe: the primary key decides)."""
-    from ticketing.models import EventSigningKey
-    from ticketing.tokens import keypair_generate
-
     key = EventSigningKey.objects.filter(pk=event_id).first()
     if key is None:
         private, public = keypair_generate()
@@ -32,8 +33,6 @@ def event_signing_key(event_id: int):
 
 def ticket_token_issue(ticket: Ticket, *, event_id: int, seat_id: int, private_key: bytes) -> None:
     """Give the ticket a fresh nonce and a token signed with the event's key (saved by the caller)."""
-    from ticketing.tokens import TicketClaims, new_nonce, token_sign
-
     ticket.nonce = new_nonce()
     ticket.token = token_sign(
         TicketClaims(event_id=event_id, ticket_id=ticket.pk, booking_id=ticket.booking_id, seat_id=seat_id,
@@ -48,8 +47,6 @@ def tickets_issue(booking: Booking) -> None:
     The token names the ticket id, so ids are drawn from the sequence first and the tickets
     inserted once, complete.
     """
-    from django.db import connection
-
     private_key = event_private_key(booking.event_id)
     booking_seats = list(booking.booking_seats.filter(is_active=True).order_by("event_seat_id"))
     with connection.cursor() as cursor:
@@ -66,6 +63,4 @@ def tickets_issue(booking: Booking) -> None:
         tickets.append(ticket)
     Ticket.objects.bulk_create(tickets)
     # The e-mail with the PDF is recorded as due in this (payment) transaction and sent after commit.
-    from ticketing.services.delivery import email_enqueue
-
     email_enqueue(kind="booking-tickets", object_id=booking.pk, to=booking.customer_email)
