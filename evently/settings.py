@@ -113,8 +113,13 @@ Q_CLUSTER = {
     "orm": None,
 }
 
+# Django's standard validators: not like the username or e-mail, at least 10 characters, not one
+# of 20,000 common passwords, not all digits (createsuperuser, password change and reset use them).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -149,6 +154,30 @@ PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS",
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider" if LOCAL else None)
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
+
+# Abuse limits (docs/security.md): token buckets "capacity/seconds" per scope — the buyer's session,
+# the client IP (IPv6: its /64), its network (IPv4 /24, IPv6 /48), a login's username. Override
+# one with RATE_LIMIT_<ACTION>_<SCOPE>, e.g. RATE_LIMIT_HOLD_IP=120/10; "0" switches it off.
+# Generous per IP: at an on-sale many real buyers share one address (offices, campuses, mobile NAT).
+_RATE_LIMIT_DEFAULTS = {
+    "hold": {"session": f"{HOLD_RATE_LIMIT}/10", "ip": "60/10", "net": "300/10"},
+    "confirm": {"session": "10/60", "ip": "30/60", "net": "150/60"},
+    "payment_declined": {"session": "5/600", "ip": "10/600", "net": "50/600"},
+    "transfer": {"session": "10/600", "ip": "20/600", "net": "100/600"},
+    "magic_link": {"ip": "5/600", "net": "30/600"},
+    "waitlist_join": {"session": "5/600", "ip": "10/600", "net": "50/600"},
+    "login": {"ip": "10/300", "net": "50/300", "username": "10/900"},
+}
+RATE_LIMITS = {
+    action: {scope: env_str(f"RATE_LIMIT_{action.upper()}_{scope.upper()}", default)
+             for scope, default in scopes.items()}
+    for action, scopes in _RATE_LIMIT_DEFAULTS.items()
+}
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", REDIS_URL)
+# Seats held at once from one IP for one event (0 = no cap); a bot farm behind one address cannot
+# sit on a whole block.
+MAX_SEATS_HELD_PER_IP = env_int("MAX_SEATS_HELD_PER_IP", 40)
 
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails

@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -47,6 +49,22 @@ class Buyer(Client):
 
     def buyer_id(self) -> str:
         return self.session["buyer"]
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_fresh():
+    """Every test starts with full abuse-limit buckets (they live in the real Redis, keyed by IP:
+    the test client is always 127.0.0.1)."""
+    from evently.ratelimit import KEY_PREFIX, rate_limits_reset
+
+    rate_limits_reset()
+    client = redis.Redis.from_url(django_settings.RATE_LIMIT_REDIS_URL)
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    yield
+    rate_limits_reset()
 
 
 @pytest.fixture

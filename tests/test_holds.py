@@ -134,16 +134,16 @@ def test_sweeper_releases_expired_holds_and_records_the_change(buyer, event, sea
     assert holds_expire() == 0  # safe to run twice
 
 
-def test_too_many_hold_requests_get_busy_with_retry_after(buyer, event, seat_ids, settings):
-    settings.HOLD_RATE_LIMIT = 2
+def test_too_many_hold_requests_get_rate_limited_with_retry_after(buyer, event, seat_ids, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "hold": {"session": "2/10"}}
     buyer.hold(event, [seat_ids[0]])
     buyer.hold(event, [seat_ids[1]])
 
     response = buyer.hold(event, [seat_ids[2]])
 
     assert response.status_code == 429
-    assert response.json()["error"] == "busy"
-    assert response["Retry-After"] == "10"
+    assert response.json()["error"] == "rate_limited"
+    assert response["Retry-After"] == "5"  # a token back every 10 s / 2
     assert set(held_by(event)) == set(seat_ids[:2])
 
 

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
+from evently.ratelimit import rate_limit
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, TicketNotFound, TicketsNotIssued
 from ticketing.models import Booking, BookingStatus, Ticket, WaitlistEntry
@@ -64,6 +65,7 @@ class TransferIn(Schema):
 
 @router.post("/tickets/{ticket_id}/transfer", auth=csrf_buyer, response={201: dict})
 def ticket_transfer_view(request, ticket_id: int, payload: TransferIn):
+    rate_limit("transfer", request=request, session=request.auth)
     transfer = ticket_transfer(ticket_id=ticket_id, to_name=payload.name, to_email=payload.email, owner=request.auth,
                                user=request.user, email=session_email(request))
     return Status(201, {"ticket_id": transfer.to_ticket_id, "transferred_ticket_id": transfer.from_ticket_id,
@@ -77,6 +79,7 @@ class EmailIn(Schema):
 @router.post("/my-bookings/link", auth=csrf_buyer, response={202: dict})
 def my_bookings_link(request, payload: EmailIn):
     """E-mails a sign-in link if the address has bookings; answers the same either way."""
+    rate_limit("magic_link", request=request)
     magic_link_request(email=payload.email)
     return Status(202, {"message": "If this address has bookings, a link to them is on its way."})
 
@@ -137,6 +140,7 @@ def waitlist_entry_as_dict(entry: WaitlistEntry) -> dict:
 
 @router.post("/events/{event_id}/waitlist", auth=csrf_buyer, response={201: dict})
 def waitlist_join_view(request, event_id: int, payload: WaitlistIn):
+    rate_limit("waitlist_join", request=request, session=request.auth)
     entry = waitlist_join(event_id=event_id, email=payload.email, party_size=payload.party_size,
                           category_id=payload.category_id, name=payload.name)
     return Status(201, waitlist_entry_as_dict(entry))

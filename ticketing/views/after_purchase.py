@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from evently.errors import DomainError
+from evently.ratelimit import rate_limit
 from events.models import Event
 from ticketing import services
 from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
@@ -86,6 +87,7 @@ def _my_bookings_action(request) -> None:
             if address is None:
                 messages.error(request, "Please enter a valid e-mail address.")
                 return
+            rate_limit("magic_link", request=request)
             magic_link_request(email=address)
             messages.info(request, f"If {address} has bookings, a link to them is on its way. It works for an hour.")
         elif action == "forget":
@@ -104,6 +106,7 @@ def _my_bookings_action(request) -> None:
             if to_email is None or not to_name:
                 messages.error(request, "Please give the new holder's name and a valid e-mail address.")
                 return
+            rate_limit("transfer", request=request, session=owner or request.session.session_key)
             transfer = ticket_transfer(ticket_id=_int(request.POST.get("ticket_id")), to_name=to_name,
                                        to_email=to_email, owner=owner, user=user, email=email)
             messages.info(request, f"The ticket now belongs to {transfer.to_name}; we e-mailed it to {to_email}.")
@@ -128,6 +131,7 @@ def waitlist_join_page(request, event_id: int):
             messages.error(request, "Please enter a valid e-mail address.")
         else:
             try:
+                rate_limit("waitlist_join", request=request, session=buyer_id(request))
                 entry = waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
                                       category_id=_int(request.POST.get("category_id")) or None,
                                       name=request.POST.get("name", "")[:200])
