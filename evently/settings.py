@@ -185,6 +185,9 @@ TICKETS_PDF_DIR = Path(env_str("TICKETS_PDF_DIR", str(VAR_DIR / "tickets")))  # 
 TICKET_DOORS_BEFORE_MINUTES = env_int("TICKET_DOORS_BEFORE_MINUTES", 60)
 MAGIC_LINK_MAX_AGE_SECONDS = env_int("MAGIC_LINK_MAX_AGE_SECONDS", 3600)
 WAITLIST_OFFER_SECONDS = env_int("WAITLIST_OFFER_SECONDS", 1800)
+# Double opt-in: a join counts once its e-mailed link is opened, within this time.
+WAITLIST_CONFIRM_MAX_AGE_SECONDS = env_int("WAITLIST_CONFIRM_MAX_AGE_SECONDS", 86400)
+WAITLIST_CONFIRM_RESEND_SECONDS = env_int("WAITLIST_CONFIRM_RESEND_SECONDS", 600)  # one e-mail per address
 # Local runs write each e-mail as an .eml file in var/mail (open it in any mail program); production uses SMTP.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -18,6 +18,8 @@ from ticketing.services.my_bookings import bookings_of, magic_link_request, tick
 from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import (
     waitlist_claim,
+    waitlist_confirm,
+    waitlist_entry_from_confirm_key,
     waitlist_entry_from_key,
     waitlist_entry_key,
     waitlist_entry_url,
@@ -138,12 +140,20 @@ def waitlist_entry_as_dict(entry: WaitlistEntry) -> dict:
     }
 
 
-@router.post("/events/{event_id}/waitlist", auth=csrf_buyer, response={201: dict})
+@router.post("/events/{event_id}/waitlist", auth=csrf_buyer, response={202: dict})
 def waitlist_join_view(request, event_id: int, payload: WaitlistIn):
+    """Double opt-in: answers 202 and e-mails a confirmation link; the entry's key comes only by e-mail."""
     rate_limit("waitlist_join", request=request, session=request.auth)
-    entry = waitlist_join(event_id=event_id, email=payload.email, party_size=payload.party_size,
-                          category_id=payload.category_id, name=payload.name)
-    return Status(201, waitlist_entry_as_dict(entry))
+    waitlist_join(event_id=event_id, email=payload.email, party_size=payload.party_size,
+                  category_id=payload.category_id, name=payload.name)
+    return Status(202, {"status": "pending_confirmation",
+                        "message": "Check your inbox: open the link we sent to take your place on the waitlist."})
+
+
+@router.post("/waitlist/{key}/confirm", auth=csrf_buyer)
+def waitlist_confirm_view(request, key: str):
+    """The link from the confirmation e-mail: puts the entry in line; answers the entry (with its key)."""
+    return waitlist_entry_as_dict(waitlist_confirm(entry_id=waitlist_entry_from_confirm_key(key).pk))
 
 
 @router.get("/waitlist/{key}")

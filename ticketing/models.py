@@ -238,6 +238,7 @@ class OutgoingEmail(models.Model):
 
 
 class WaitlistStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for e-mail confirmation"
     WAITING = "waiting", "Waiting"
     OFFERED = "offered", "Seats offered"
     CLAIMED = "claimed", "Claimed"

@@ -256,6 +256,25 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email)
 
 
+def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """Double opt-in: the link that puts the entry in line (and, from then on, its own page)."""
+    from ticketing.services.waitlist_links import waitlist_confirm_url
+
+    entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
+    if entry.status != "pending":
+        return None
+    hours = settings.WAITLIST_CONFIRM_MAX_AGE_SECONDS // 3600
+    body = (
+        f"Hello,\n\n"
+        f"someone (we hope you) asked to put this address on the waitlist for {entry.event.title} "
+        f"({entry.party_size} seat(s)).\n"
+        f"Open this link within {hours} hours to take your place in line:\n"
+        f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}\n\n"
+        f"If it was not you, ignore this e-mail: nothing happens without the link.\n"
+    )
+    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email)
+
+
 def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     from ticketing.models import Cancellation
     from ticketing.services.refunds import BOX_OFFICE_REFUND_PREFIX, booking_is_box_office
@@ -311,6 +330,7 @@ EMAIL_BUILDERS = {
     "booking-tickets": _booking_tickets_email,
     "ticket-transfer": _ticket_transfer_email,
     "waitlist-offer": _waitlist_offer_email,
+    "waitlist-confirm": _waitlist_confirm_email,
     "cancellation": _cancellation_email,
     "ticket-cancelled": _ticket_cancelled_email,
     "magic-link": _magic_link_email,

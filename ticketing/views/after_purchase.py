@@ -27,6 +27,8 @@ from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_
 from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import (
     waitlist_claim,
+    waitlist_confirm,
+    waitlist_entry_from_confirm_key,
     waitlist_entry_from_key,
     waitlist_entry_url,
     waitlist_join,
@@ -132,14 +134,30 @@ def waitlist_join_page(request, event_id: int):
         else:
             try:
                 rate_limit("waitlist_join", request=request, session=buyer_id(request))
-                entry = waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
-                                      category_id=_int(request.POST.get("category_id")) or None,
-                                      name=request.POST.get("name", "")[:200])
-                return redirect(waitlist_entry_url(entry))
+                waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
+                              category_id=_int(request.POST.get("category_id")) or None,
+                              name=request.POST.get("name", "")[:200])
+                # Double opt-in: the place in line (and its page) comes through the e-mailed link only.
+                messages.info(request, f"Almost there: open the link we sent to {email} to take your place in line.")
+                return redirect(request.path)
             except DomainError as error:
                 messages.error(request, error.message)
     return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
                                                             "party_sizes": range(1, event.max_seats_per_order + 1)})
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_confirm_page(request, key: str):
+    """The double opt-in link: GET shows a button (mail scanners that follow links confirm nothing);
+    POST puts the entry in line and opens its page."""
+    try:
+        entry = waitlist_entry_from_confirm_key(key)
+        if request.method == "POST":
+            entry = waitlist_confirm(entry_id=entry.pk)
+            return redirect(waitlist_entry_url(entry))
+    except DomainError as error:
+        return render(request, "ticketing/waitlist_confirm.html", {"error": error.message}, status=404)
+    return render(request, "ticketing/waitlist_confirm.html", {"entry": entry, "event": entry.event})
 
 
 @require_http_methods(["GET", "POST"])
