@@ -93,6 +93,20 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# HTTPS outside local runs (docs/security.md): cookies only over TLS, HSTS, HTTP redirected to
+# HTTPS. Behind a TLS proxy either let uvicorn trust it (FORWARDED_ALLOW_IPS=<proxy address>) or
+# name the header it sets: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (value "https").
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not LOCAL)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not LOCAL)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if LOCAL else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preload is a commitment beyond this site (browsers hard-code the domain): opt in explicitly.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+if env_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = (env_str("SECURE_PROXY_SSL_HEADER"), "https")
+
 # One publish per group, not one push per client: see docs/architecture.md.
 CHANNEL_LAYERS = {
     "default": {
@@ -184,6 +198,7 @@ PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").
 TICKETS_PDF_DIR = Path(env_str("TICKETS_PDF_DIR", str(VAR_DIR / "tickets")))  # private: not under MEDIA_ROOT
 TICKET_DOORS_BEFORE_MINUTES = env_int("TICKET_DOORS_BEFORE_MINUTES", 60)
 MAGIC_LINK_MAX_AGE_SECONDS = env_int("MAGIC_LINK_MAX_AGE_SECONDS", 3600)
+BOOKING_LINK_DAYS_AFTER_EVENT = env_int("BOOKING_LINK_DAYS_AFTER_EVENT", 7)  # e-mailed PDF links expire then
 WAITLIST_OFFER_SECONDS = env_int("WAITLIST_OFFER_SECONDS", 1800)
 # Double opt-in: a join counts once its e-mailed link is opened, within this time.
 WAITLIST_CONFIRM_MAX_AGE_SECONDS = env_int("WAITLIST_CONFIRM_MAX_AGE_SECONDS", 86400)
@@ -203,6 +218,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Evently <tickets@evently.localhost>")
 # Check-in: doors open this long before an event starts (a DoorSchedule overrides it per event).
 CHECKIN_DOORS_OPEN_MINUTES = env_int("CHECKIN_DOORS_OPEN_MINUTES", 120)
+# Devices may download the offline ticket list this long before doors open (until they close).
+CHECKIN_MANIFEST_LEAD_MINUTES = env_int("CHECKIN_MANIFEST_LEAD_MINUTES", 180)
 
 LOGGING = {
     "version": 1,

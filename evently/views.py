@@ -43,3 +43,14 @@ class LoginView(auth_views.LoginView):
 def admin_login(request, extra_context=None):
     """The admin's login, throttled the same way."""
     return _login_throttled(request) or admin.site.login(request, extra_context)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out, and tell the browser to wipe what it stored for this site (the check-in page's
+    offline ticket list, its queued scans once synced, cached pages): a door phone handed on
+    carries no guest data. The check-in page syncs its queue before it sends this."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

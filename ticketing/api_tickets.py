@@ -44,7 +44,7 @@ def booking_tickets_pdf(request, booking_id: int, key: str = ""):
     event's organizer, or anyone with the signed `key` from the tickets e-mail."""
     booking = Booking.objects.select_related("event").filter(pk=booking_id).first()
     if booking is None or not (
-        (key and booking_link_key_is_valid(key, booking.pk))
+        (key and booking_link_key_is_valid(key, booking))
         or booking_is_accessible(booking, owner=buyer_id_if_known(request), user=request.user,
                                  email=session_email(request))
     ):

@@ -173,6 +173,25 @@ class EventSigningKey(models.Model):
         return f"Signing key of event {self.event_id}"
 
 
+class RetiredSigningKey(models.Model):
+    """A public key an event's tickets were signed with before its key was rotated.
+
+    Tickets signed with it keep verifying (online and on offline door devices) until the event
+    ends; the private half is gone, so nothing new is ever signed with it.
+    """
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="retired_signing_keys")
+    public_key = models.BinaryField()
+    created_at = models.DateTimeField(help_text="When the key was made.")
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-retired_at", "-id"]
+
+    def __str__(self):
+        return f"Retired signing key of event {self.event_id}"
+
+
 class PaymentAttempt(models.Model):
     """What the fake payment provider remembers: it stands in for the provider's own records.
 

@@ -171,6 +171,6 @@ def test_offline_device_refuses_forged_and_already_admitted_tickets_locally(asgi
         enter_code(page, door_token)
         assert "ALREADY ADMITTED (offline)" in wait_verdict(page, "already_admitted")
         assert page.inner_text("[data-testid=queue]") == "2"
-        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKey !== null") is True
+        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKeys !== null") is True
     finally:
         context.close()

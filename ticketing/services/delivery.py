@@ -32,15 +32,20 @@ BOOKING_LINK_SALT = "evently.booking-link"
 # --- who may fetch a booking's PDF without a session ---------------------------------------------
 
 def booking_link_key(booking_id: int) -> str:
-    """A signed key for one booking, put in e-mailed links: whoever has the e-mail may fetch the tickets."""
+    """A signed key for one booking, put in e-mailed links: whoever has the e-mail may fetch the tickets
+    until BOOKING_LINK_DAYS_AFTER_EVENT days after the event ends (see booking_link_key_is_valid)."""
     return signing.dumps(booking_id, salt=BOOKING_LINK_SALT, compress=True)
 
 
-def booking_link_key_is_valid(key: str, booking_id: int) -> bool:
+def booking_link_key_is_valid(key: str, booking: Booking) -> bool:
+    """The key was made for this booking and its link has not expired: links in e-mails work until
+    a few days after the event (not forever: a forwarded or leaked e-mail stops opening tickets)."""
     try:
-        return signing.loads(key, salt=BOOKING_LINK_SALT) == booking_id
+        if signing.loads(key, salt=BOOKING_LINK_SALT) != booking.pk:
+            return False
     except signing.BadSignature:
         return False
+    return timezone.now() < booking.event.ends_at + timedelta(days=settings.BOOKING_LINK_DAYS_AFTER_EVENT)
 
 
 def booking_pdf_url(booking: Booking, *, signed: bool = False) -> str:
