@@ -54,6 +54,10 @@ def expired_hold_sql(alias: str = "") -> str:
     return f"({p}status = 'held' AND {p}booking_id IS NULL AND {p}held_until <= now())"
 
 
+# A seat takes a place (of its pricing tier's quota, of an order limit) while sold, reserved by a
+# pending booking, or held and not expired.
+TAKES_A_PLACE_SQL = "(status = 'sold' OR (status = 'held' AND (booking_id IS NOT NULL OR held_until > now())))"
+
 FREE_SEAT_SQL = free_seat_sql()
 LIVE_HOLD_SQL = live_hold_sql()
 EXPIRED_HOLD_SQL = expired_hold_sql()
@@ -93,13 +97,20 @@ RELAXED_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
 
 
 @contextlib.contextmanager
-def lock_wait_bounded(cursor):
+def lock_wait_bounded(cursor, *, relaxed_commit: bool = False, one_at_a_time: str | None = None):
     """Bound lock waits in this transaction; a timeout becomes SeatsBusy (429, retry).
 
     A buyer waits at most SEAT_LOCK_TIMEOUT_MS for a seat row another transaction holds instead
-    of a request that hangs while a stampede queues up.
+    of a request that hangs while a stampede queues up. In the same round trip: `relaxed_commit`
+    commits without waiting for the disk (see RELAXED_COMMIT_SQL), and `one_at_a_time` takes an
+    advisory lock on that key until commit, so requests sharing the key run one after another.
     """
-    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.SEAT_LOCK_TIMEOUT_MS}ms"])
+    cursor.execute(
+        "SELECT set_config('lock_timeout', %s, true), "
+        "       CASE WHEN %s THEN set_config('synchronous_commit', 'off', true) END, "
+        "       CASE WHEN %s::text IS NOT NULL THEN pg_advisory_xact_lock(hashtextextended(%s, 0))::text END",
+        [f"{settings.SEAT_LOCK_TIMEOUT_MS}ms", relaxed_commit, one_at_a_time, one_at_a_time],
+    )
     try:
         yield
     except OperationalError as error:

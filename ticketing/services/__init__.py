@@ -37,5 +37,5 @@ from ticketing.services.tickets import (  # noqa: F401
     event_signing_key,
     event_signing_key_rotate,
     ticket_token_issue,
-    tickets_issue,
+    tickets_issue_for,
 )

@@ -19,7 +19,7 @@ from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavai
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
 from ticketing.seat_state import free_seat_sql, seats_changed
 from ticketing.services.bookings import Customer, booking_reference_new
-from ticketing.services.tickets import event_signing_key, tickets_issue
+from ticketing.services.tickets import event_signing_key, tickets_issue_for
 
 SELLABLE_STATUSES = (EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT)
 
@@ -88,7 +88,7 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             booking.payment_reference = f"cash:{booking.reference}" if method == BoxOfficeMethod.CASH else "comp"
             booking.save(update_fields=["total", "payment_reference"])
             BoxOfficeSale.objects.create(booking=booking, sold_by=sold_by, method=method)
-            tickets_issue(booking)
+            tickets_issue_for(booking)
             seats_changed(cursor, event_id=event_id, seat_ids=sorted(sold))
     event_availability_refresh(event_id=event_id)  # the last seat sold here makes the event sold out
     return booking

@@ -44,15 +44,22 @@ class Hold:
 
 # --- holds -------------------------------------------------------------------------------------
 
+EVENT_SALE_FIELDS = ("status", "sales_open_at", "sales_close_at", "starts_at", "ends_at", "max_seats_per_order",
+                     "max_seats_per_email")
+
+
 def event_selling(event_id: int) -> Event:
-    """The event, if buyers may hold and buy now (`Event.is_selling`); raises EventNotFound or SaleNotActive."""
-    try:
-        event = Event.objects.only(
-            "id", "status", "sales_open_at", "sales_close_at", "ends_at", "max_seats_per_order",
-            "max_seats_per_email", "starts_at"
-        ).get(pk=event_id)
-    except Event.DoesNotExist:
-        raise EventNotFound() from None
+    """The event, if buyers may hold and buy now (`Event.is_selling`); raises EventNotFound or SaleNotActive.
+
+    Read with one plain statement (every hold and confirm asks): only the fields the sale needs.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(EVENT_SALE_FIELDS)} FROM events_event WHERE id = %s", [event_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise EventNotFound()
+    event = Event(pk=event_id, **dict(zip(EVENT_SALE_FIELDS, row, strict=True)))
+    event._state.adding = False
     if not event.is_selling(timezone.now()):
         raise SaleNotActive()
     return event
@@ -82,10 +89,9 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
     """
     seat_ids = sorted(set(seat_ids))
     event = event_selling(event_id)
-    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
-        cursor.execute(RELAXED_COMMIT_SQL)
-        # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"hold:{event_id}:{owner}"])
+    # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
+    with transaction.atomic(), connection.cursor() as cursor, \
+            lock_wait_bounded(cursor, relaxed_commit=True, one_at_a_time=f"hold:{event_id}:{owner}"):
         cursor.execute(
             "SELECT COALESCE(min(held_until), now() + make_interval(secs => %s)), "
             "       count(*) FILTER (WHERE NOT (id = ANY(%s))) "
