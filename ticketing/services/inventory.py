@@ -30,5 +30,9 @@ def event_inventory_create(*, event: Event, section_categories: dict[int, int]) 
             [event.pk, list(section_categories.keys()), list(section_categories.values()), event.venue_id],
         )
         created = cursor.rowcount
+        if created > 1000:
+            # Thousands of new rows at once: let the planner know now rather than after autovacuum
+            # comes by (without it, the first section counts of a stadium can take minutes).
+            cursor.execute("ANALYZE ticketing_eventseat")
         event_signing_key(event.pk)
     return created
