@@ -2,6 +2,7 @@
 progress report per event (admitted / expected over time, by gate)."""
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
@@ -9,61 +10,49 @@ from django.urls import path
 
 from checkin import selectors
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
-from evently.admin import ReadOnlyAdmin
+from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope
 from events.models import Event
 
 
-def _own_events(request, queryset, field="event"):
-    """Organizers see their own events' check-in; superusers see all."""
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{field}__organizer": request.user})
-
-
 @admin.register(DoorAssignment)
-class DoorAssignmentAdmin(admin.ModelAdmin):
+class DoorAssignmentAdmin(OrganizerScopedAdmin):
     """Organizers assign door staff to their own events; whole venues only superusers."""
 
+    organizer_path = "event__organizer"
     list_display = ["user", "event", "venue", "created_at"]
     list_filter = ["venue"]
     search_fields = ["user__username", "event__title", "venue__name"]
     raw_id_fields = ["user"]
 
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
-
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["venue"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "event" and not request.user.is_superuser:
-            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
+        if db_field.name == "user" and is_organizer_scope(request):
+            # Only members of "Door staff" can be assigned (and looked up by id).
+            kwargs["queryset"] = User.objects.filter(groups__name=selectors.DOOR_STAFF_GROUP, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(DoorSchedule)
-class DoorScheduleAdmin(admin.ModelAdmin):
+class DoorScheduleAdmin(OrganizerScopedAdmin):
+    organizer_path = "event__organizer"
     list_display = ["event", "doors_open_at", "closes_at"]
     raw_id_fields = ["event"]
 
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
-
 
 @admin.register(Admission)
-class AdmissionAdmin(ReadOnlyAdmin):
+class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
+    organizer_path = "event__organizer"
     list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
     list_filter = ["is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
     date_hierarchy = "admitted_at"
     list_select_related = ["event", "user"]
 
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
-
 
 @admin.register(Scan)
-class ScanAdmin(ReadOnlyAdmin):
+class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """The scan log; the filter "is conflict: yes" lists conflicts. Reports at …/checkin/scan/report/."""
 
     list_display = ["received_at", "event", "ticket_id", "result", "reason", "gate", "device", "user",
@@ -73,9 +62,7 @@ class ScanAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["event", "user"]
     change_list_template = "admin/checkin/scan/change_list.html"
-
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
+    organizer_path = "event__organizer"
 
     def get_urls(self):
         return [

@@ -218,6 +218,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Evently <tickets@evently.localhost>")
 # Check-in: doors open this long before an event starts (a DoorSchedule overrides it per event).
+# A venue booking request whose deposit is not paid within this time expires and frees the venue.
+VENUE_BOOKING_REQUEST_TTL_HOURS = env_int("VENUE_BOOKING_REQUEST_TTL_HOURS", 72)
 CHECKIN_DOORS_OPEN_MINUTES = env_int("CHECKIN_DOORS_OPEN_MINUTES", 120)
 # Devices may download the offline ticket list this long before doors open (until they close).
 CHECKIN_MANIFEST_LEAD_MINUTES = env_int("CHECKIN_MANIFEST_LEAD_MINUTES", 180)

@@ -1,8 +1,8 @@
 """Event tools in the admin: categories, the section → category step that creates the seat
 inventory, publish / open-sale actions, the seat map (block, unblock, box-office sale) and reports.
 
-Organizers see only their own events; a superuser sees all (see `get_queryset`). Every custom
-view fetches its event through `get_queryset`, so another organizer's event is a 404.
+Organizers see only their own events; a superuser sees all (evently.admin.OrganizerScopedAdmin).
+Every custom view fetches its event through `get_queryset`, so another organizer's event is a 404.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline
 from evently.errors import DomainError
 from events.models import CancellationPolicy, Event, EventStatus, PricingTier, SeatCategory
 from events.pricing import categories_current_price, tier_seats_used
@@ -36,11 +37,11 @@ from ticketing.reports import (
     event_report,
 )
 from ticketing.services import Customer, boxoffice_sell, event_inventory_create, seats_block, seats_unblock
-from venues.admin import _seat_ids, _seatmap_response, is_organizer_scope
+from venues.admin import _seat_ids, _seatmap_response
 from venues.models import Section
 
 
-class SeatCategoryInline(admin.TabularInline):
+class SeatCategoryInline(OrganizerScopedInline, admin.TabularInline):
     model = SeatCategory
     extra = 0
     show_change_link = True  # tiers are edited on the category's page
@@ -56,7 +57,7 @@ class SeatCategoryInline(admin.TabularInline):
         return f"{current['price']} ({tier['name'] if tier else 'base price'})"
 
 
-class CancellationPolicyInline(admin.StackedInline):
+class CancellationPolicyInline(OrganizerScopedInline, admin.StackedInline):
     model = CancellationPolicy
     extra = 0
     max_num = 1
@@ -95,7 +96,7 @@ class BoxOfficeForm(forms.Form):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(OrganizerScopedAdmin):
     list_display = ["title", "venue", "starts_at", "status", "next_transition", "organizer", "tools"]
     list_filter = ["status", "category"]
     search_fields = ["title", "venue__name"]
@@ -106,23 +107,11 @@ class EventAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "open_sale_now", "cancel_events"]
     change_form_template = "admin/events/event/change_form_tools.html"
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
-
     def get_readonly_fields(self, request, obj=None):
         # Once seats exist they belong to this venue's layout: moving the event would orphan them.
         if obj is not None and obj.seats.exists():
             return [*self.readonly_fields, "venue"]
         return self.readonly_fields
-
-    def get_exclude(self, request, obj=None):
-        return ["organizer"] if is_organizer_scope(request) else []
-
-    def save_model(self, request, obj, form, change):
-        if not change and is_organizer_scope(request):
-            obj.organizer = request.user
-        super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_continue" not in request.POST and "_addanother" not in request.POST:
@@ -288,7 +277,7 @@ class EventAdmin(admin.ModelAdmin):
         return _csv_response(f"attendees-event-{event.pk}.csv", ATTENDEE_CSV_HEADER, attendee_csv_rows(event=event))
 
 
-class PricingTierInline(admin.TabularInline):
+class PricingTierInline(OrganizerScopedInline, admin.TabularInline):
     model = PricingTier
     extra = 0
     fields = ["position", "name", "price", "available_from", "available_until", "quota", "seats_used", "is_active"]
@@ -310,15 +299,12 @@ class PricingTierInline(admin.TabularInline):
 
 
 @admin.register(SeatCategory)
-class SeatCategoryAdmin(admin.ModelAdmin):
+class SeatCategoryAdmin(OrganizerScopedAdmin):
+    organizer_path = "event__organizer"
     list_display = ["name", "event", "price", "position"]
     list_select_related = ["event"]
     search_fields = ["name", "event__title"]
     inlines = [PricingTierInline]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(event__organizer=request.user) if is_organizer_scope(request) else queryset
 
 
 class _Echo:

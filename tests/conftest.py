@@ -76,7 +76,7 @@ def organizer(db):
 
 def make_event(organizer, *, rows=4, seats_per_block=5, blocks=2, status=EventStatus.ON_SALE, price="40.00",
                title="Test Concert") -> Event:
-    venue = Venue.objects.create(name=f"Hall {Venue.objects.count() + 1}", city="Berlin")
+    venue = Venue.objects.create(name=f"Hall {Venue.objects.count() + 1}", city="Berlin", organizer=organizer)
     venue_build_from_template(venue=venue, template="conference",
                               params={"rows": rows, "seats_per_block": seats_per_block, "blocks": blocks})
     now = timezone.now()

@@ -18,11 +18,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organizer_scope
 from evently.errors import DomainError
+from events.models import Event
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
 from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
 from venues.invoices import venue_booking_invoice, venue_booking_invoice_pdf
-from venues.models import Section, Venue, VenueBooking, VenueBookingAddOn, VenueBookingStatus
+from venues.models import VENUE_FREEING_STATUSES, Section, Venue, VenueBooking, VenueBookingAddOn
 from venues.seatmap import SECTION_VIEW_THRESHOLD, seatmap_data, section_overview
 from venues.services import (
     ACCESSIBILITY_FLAGS,
@@ -34,11 +36,6 @@ from venues.services import (
 from venues.svg import layout_svg
 
 
-def is_organizer_scope(request) -> bool:
-    """Everyone but a superuser sees only their own events, bookings and reports."""
-    return not request.user.is_superuser
-
-
 class SectionInline(admin.TabularInline):
     model = Section
     fields = ["name", "position"]
@@ -47,7 +44,12 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(OrganizerScopedAdmin):
+    """Venues are shared: every organizer sees them all (to book them and sell events in them) but
+    changes, regenerates or deletes only the venues they created; platform venues (no organizer)
+    are for superusers to change."""
+
+    organizer_sees_all_rows = True
     list_display = ["name", "city", "venue_type", "capacity", "is_active", "tools"]
     list_filter = ["venue_type", "is_active", "city"]
     search_fields = ["name", "city"]
@@ -103,7 +105,8 @@ class VenueAdmin(admin.ModelAdmin):
                         venue = Venue.objects.create(
                             name=form.cleaned_data["name"], city=form.cleaned_data["city"],
                             address=form.cleaned_data["address"], timezone=form.cleaned_data["timezone"],
-                            venue_type=TEMPLATE_VENUE_TYPES[template])
+                            venue_type=TEMPLATE_VENUE_TYPES[template],
+                            organizer=request.user if is_organizer_scope(request) else None)
                         venue_build_from_template(venue=venue, template=template, params=params)
                     self.log_addition(request, venue, [{"added": {}}])
                     messages.success(request, f"Venue “{venue.name}” created with {venue.capacity:,} seats.")
@@ -125,6 +128,11 @@ class VenueAdmin(admin.ModelAdmin):
                     layout = layout_generate(template=template, params=params)
                     preview = {"svg": mark_safe(layout_svg(layout)), "capacity": layout.capacity,
                                "sections": len(layout.sections)}
+                elif is_organizer_scope(request) and Event.objects.filter(venue=venue, ends_at__gt=timezone.now()) \
+                        .exclude(organizer=request.user).exists():
+                    # Regenerating drops the unsold inventory of every coming event at the venue.
+                    messages.error(request, "Other organizers have coming events at this venue: only a platform "
+                                            "administrator can regenerate its seats.")
                 else:
                     result = venue_regenerate(venue=venue, template=template, params=params)
                     note = ""
@@ -177,7 +185,7 @@ class VenueAdmin(admin.ModelAdmin):
         tz = timezone.get_current_timezone()
         range_start = datetime.combine(weeks[0][0], time.min, tz)
         range_end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time.min, tz)
-        bookings = list(VenueBooking.objects.filter(venue=venue).exclude(status=VenueBookingStatus.CANCELLED)
+        bookings = list(VenueBooking.objects.filter(venue=venue).exclude(status__in=VENUE_FREEING_STATUSES)
                         .filter(blocked_period__overlap=(range_start, range_end)).select_related("organizer"))
         scoped = is_organizer_scope(request)
         grid = []
@@ -245,14 +253,14 @@ def _seatmap_response(model_admin, request, *, venue: Venue, event, template: st
     return TemplateResponse(request, template, context)
 
 
-class VenueBookingAddOnInline(admin.TabularInline):
+class VenueBookingAddOnInline(OrganizerScopedInline, admin.TabularInline):
     model = VenueBookingAddOn
     extra = 1
     fields = ["type", "description", "cost"]
 
 
 @admin.register(VenueBooking)
-class VenueBookingAdmin(admin.ModelAdmin):
+class VenueBookingAdmin(OrganizerScopedAdmin):
     form = VenueBookingForm
     list_display = ["title", "venue", "start", "end", "setup_hours", "teardown_hours", "status", "deposit_amount",
                     "organizer"]
@@ -266,20 +274,15 @@ class VenueBookingAdmin(admin.ModelAdmin):
     change_form_template = "admin/venues/venuebooking/change_form_tools.html"
     actions = ["cancel_selected"]
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
-
     def has_delete_permission(self, request, obj=None):
         # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "event" and is_organizer_scope(request):
-            from events.models import Event
-
-            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # Clash messages name only this organizer's own bookings (a superuser's, all).
+        form.organizer_id = request.user.pk if is_organizer_scope(request) else None
+        return form
 
     @admin.display(description="Venue blocked (setup → teardown)")
     def blocked_window(self, booking):
@@ -300,6 +303,8 @@ class VenueBookingAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change and obj.organizer_id is None:
             obj.organizer = request.user
+        if not self.is_own(request, obj):
+            raise PermissionDenied
         venue_booking_save(booking=obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
