@@ -10,7 +10,7 @@ from django.urls import path
 
 from checkin import selectors
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
-from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope
+from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
 
 
@@ -18,14 +18,15 @@ from events.models import Event
 class DoorAssignmentAdmin(OrganizerScopedAdmin):
     """Organizers assign door staff to their own events; whole venues only superusers."""
 
-    organizer_path = "event__organizer"
     list_display = ["user", "event", "venue", "created_at"]
     list_filter = ["venue"]
     search_fields = ["user__username", "event__title", "venue__name"]
     raw_id_fields = ["user"]
+    organizer_path = "event__organizer"
+    organizer_choice_paths = {"event": "organizer"}
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["venue"]
+        return ["venue"] if is_organizer_scope(request) else []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user" and is_organizer_scope(request):
@@ -36,19 +37,19 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
 
 @admin.register(DoorSchedule)
 class DoorScheduleAdmin(OrganizerScopedAdmin):
-    organizer_path = "event__organizer"
     list_display = ["event", "doors_open_at", "closes_at"]
     raw_id_fields = ["event"]
+    organizer_path = "event__organizer"
 
 
 @admin.register(Admission)
 class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
-    organizer_path = "event__organizer"
     list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
     list_filter = ["is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
     date_hierarchy = "admitted_at"
     list_select_related = ["event", "user"]
+    organizer_path = "event__organizer"
 
 
 @admin.register(Scan)
@@ -73,8 +74,7 @@ class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     def report_index(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        events = Event.objects.all() if request.user.is_superuser else Event.objects.filter(organizer=request.user)
-        events = events.select_related("venue").annotate(
+        events = organizer_scoped(request, Event.objects.all(), "organizer").select_related("venue").annotate(
             admitted=Count("admissions", distinct=True),
             conflicts=Count("scans", filter=Q(scans__is_conflict=True), distinct=True),
         ).order_by("-starts_at")[:200]
@@ -85,7 +85,7 @@ class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         event = get_object_or_404(Event.objects.select_related("venue"), pk=event_id)
-        if not request.user.is_superuser and event.organizer_id != request.user.pk:
+        if is_organizer_scope(request) and event.organizer_id != request.user.pk:
             raise PermissionDenied
         stats = selectors.checkin_stats(event_id=event_id, conflicts_limit=200)
         progress = selectors.checkin_progress(event_id=event_id)

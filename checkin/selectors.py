@@ -25,6 +25,7 @@ from checkin.exceptions import ManifestUnavailable
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from events.models import Event
 from ticketing.models import Ticket, TicketStatus
+from ticketing.services import event_public_keys as ticketing_event_public_keys
 
 CACHE_SECONDS = 30
 DOOR_STAFF_GROUP = "Door staff"
@@ -63,9 +64,7 @@ def event_public_keys(event_id: int, *, fresh: bool = False) -> list[bytes]:
     cached = _public_keys.get(event_id)
     if cached is not None and cached[0] > time.monotonic() and not fresh:
         return cached[1]
-    from ticketing.services import event_public_keys as keys_of
-
-    keys = keys_of(event_id)
+    keys = ticketing_event_public_keys(event_id)
     with _lock:
         _public_keys[event_id] = (time.monotonic() + CACHE_SECONDS, keys)
     return keys
@@ -270,3 +269,10 @@ def ticket_search(*, event_id: int, query: str, limit: int = 20) -> list[dict]:
             "admitted_at": admission.admitted_at.isoformat() if admission else None,
         })
     return results
+
+
+def event_admission_progress(event: Event) -> dict:
+    """Admitted tickets of the event against its valid ones: the check-in line of ticketing's event report."""
+    admitted = Admission.objects.filter(ticket__booking__event=event).count()
+    valid = Ticket.objects.filter(booking__event=event, status=TicketStatus.VALID).count()
+    return {"admitted": admitted, "valid_tickets": valid, "rate": round(100 * admitted / valid, 1) if valid else None}

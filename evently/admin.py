@@ -1,11 +1,13 @@
-"""Admin pieces shared by the apps: read-only records, and the one organizer scope.
+"""Admin pieces shared by the apps: read-only records and the one organizer scope.
 
-Organizers are staff users who are not superusers. Every organizer-facing admin class is an
-`OrganizerScopedAdmin`, which keeps each organizer to their own rows everywhere the admin can
-show or take a row: the change list (and so its search and actions), the filters' choices,
-foreign-key and many-to-many choices (a rival's event cannot be picked, not even by POSTing its
-id), the change, delete and custom views (`has_*_permission(obj)`), and `save_model` (a row that
-would belong to someone else is refused). A superuser sees everything.
+Organizers use the same admin as superusers but see only what is theirs. Every admin class an
+organizer can open inherits `OrganizerScopedAdmin` and says, in one attribute, how its rows
+reach their organizer; tightening the scope later means changing this module only.
+
+The scope covers every place the admin shows or takes a row (issue 12): the change list (and so
+its search and actions), the filters' choices, foreign-key and many-to-many choices (a rival's
+event is not a valid choice, not even POSTed by id), the object permissions
+(`has_view/change/delete_permission(obj)`, so every custom view) and `save_model`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-# How each organizer-owned model reaches its organizer (a User). Rows of other models (venues,
-# users, categories of things) are not owned through this map; their admins say what they allow.
+# How each organizer-owned model reaches its organizer: the default scope of foreign-key and
+# many-to-many choices pointing at it (an admin's `organizer_choice_paths` may say otherwise).
 ORGANIZER_PATHS = {
     "events.event": "organizer",
     "events.seatcategory": "event__organizer",
@@ -33,10 +35,14 @@ def is_organizer_scope(request) -> bool:
     return not request.user.is_superuser
 
 
-def organizer_owned(model, queryset, user):
-    """`queryset` limited to `user`'s rows, or None when `model` is not organizer-owned."""
-    path = ORGANIZER_PATHS.get(model._meta.label_lower)
-    return None if path is None else queryset.filter(**{path: user})
+def organizer_scoped(request, queryset, path: str | None):
+    """`queryset` as `request`'s user may see it: all for a superuser; for an organizer, the rows
+    whose `path` lookup is them (`path=None`: nothing)."""
+    if not is_organizer_scope(request):
+        return queryset
+    if path is None:
+        return queryset.none()
+    return queryset.filter(**{path: request.user})
 
 
 def _organizer_id_of(obj, path: str):
@@ -50,50 +56,77 @@ def _organizer_id_of(obj, path: str):
 
 
 class _ScopedChoices:
-    """Foreign-key and many-to-many choices limited to the organizer's own rows (admins and inlines)."""
+    """Foreign-key and many-to-many choices limited to the organizer's own rows: the admin's
+    `organizer_choice_paths` first, else ORGANIZER_PATHS for the related model. Admins and inlines."""
+
+    organizer_choice_paths: dict[str, str] = {}
+
+    def _choice_path(self, db_field) -> str | None:
+        return self.organizer_choice_paths.get(db_field.name) or ORGANIZER_PATHS.get(
+            db_field.related_model._meta.label_lower)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if is_organizer_scope(request) and "queryset" not in kwargs:
-            owned = organizer_owned(db_field.related_model, db_field.related_model._default_manager.all(),
-                                    request.user)
-            if owned is not None:
-                kwargs["queryset"] = owned
+        path = self._choice_path(db_field)
+        if path is not None and is_organizer_scope(request) and "queryset" not in kwargs:
+            kwargs["queryset"] = organizer_scoped(request, db_field.remote_field.model._default_manager.all(), path)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if is_organizer_scope(request) and "queryset" not in kwargs:
-            owned = organizer_owned(db_field.related_model, db_field.related_model._default_manager.all(),
-                                    request.user)
-            if owned is not None:
-                kwargs["queryset"] = owned
+        path = self._choice_path(db_field)
+        if path is not None and is_organizer_scope(request) and "queryset" not in kwargs:
+            kwargs["queryset"] = organizer_scoped(request, db_field.remote_field.model._default_manager.all(), path)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class OrganizerScopedAdmin(_ScopedChoices, admin.ModelAdmin):
-    """The one organizer scope: see the module docstring.
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only services write (logs, transfers, e-mails): visible, never edited here."""
 
-    `organizer_path` leads from the model to its organizer. With `organizer_sees_all_rows` the
-    change list shows every row (venues, which every organizer books and sells in) but only the
-    rows the organizer owns can be changed or deleted; the others are read-only to them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrganizerScopedAdmin(_ScopedChoices, admin.ModelAdmin):
+    """A model admin whose rows belong to an organizer.
+
+    - `organizer_path`: the lookup from a row to its organizer (`"organizer"`, `"event__organizer"`);
+      None means superusers only (organizers see nothing).
+    - `organizer_choice_paths`: per foreign key, the lookup from the chosen row to its organizer,
+      so an organizer can only pick their own (`{"event": "organizer"}`); keys to the models in
+      ORGANIZER_PATHS are scoped without being listed.
+    - `organizer_owner_field`: the model's own foreign key to its organizer, if any: hidden from an
+      organizer's form (unless read-only) and set to the user when a row is added without one.
+    - `organizer_sees_all_rows`: the change list shows every row (venues, which every organizer
+      books and sells in), but only the organizer's own rows can be changed or deleted.
+
+    Custom views fetch rows through `get_queryset` (or `organizer_scoped`), so another
+    organizer's row is a 404, never a 403 that confirms it exists; views that change a row also
+    ask `has_change_permission(request, obj)`.
     """
 
-    organizer_path = "organizer"
+    organizer_path: str | None = "organizer"
+    organizer_owner_field: str | None = None
     organizer_sees_all_rows = False
 
-    def organizer_rows(self, request, queryset):
-        return queryset.filter(**{self.organizer_path: request.user})
+    def organizer_scoped(self, request, queryset, path: str | None = "organizer"):
+        return organizer_scoped(request, queryset, path)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if is_organizer_scope(request) and not self.organizer_sees_all_rows:
-            return self.organizer_rows(request, queryset)
-        return queryset
+        if self.organizer_sees_all_rows:
+            return queryset
+        return organizer_scoped(request, queryset, self.organizer_path)
 
     def is_own(self, request, obj) -> bool:
-        """The object (saved or being saved) belongs to this user; always true for a superuser."""
+        """`obj` (saved or being saved) belongs to the user; always true for a superuser."""
         if obj is None or not is_organizer_scope(request):
             return True
-        return _organizer_id_of(obj, self.organizer_path) == request.user.pk
+        return self.organizer_path is not None and _organizer_id_of(obj, self.organizer_path) == request.user.pk
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and (self.organizer_sees_all_rows or self.is_own(request, obj))
@@ -112,26 +145,31 @@ class OrganizerScopedAdmin(_ScopedChoices, admin.ModelAdmin):
             return filters
         scoped = []
         for item in filters:
-            if isinstance(item, str) and "__" not in item:
-                field = self.model._meta.get_field(item)
-                if field.is_relation:
-                    item = (item, admin.RelatedOnlyFieldListFilter)
+            if isinstance(item, str) and "__" not in item and self.model._meta.get_field(item).is_relation:
+                item = (item, admin.RelatedOnlyFieldListFilter)
             scoped.append(item)
         return scoped
 
-    def save_model(self, request, obj, form, change):
-        if is_organizer_scope(request):
-            if self.organizer_path == "organizer" and not change and obj.organizer_id is None:
-                obj.organizer = request.user
-            if not self.is_own(request, obj):  # the forms' choices already refuse this: defence in depth
-                raise PermissionDenied
-        super().save_model(request, obj, form, change)
-
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        if is_organizer_scope(request) and self.organizer_path == "organizer" and "organizer" not in exclude:
-            exclude.append("organizer")  # set by save_model, never chosen
+        owner = self.organizer_owner_field
+        if owner and is_organizer_scope(request) and owner not in self.get_readonly_fields(request, obj):
+            exclude.append(owner)
         return exclude
+
+    def organizer_owner_set(self, request, obj, change: bool) -> None:
+        """On add, an organizer owns what they create; a superuser's choice stands, or it is theirs.
+        Then the row must be the user's: the forms' choices already refuse anything else, this is
+        the last word (PermissionDenied)."""
+        owner = self.organizer_owner_field
+        if owner and not change and (is_organizer_scope(request) or getattr(obj, f"{owner}_id") is None):
+            setattr(obj, owner, request.user)
+        if not self.is_own(request, obj):
+            raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        self.organizer_owner_set(request, obj, change)
+        super().save_model(request, obj, form, change)
 
 
 class OrganizerScopedInline(_ScopedChoices):
@@ -151,25 +189,13 @@ class ReadOnlyInline:
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records that only services write (logs, transfers, e-mails): visible, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SuperuserOnlyAdmin(ReadOnlyAdmin):
+class SuperuserOnlyAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """Platform records (e-mail outbox, provider webhooks): superusers only, read-only."""
+
+    organizer_path = None
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "django_q",
+    "evently",  # shared infrastructure: the fake payment ledger (evently/models.py)
     "venues",
     "events",
     "ticketing",
@@ -166,7 +167,7 @@ PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
 # No default outside local runs: a deploy that names no provider stops at start instead of running
 # the fake one (which takes any card). The fake itself also refuses to start outside local runs.
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider" if LOCAL else None)
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider" if LOCAL else None)
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 
@@ -237,3 +238,6 @@ RUSH_EMAILS_PER_SECOND = env_int("RUSH_EMAILS_PER_SECOND", 5)
 EMAIL_SWEEP_DELAY_SECONDS = env_int("EMAIL_SWEEP_DELAY_SECONDS", 20)
 EMAIL_SWEEP_BATCH = env_int("EMAIL_SWEEP_BATCH", 2000)
 EMAIL_SWEEP_BATCH_IN_RUSH = env_int("EMAIL_SWEEP_BATCH_IN_RUSH", 50)
+
+# How long a process serves the whole-event layout it built (ticketing.layout_responses).
+LAYOUT_SHARED_SECONDS = float(env_str("LAYOUT_SHARED_SECONDS", "1"))

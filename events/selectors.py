@@ -1,14 +1,38 @@
-"""Reads for the event catalogue."""
+"""Reads for the event catalogue.
+
+The catalogue's sales figures — free seats and the cheapest price selling now — belong to the
+app that sells seats: ticketing registers a `SalesFigures` function at startup
+(`sales_figures_register`, from `TicketingConfig.ready`); events never reads seats itself.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Now
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models.functions import Now
 
 from events.models import Event, EventStatus
 
 PUBLIC_STATUSES = [EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT]
 PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class SalesFigure:
+    available_seats: int  # seats a buyer could hold now (expired holds count)
+    min_price: Decimal | None  # the cheapest seat selling now (the active pricing tier's, not the base price)
+
+
+# events → {event id: SalesFigure}; events left out have no seats (0, None).
+SalesFigures = Callable[[list[Event]], dict[int, SalesFigure]]
+_sales_figures: SalesFigures | None = None
+
+
+def sales_figures_register(figures: SalesFigures) -> None:
+    global _sales_figures
+    _sales_figures = figures
 
 
 def event_list(*, page: int = 1, category: str | None = None, city: str | None = None) -> tuple[list[dict], bool]:
@@ -19,7 +43,6 @@ def event_list(*, page: int = 1, category: str | None = None, city: str | None =
     events = (
         Event.objects.filter(status__in=PUBLIC_STATUSES, ends_at__gt=Now())
         .select_related("venue")
-        .annotate(available_seats=_available_seats())
         .order_by("starts_at", "id")
     )
     if category:
@@ -29,38 +52,11 @@ def event_list(*, page: int = 1, category: str | None = None, city: str | None =
     offset = (page - 1) * PAGE_SIZE
     rows = list(events[offset: offset + PAGE_SIZE + 1])
     page_events = rows[:PAGE_SIZE]
-    _attach_min_price(page_events)
+    figures = _sales_figures(page_events) if _sales_figures and page_events else {}
+    for event in page_events:
+        figure = figures.get(event.pk, SalesFigure(0, None))
+        event.available_seats, event.min_price = figure.available_seats, figure.min_price
     return [event_summary(event) for event in page_events], len(rows) > PAGE_SIZE
-
-
-def _attach_min_price(events: list[Event]) -> None:
-    """`min_price`: the cheapest seat each event sells now (the active pricing tier's, not the base price)."""
-    from events.models import SeatCategory
-    from events.pricing import categories_current_price
-
-    categories = list(SeatCategory.objects.filter(event__in=events))
-    current = categories_current_price(categories)
-    cheapest: dict[int, object] = {}
-    for category in categories:
-        price = current[category.pk]["price"]
-        cheapest[category.event_id] = min(price, cheapest.get(category.event_id, price))
-    for event in events:
-        event.min_price = cheapest.get(event.pk)
-
-
-def _available_seats():
-    """Seats a buyer could hold now (expired holds count), as a correlated subquery."""
-    from ticketing.models import EventSeat
-
-    free = (
-        EventSeat.objects.filter(event=OuterRef("pk"))
-        .filter(Q(status="available") | Q(status="held", booking__isnull=True, held_until__lte=Now()))
-        .order_by()
-        .values("event")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(free, output_field=IntegerField()), 0)
 
 
 def event_summary(event: Event) -> dict:

@@ -4,7 +4,7 @@ import re
 
 from django import forms
 
-from ticketing.payments import payment_provider_is_demo
+from evently.payments import payment_provider_is_demo
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9()\-. ]{6,40}$")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin, messages
@@ -49,6 +50,8 @@ class VenueAdmin(OrganizerScopedAdmin):
     changes, regenerates or deletes only the venues they created; platform venues (no organizer)
     are for superusers to change."""
 
+    organizer_path = "organizer"
+    organizer_owner_field = "organizer"
     organizer_sees_all_rows = True
     list_display = ["name", "city", "venue_type", "capacity", "is_active", "tools"]
     list_filter = ["venue_type", "is_active", "city"]
@@ -157,7 +160,7 @@ class VenueAdmin(OrganizerScopedAdmin):
         if request.method == "POST":
             if not self.has_change_permission(request, venue):
                 raise PermissionDenied
-            seat_ids = _seat_ids(request)
+            seat_ids = seat_ids_posted(request)
             action = request.POST.get("action", "")
             flags = {"clear": dict.fromkeys(ACCESSIBILITY_FLAGS, False)}.get(action)
             if flags is None and action in ACCESSIBILITY_FLAGS:
@@ -168,8 +171,11 @@ class VenueAdmin(OrganizerScopedAdmin):
                 count = seats_accessibility_set(venue_id=venue.pk, seat_ids=seat_ids, flags=flags)
                 messages.success(request, f"Updated {count} seat(s).")
             return redirect(request.get_full_path())
-        return _seatmap_response(self, request, venue=venue, event=None,
-                                 template="admin/venues/venue/seats.html", title=f"Seats of {venue.name}")
+        return seatmap_response(
+            self, request, venue=venue, original=venue, template="admin/venues/venue/seats.html",
+            title=f"Seats of {venue.name}",
+            seats=lambda section_id: seatmap_data(venue=venue, section_id=section_id),
+            overview=lambda: section_overview(venue=venue))
 
     # --- calendar ------------------------------------------------------------------------------
 
@@ -220,34 +226,40 @@ class VenueAdmin(OrganizerScopedAdmin):
 MAX_ID = 2**63 - 1  # a bigger number would make Postgres fail the query: treat it as no such seat
 
 
-def _id_or_none(raw: str | None) -> int | None:
+def id_or_none(raw: str | None) -> int | None:
+    """A positive id from a form or query value, or None for anything else."""
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
 
 
-def _seat_ids(request) -> list[int]:
-    ids = (_id_or_none(part) for part in request.POST.get("seat_ids", "").split(",")[:100_000])
+def seat_ids_posted(request) -> list[int]:
+    """The seat ids a seat-map page posted (`seat_ids=1,2,3`), sorted and de-duplicated."""
+    ids = (id_or_none(part) for part in request.POST.get("seat_ids", "").split(",")[:100_000])
     return sorted({seat_id for seat_id in ids if seat_id is not None})
 
 
-def _seatmap_response(model_admin, request, *, venue: Venue, event, template: str, title: str, extra=None):
-    """The seat-map page: a section overview for large venues, otherwise (or for one section) the seats."""
-    section_id = _id_or_none(request.GET.get("section"))
-    event_id = event.pk if event else None
+def seatmap_response(model_admin, request, *, venue: Venue, original, template: str, title: str,
+                     seats: Callable[[int | None], dict], overview: Callable[[], list[dict]], extra=None):
+    """A seat-map page: a section overview for large venues, otherwise (or for one section) the seats.
+
+    `seats(section_id)` and `overview()` give the data (`venues.seatmap` for a venue's own seats;
+    ticketing passes an event's), so the page works for any app that draws on a venue's seats.
+    """
+    section_id = id_or_none(request.GET.get("section"))
     large = venue.capacity > SECTION_VIEW_THRESHOLD
     context = {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-        "original": event or venue, "venue": venue, "event": event, "title": title,
+        "original": original, "venue": venue, "event": original if original is not venue else None, "title": title,
         "sections": list(Section.objects.filter(venue=venue).order_by("position", "id")),
         "section_id": section_id, **(extra or {}),
     }
     meta = venue.map_meta or {}
     if large and section_id is None:
-        context["overview"] = section_overview(venue=venue, event_id=event_id)
+        context["overview"] = overview()
         context["overview_viewbox"] = f"0 0 {meta.get('width', 1000)} {meta.get('height', 800)}"
         context["stage"] = meta.get("stage")
     else:
-        data = seatmap_data(venue=venue, event_id=event_id, section_id=section_id)
+        data = seats(section_id)
         context["seatmap_json"] = mark_safe(json.dumps(data).replace("</", "<\\/"))
         context["seat_count"] = len(data["seats"])
     return TemplateResponse(request, template, context)
@@ -273,6 +285,9 @@ class VenueBookingAdmin(OrganizerScopedAdmin):
     list_select_related = ["venue", "organizer"]
     change_form_template = "admin/venues/venuebooking/change_form_tools.html"
     actions = ["cancel_selected"]
+    organizer_path = "organizer"
+    organizer_choice_paths = {"event": "organizer"}  # an organizer books the venue for their own events only
+    organizer_owner_field = "organizer"
 
     def has_delete_permission(self, request, obj=None):
         # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
@@ -301,10 +316,7 @@ class VenueBookingAdmin(OrganizerScopedAdmin):
                            reverse("admin:venues_venuebooking_invoice", args=[booking.pk]))
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.organizer_id is None:
-            obj.organizer = request.user
-        if not self.is_own(request, obj):
-            raise PermissionDenied
+        self.organizer_owner_set(request, obj, change)
         venue_booking_save(booking=obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from ticketing.payments import PaymentError, get_payment_provider
+from evently.payments import PaymentError, get_payment_provider
 from venues.exceptions import (
     DepositDeclined,
     DepositPending,

@@ -112,7 +112,7 @@ class DepositForm(forms.Form):
     payment_token = forms.CharField(max_length=100, help_text="The card token from the payment form.")
 
     def __init__(self, *args, **kwargs):
-        from ticketing.payments import payment_provider_is_demo
+        from evently.payments import payment_provider_is_demo
 
         super().__init__(*args, **kwargs)
         if payment_provider_is_demo():  # demo tokens only while the fake provider takes payments

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from ticketing.payments import get_payment_provider
+from evently.payments import get_payment_provider
 
 
 @pytest.fixture

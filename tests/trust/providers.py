@@ -3,7 +3,7 @@ provider (never for our database, cache or channel layer)."""
 
 from __future__ import annotations
 
-from ticketing.payments import FakePaymentProvider
+from evently.payments import FakePaymentProvider
 
 
 class CardProvider:

@@ -11,9 +11,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from evently.models import PaymentAttempt
 from evently.ratelimit import client_addresses, rate_limits_reset
 from tests.conftest import Buyer, seat_statuses
-from ticketing.models import Booking, PaymentAttempt
+from ticketing.models import Booking
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
+from evently.models import PaymentAttempt
+from evently.payments import FakePaymentProvider
 from events.models import EventStatus
 from tests.sales.conftest import ADA, buy
-from ticketing.models import Booking, Cancellation, PaymentAttempt
-from ticketing.payments import FakePaymentProvider
+from ticketing.models import Booking, Cancellation
 from ticketing.reports import event_report
 from ticketing.services import booking_reconcile, bookings_reconcile_due, boxoffice_sell, event_cancel
 from venues.bookings import venue_booking_pay_deposit, venue_booking_request

@@ -75,7 +75,7 @@ def test_start_up_fails_without_a_required_setting_even_with_debug_on(missing):
 
 def test_check_deploy_fails_with_the_fake_payment_provider():
     result = run(["manage.py", "check", "--deploy"],
-                 **{**PRODUCTION, "PAYMENT_PROVIDER": "ticketing.payments.FakePaymentProvider"})
+                 **{**PRODUCTION, "PAYMENT_PROVIDER": "evently.payments.FakePaymentProvider"})
     assert result.returncode != 0
     assert "evently.E002" in result.stdout + result.stderr
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db.models import F
 from django.utils import timezone
 
+from evently.payments import PaymentError, get_payment_provider
 from ticketing.models import Booking, BookingSeat, Cancellation
-from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.services.delivery import email_enqueue
 
 logger = logging.getLogger(__name__)

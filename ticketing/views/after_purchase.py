@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from evently.errors import DomainError
+from evently.payments import payment_provider_is_demo
 from evently.ratelimit import rate_limit
 from events.models import Event
 from ticketing import services
@@ -20,7 +21,6 @@ from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
 from ticketing.buyer import buyer_id, buyer_id_if_known
 from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking, Ticket, WaitlistStatus
-from ticketing.payments import payment_provider_is_demo
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import booking_pdf_url
 from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request, tickets_received

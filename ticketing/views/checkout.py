@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from evently.errors import DomainError
+from evently.payments import payment_provider_is_demo
 from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors, services, throttle
@@ -15,7 +16,6 @@ from ticketing.buyer import buyer_id_if_known
 from ticketing.exceptions import NoHeldSeats, PaymentDeclined
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
-from ticketing.payments import payment_provider_is_demo
 
 
 def checkout(request, event_id: int):

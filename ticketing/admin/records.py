@@ -1,3 +1,5 @@
+"""Bookings and the records only services write, read-only in the admin, scoped to the organizer's events."""
+
 from django.contrib import admin
 
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, ReadOnlyInline, SuperuserOnlyAdmin
@@ -50,12 +52,12 @@ class BookingAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """Read-only, its inlines too: bookings, their seats and tickets change only through the booking
     services (cancel, reconcile, transfer, check-in); nobody edits a nonce or an admission here."""
 
-    organizer_path = "event__organizer"
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
     list_filter = ["status"]
     search_fields = ["reference", "customer_email", "customer_name", "event__title"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event"]
+    organizer_path = "event__organizer"
 
 
 # --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
@@ -71,12 +73,12 @@ class TicketTransferAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
 class OutgoingEmailAdmin(SuperuserOnlyAdmin):
     list_display = ["key", "to", "attempts", "claimed_at", "sent_at", "last_error"]
     list_filter = ["kind"]
-    search_fields = ["key", "to"]
+    search_fields = ["key", "to"]  # the outbox is the operator's: organizers see none of it
 
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
-    organizer_path = "event__organizer"
     list_display = ["event", "email", "party_size", "category", "status", "offer_expires_at", "created_at"]
     list_filter = ["status"]
     search_fields = ["email"]
+    organizer_path = "event__organizer"

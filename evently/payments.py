@@ -1,8 +1,9 @@
 """The payment provider interface, and a fake provider for tests and the demo.
 
-Every call carries an idempotency key, so a retry after a timeout never charges twice. Booking
-code talks only to `get_payment_provider()`; a real provider (Stripe) plugs in through the
-PAYMENT_PROVIDER setting without touching booking code.
+Shared infrastructure: ticketing charges bookings and venues charge deposits through it. Every
+call carries an idempotency key, so a retry after a timeout never charges twice. Callers talk
+only to `get_payment_provider()`; a real provider (Stripe) plugs in through the PAYMENT_PROVIDER
+setting without touching their code. The fake provider keeps its ledger in `evently.models`.
 
 Fake provider tokens:
   tok_ok                  charged
@@ -23,6 +24,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
+
+from evently.models import PaymentAttempt
 
 
 class PaymentError(Exception):
@@ -100,14 +103,10 @@ class FakePaymentProvider:
         return ChargeResult(False, row[1], "Card declined", amount=amount, currency=currency)
 
     def status(self, *, idempotency_key):
-        from ticketing.models import PaymentAttempt
-
         attempt = PaymentAttempt.objects.filter(idempotency_key=idempotency_key).first()
         return self._result(attempt) if attempt else None
 
     def refund(self, *, idempotency_key, amount, refund_key):
-        from ticketing.models import PaymentAttempt
-
         with transaction.atomic():
             attempt = PaymentAttempt.objects.select_for_update().filter(idempotency_key=idempotency_key).first()
             if attempt is None or attempt.status != "succeeded":
@@ -128,11 +127,20 @@ class FakePaymentProvider:
         return ChargeResult(False, attempt.reference, "Card declined", amount=attempt.amount, currency=attempt.currency)
 
 
+# Paths settings or the environment may still name from before the provider moved here.
+PROVIDER_ALIASES = {"ticketing.payments.FakePaymentProvider": "evently.payments.FakePaymentProvider"}
+
+
 @lru_cache(maxsize=1)
 def get_payment_provider() -> PaymentProvider:
-    return import_string(settings.PAYMENT_PROVIDER)()
+    return import_string(payment_provider_path())()
+
+
+def payment_provider_path() -> str:
+    path = settings.PAYMENT_PROVIDER
+    return PROVIDER_ALIASES.get(path, path)
 
 
 def payment_provider_is_demo() -> bool:
     """True when the configured provider is the fake one: pages then show the demo card tokens."""
-    return bool(getattr(import_string(settings.PAYMENT_PROVIDER), "is_demo", False))
+    return bool(getattr(import_string(payment_provider_path()), "is_demo", False))

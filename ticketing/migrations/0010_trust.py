@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('events', '0003_lifecycle_schedule'),
-        ('ticketing', '0008_hot_path_indexes'),
+        ('ticketing', '0009_paymentattempt_moved_to_evently'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
