@@ -21,7 +21,6 @@ from django.utils.safestring import mark_safe
 
 from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organizer_scope
 from evently.errors import DomainError
-from events.models import Event
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
 from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
 from venues.invoices import venue_booking_invoice, venue_booking_invoice_pdf
@@ -131,7 +130,7 @@ class VenueAdmin(OrganizerScopedAdmin):
                     layout = layout_generate(template=template, params=params)
                     preview = {"svg": mark_safe(layout_svg(layout)), "capacity": layout.capacity,
                                "sections": len(layout.sections)}
-                elif is_organizer_scope(request) and Event.objects.filter(venue=venue, ends_at__gt=timezone.now()) \
+                elif is_organizer_scope(request) and venue.events.filter(ends_at__gt=timezone.now()) \
                         .exclude(organizer=request.user).exists():
                     # Regenerating drops the unsold inventory of every coming event at the venue.
                     messages.error(request, "Other organizers have coming events at this venue: only a platform "

@@ -14,10 +14,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event, EventStatus
-from events.services import event_availability_refresh
 from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavailable, UnknownSeats
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
 from ticketing.seat_state import free_seat_sql, seats_changed
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import Customer, booking_reference_new
 from ticketing.services.tickets import event_signing_key, tickets_issue_for
 
