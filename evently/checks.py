@@ -4,13 +4,13 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from evently.payments import FakePaymentProvider, payment_provider_path
+
 
 @checks.register(checks.Tags.security)
 def payment_provider_check(app_configs, **kwargs):
     """Outside local runs the fake provider (which takes any card) is an error: migrate and
     `check --deploy` stop on it before a single ticket is given away."""
-    from evently.payments import FakePaymentProvider, payment_provider_path
-
     if settings.LOCAL:
         return []
     try:

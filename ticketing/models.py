@@ -119,6 +119,15 @@ class Booking(models.Model):
     def __str__(self):
         return self.reference
 
+    @property
+    def is_box_office(self) -> bool:
+        """Sold over the counter (cash or complimentary): no provider charge behind it."""
+        return self.buyer.startswith("boxoffice:")
+
+
+# A refund of a box-office booking is paid at the counter: its reference starts with this.
+BOX_OFFICE_REFUND_PREFIX = "box-office:"
+
 
 class BookingSeat(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_seats")

@@ -7,6 +7,7 @@ import inspect
 from django import forms
 from django.utils import timezone
 
+from evently.payments import payment_provider_is_demo
 from venues.bookings import venue_booking_clash_text, venue_booking_clashes
 from venues.generators import TEMPLATES
 from venues.models import VENUE_FREEING_STATUSES, Venue, VenueBooking, VenueType
@@ -112,8 +113,6 @@ class DepositForm(forms.Form):
     payment_token = forms.CharField(max_length=100, help_text="The card token from the payment form.")
 
     def __init__(self, *args, **kwargs):
-        from evently.payments import payment_provider_is_demo
-
         super().__init__(*args, **kwargs)
         if payment_provider_is_demo():  # demo tokens only while the fake provider takes payments
             field = self.fields["payment_token"]

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from datetime import UTC, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -23,9 +24,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from ticketing.models import Booking, OutgoingEmail, Ticket, TicketStatus, TicketTransfer, WaitlistEntry
+from ticketing.models import (
+    BOX_OFFICE_REFUND_PREFIX,
+    Booking,
+    Cancellation,
+    OutgoingEmail,
+    Ticket,
+    TicketStatus,
+    TicketTransfer,
+    WaitlistEntry,
+)
 from ticketing.pdf import ticket_pages, tickets_pdf_render
-from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_entry_url
+from ticketing.services.magic_links import magic_link_token
+from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_confirm_url, waitlist_entry_url
 
 logger = logging.getLogger(__name__)
 
@@ -313,8 +324,6 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     """Double opt-in: the link that puts the entry in line (and, from then on, its own page)."""
-    from ticketing.services.waitlist_links import waitlist_confirm_url
-
     entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
     if entry.status != "pending":
         return None
@@ -331,15 +340,12 @@ def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 
 def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
-    from ticketing.models import Cancellation
-    from ticketing.services.refunds import BOX_OFFICE_REFUND_PREFIX, booking_is_box_office
-
     cancellation = Cancellation.objects.select_related("booking__event").get(pk=outgoing.object_id)
     booking = cancellation.booking
     currency = booking.currency
     if not cancellation.refund:
         refund_text = "No refund is due."
-    elif booking_is_box_office(booking) or cancellation.refund_reference.startswith(BOX_OFFICE_REFUND_PREFIX):
+    elif booking.is_box_office or cancellation.refund_reference.startswith(BOX_OFFICE_REFUND_PREFIX):
         refund_text = f"Refund: {cancellation.refund} {currency}, paid out at the box office."
     else:
         refund_text = f"Refund: {cancellation.refund} {currency} to the card you paid with."
@@ -368,10 +374,6 @@ def _ticket_cancelled_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 def _magic_link_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     """The "my bookings" sign-in link, signed when it is sent (its lifetime starts then)."""
-    from urllib.parse import urlencode
-
-    from ticketing.services.my_bookings import magic_link_token
-
     url = f"{settings.PUBLIC_URL}/my-bookings/?{urlencode({'token': magic_link_token(outgoing.to)})}"
     body = (
         f"Hello,\n\nopen this link to see your bookings and tickets (it works for "

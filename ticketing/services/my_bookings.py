@@ -10,33 +10,15 @@ from __future__ import annotations
 import hashlib
 import time
 
-from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from ticketing.exceptions import MagicLinkExpired, MagicLinkInvalid
 from ticketing.models import Booking, BookingStatus, Ticket, TicketStatus
 from ticketing.services.delivery import email_enqueue
+from ticketing.services.magic_links import MAGIC_LINK_SALT, magic_link_email, magic_link_token  # noqa: F401
 
-MAGIC_LINK_SALT = "evently.my-bookings"
 MAGIC_LINK_COOLDOWN_SECONDS = 60
-
-
-def magic_link_token(email: str) -> str:
-    return signing.TimestampSigner(salt=MAGIC_LINK_SALT).sign_object({"email": email.strip().lower()})
-
-
-def magic_link_email(token: str) -> str:
-    """The e-mail address the token was made for. Raises MagicLinkExpired or MagicLinkInvalid."""
-    signer = signing.TimestampSigner(salt=MAGIC_LINK_SALT)
-    try:
-        return signer.unsign_object(token, max_age=settings.MAGIC_LINK_MAX_AGE_SECONDS)["email"]
-    except signing.SignatureExpired:
-        raise MagicLinkExpired() from None
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise MagicLinkInvalid() from None
 
 
 def magic_link_request(*, email: str) -> bool:

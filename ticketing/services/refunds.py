@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from evently.payments import PaymentError, get_payment_provider
-from ticketing.models import Booking, BookingSeat, Cancellation
+from ticketing.models import BOX_OFFICE_REFUND_PREFIX, Booking, BookingSeat, Cancellation
 from ticketing.services.delivery import email_enqueue
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,6 @@ def refund_record(*, booking: Booking, reason: str, amount: Decimal, fee: Decima
     return cancellation
 
 
-BOX_OFFICE_REFUND_PREFIX = "box-office:"
-
-
 def cancellation_refund_pay(cancellation_id: int) -> bool:
     """Pay out one recorded refund; outside any transaction, idempotent. False if it must wait.
 
@@ -58,7 +55,7 @@ def cancellation_refund_pay(cancellation_id: int) -> bool:
     booking = cancellation.booking
     if not cancellation.refund or cancellation.refund_reference:
         return True
-    if booking_is_box_office(booking):
+    if booking.is_box_office:
         reference = f"{BOX_OFFICE_REFUND_PREFIX}{booking.reference}-{cancellation.pk}"
         Cancellation.objects.filter(pk=cancellation.pk, refund_reference="").update(refund_reference=reference)
         Booking.objects.filter(pk=booking.pk).update(refund_reference=reference)
@@ -80,11 +77,6 @@ def cancellation_refund_pay(cancellation_id: int) -> bool:
     Cancellation.objects.filter(pk=cancellation.pk, refund_reference="").update(refund_reference=reference)
     Booking.objects.filter(pk=booking.pk).update(refund_reference=reference)
     return True
-
-
-def booking_is_box_office(booking: Booking) -> bool:
-    """Sold over the counter (cash or complimentary): no provider charge behind it."""
-    return booking.buyer.startswith("boxoffice:")
 
 
 def booking_refund_owed(booking_id: int) -> None:
