@@ -145,6 +145,11 @@ PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS",
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
+DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smaller events in nine cities; 0: none
+
+# Search (docs/architecture.md, "Search"): a search first folds pending seat-count changes into the summaries,
+# at most once per this many seconds per process (0: before every search; the worker folds every minute anyway).
+SUMMARY_FOLD_SECONDS = env_int("SUMMARY_FOLD_SECONDS", 1)
 
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails

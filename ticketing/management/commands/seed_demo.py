@@ -1,4 +1,5 @@
-"""Demo data: three venues, events on sale, and the demo users. Safe to run again."""
+"""Demo data: three venues, events on sale, a catalogue of a few hundred smaller events in nine cities
+(_demo_catalogue.py), and the demo users. Safe to run again."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -10,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
+from events.summary import event_summaries_tick
+from ticketing.management.commands._demo_catalogue import catalogue_sales, catalogue_seed
 from ticketing.services import event_inventory_create
 from venues.models import Venue, VenueType
 from venues.services import venue_build_from_template
@@ -74,7 +77,10 @@ class Command(BaseCommand):
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
             self._door_staff(door)
+        catalogue_seed(organizer=organizer, size=settings.DEMO_CATALOGUE_EVENTS, stdout=self.stdout)
         self._venue_bookings(organizer)  # outside the transaction: paying a deposit calls the payment provider
+        catalogue_sales(seller=organizer, stdout=self.stdout)
+        event_summaries_tick()  # search's counts, prices and trending ready before the first visitor
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _venue_bookings(self, organizer):

@@ -1,0 +1,448 @@
+"""Event search: text, filters, sort and pages in one SQL statement over events, venues and the summaries.
+
+Why Postgres full-text search and not a search engine, and when that would change: docs/architecture.md.
+
+- Text (`q`): words are matched against `events_event.search_vector` (title A, venue and city B,
+  description C, category D; English stemming; accents ignored). Every word must match; the last one
+  as a prefix (the visitor may still be typing). A word the catalogue does not know (not in
+  `SearchTerm`) also matches its closest known words by trigram similarity, so "hamlte" finds Hamlet.
+  If all words together find nothing, any of them will do. Ranked by `ts_rank` (title first).
+- Filters and sorts read `EventSummary` (seats available, the price selling now) — never seat rows.
+- Only public events (published, on sale, sold out) that have not ended are ever returned.
+
+Parameters are parsed by `search_params_parse`, which raises `InvalidSearch` (400, a stable code and the
+parameter's name) for anything it cannot use; the API and the search page share it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection
+from django.templatetags.static import static
+
+from evently.errors import InvalidInput
+from events.models import EventCategory
+
+PUBLIC_STATUSES = ("published", "on_sale", "sold_out")
+SORTS = ("relevance", "date", "price", "distance", "trending")
+PAGE_SIZE = 20
+PAGE_SIZE_MAX = 100
+RESULTS_WINDOW = 10_000  # the deepest result a page may start at: deeper pages are "absurd"
+QUERY_MAX_LENGTH = 200
+QUERY_MAX_WORDS = 8
+RADIUS_DEFAULT_KM = 50.0  # `near` without `radius_km`
+RADIUS_MAX_KM = 20_000.0  # half the earth's circumference
+PRICE_MAX = Decimal("10000000")
+FEW_SEATS_LEFT = 10  # "few seats left" at or below this many (or 5 % of the seats)
+TYPO_SIMILARITY = 0.3  # pg_trgm similarity a known word needs to stand in for an unknown one
+TYPO_ALTERNATIVES = 2
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D category, C description, B venue and city, A title
+
+_WORD = re.compile(r"[^\W_]+")
+_DECIMAL = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
+_NUMBER = r"[-+]?\d{1,3}(?:\.\d{1,12})?"
+_NEAR = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$")
+_RADIUS = re.compile(r"^\d{1,5}(\.\d{1,6})?$")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class InvalidSearch(InvalidInput):
+    """A search parameter that cannot be used: 400 with a stable code and the parameter's name."""
+
+    def __init__(self, code: str, param: str, message: str):
+        super().__init__(message, code=code, param=param)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    categories: tuple[str, ...] = ()
+    city: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    timezone: str | None = None  # dates are in each venue's zone unless one is given
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    available: bool = False
+    near: tuple[float, float] | None = None
+    radius_km: float | None = None
+    sort: str = "date"
+    page: int = 1
+    page_size: int = PAGE_SIZE
+    only_trending: bool = False  # not a query parameter: the home page's "trending" list
+
+    @property
+    def words(self) -> list[str]:
+        return [word[:40] for word in _WORD.findall(self.q.lower())][:QUERY_MAX_WORDS]
+
+
+@dataclass
+class SearchPage:
+    results: list[dict]
+    total: int
+    params: SearchParams
+    corrections: dict[str, list[str]] = field(default_factory=dict)
+    matched_any_word: bool = False  # no event had every word: these have some
+
+    @property
+    def has_next(self) -> bool:
+        return self.params.page * self.params.page_size < min(self.total, RESULTS_WINDOW)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, RESULTS_WINDOW) // self.params.page_size))
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+
+def search_params_parse(query: Mapping) -> SearchParams:
+    """Read search parameters from a QueryDict (or a plain dict); raises InvalidSearch naming the parameter."""
+
+    def value(name: str, max_length: int = 100) -> str:
+        raw = query.get(name)
+        raw = "" if raw is None else str(raw)
+        if len(raw) > max_length or "\x00" in raw:
+            raise InvalidSearch(f"invalid_{name}", name, f"“{name}” is too long or contains a NUL character.")
+        return raw.strip()
+
+    q = value("q", QUERY_MAX_LENGTH) if len(str(query.get("q") or "")) <= QUERY_MAX_LENGTH else None
+    if q is None:
+        raise InvalidSearch("invalid_q", "q", f"“q” may have at most {QUERY_MAX_LENGTH} characters.")
+    categories = _categories(query)
+    city = value("city")
+    date_from, date_to = _date(value("date_from"), "date_from"), _date(value("date_to"), "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise InvalidSearch("invalid_date_range", "date_from", "“date_from” must not be after “date_to”.")
+    zone = value("tz", 64) or None
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidSearch("invalid_tz", "tz", f"“tz” must be a time zone name like Europe/Berlin, "
+                                                    f"not “{zone}”.") from None
+    price_min, price_max = _price(value("price_min"), "price_min"), _price(value("price_max"), "price_max")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise InvalidSearch("invalid_price_range", "price_min", "“price_min” must not be more than “price_max”.")
+    available = value("available").lower()
+    if available not in _TRUE | _FALSE:
+        raise InvalidSearch("invalid_available", "available", "“available” must be 1 or 0.")
+    near = _near(value("near"))
+    radius = value("radius_km")
+    if radius and near is None:
+        raise InvalidSearch("radius_without_near", "radius_km", "“radius_km” needs “near=lat,lon”.")
+    radius_km = _radius(radius) if radius else (RADIUS_DEFAULT_KM if near else None)
+    has_words = bool(_WORD.search(q.lower()))
+    sort = value("sort").lower() or ("relevance" if has_words else "date")
+    if sort not in SORTS:
+        raise InvalidSearch("invalid_sort", "sort", f"“sort” must be one of {', '.join(SORTS)}.")
+    if sort == "distance" and near is None:
+        raise InvalidSearch("sort_needs_near", "sort", "“sort=distance” needs “near=lat,lon”.")
+    page = _whole(value("page"), "page", default=1, low=1, high=RESULTS_WINDOW)
+    page_size = _whole(value("page_size"), "page_size", default=PAGE_SIZE, low=1, high=PAGE_SIZE_MAX)
+    if (page - 1) * page_size >= RESULTS_WINDOW:
+        raise InvalidSearch("page_out_of_range", "page", f"Only the first {RESULTS_WINDOW:,} results can be paged "
+                                                         "through; narrow the search instead.")
+    return SearchParams(q=q, categories=categories, city=city, date_from=date_from, date_to=date_to, timezone=zone,
+                        price_min=price_min, price_max=price_max, available=available in _TRUE, near=near,
+                        radius_km=radius_km, sort=sort, page=page, page_size=page_size)
+
+
+def _categories(query: Mapping) -> tuple[str, ...]:
+    raw = query.getlist("category") if hasattr(query, "getlist") else [query.get("category") or ""]
+    if isinstance(raw, str):
+        raw = [raw]
+    found: list[str] = []
+    for item in raw:
+        for name in str(item).split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in EventCategory.values or len(found) >= len(EventCategory.values):
+                shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode()
+                raise InvalidSearch("invalid_category", "category",
+                                    f"Unknown “category” {shown!r}: use {', '.join(EventCategory.values)}.")
+            if name not in found:
+                found.append(name)
+    return tuple(found)
+
+
+def _date(raw: str, name: str) -> date | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise InvalidSearch("invalid_date", name, f"“{name}” must be a date like 2026-12-31.")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidSearch("invalid_date", name, f"“{name}” is not a real date.") from None
+
+
+def _price(raw: str, name: str) -> Decimal | None:
+    if not raw:
+        return None
+    if not _DECIMAL.match(raw) or Decimal(raw) > PRICE_MAX:
+        raise InvalidSearch("invalid_price", name, f"“{name}” must be an amount like 25 or 25.50, at most "
+                                                   f"{PRICE_MAX:,}.")
+    return Decimal(raw)
+
+
+def _near(raw: str) -> tuple[float, float] | None:
+    if not raw:
+        return None
+    match = _NEAR.match(raw)
+    if not match:
+        raise InvalidSearch("invalid_near", "near", "“near” must be “latitude,longitude” in degrees, "
+                                                    "like 52.52,13.40.")
+    latitude, longitude = float(match.group(1)), float(match.group(2))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidSearch("invalid_near", "near", "“near” is off the map: latitude must be between -90 and 90, "
+                                                    "longitude between -180 and 180.")
+    return latitude, longitude
+
+
+def _radius(raw: str) -> float:
+    if not _RADIUS.match(raw) or not 0 < float(raw) <= RADIUS_MAX_KM:
+        raise InvalidSearch("invalid_radius_km", "radius_km",
+                            f"“radius_km” must be a distance in kilometres above 0 and at most {RADIUS_MAX_KM:,.0f}.")
+    return float(raw)
+
+
+def _whole(raw: str, name: str, *, default: int, low: int, high: int) -> int:
+    if not raw:
+        return default
+    if not raw.isdigit() or not raw.isascii() or len(raw) > 6 or not low <= int(raw) <= high:
+        raise InvalidSearch(f"invalid_{name}", name, f"“{name}” must be a whole number from {low} to {high:,}.")
+    return int(raw)
+
+
+# --- the query ---------------------------------------------------------------------------------------------
+
+
+def event_search(*, params: SearchParams, boosts: Mapping[str, float] | None = None) -> SearchPage:
+    """One page of public, not yet ended events matching `params`, with the total count.
+
+    `boosts` multiplies the relevance of events by category (personalization: events.personalization);
+    it only reorders `sort=relevance`, never adds or removes a result.
+    """
+    from events.summary import event_summaries_fresh
+
+    event_summaries_fresh()
+    words = params.words
+    corrections = _typo_corrections(words) if words else {}
+    trending = _trending_scores() if params.sort == "trending" or params.only_trending else None
+    rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=True)
+    matched_any = False
+    if total == 0 and len(words) > 1:
+        rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=False)
+        matched_any = total > 0
+    return SearchPage(results=[_result(row, params) for row in rows], total=total, params=params,
+                      corrections=corrections, matched_any_word=matched_any)
+
+
+def _trending_scores() -> list[tuple[int, float]]:
+    from events.trending import trending_scores
+
+    return trending_scores(limit=1000)
+
+
+def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
+    """For each word the vocabulary does not know (the last one: not even as a prefix), its closest known words:
+    trigram neighbours (pg_trgm, the GiST index's nearest first) at a similarity of at least TYPO_SIMILARITY,
+    and for short words, where trigrams say little ("rok" shares as much with "rose" as with "rock"), words
+    of the same first letter one edit away (fuzzystrmatch). At most TYPO_ALTERNATIVES, fewest edits first."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT word.original, corrected.terms
+              FROM unnest(%s::text[], %s::bool[]) AS typed(original, is_prefix)
+             CROSS JOIN LATERAL (SELECT typed.original, unaccent('unaccent', typed.original) AS plain) AS word
+             CROSS JOIN LATERAL (
+                   SELECT array_agg(candidate.term ORDER BY levenshtein(candidate.term, word.plain),
+                                                            similarity(candidate.term, word.plain) DESC,
+                                                            candidate.term) AS terms
+                     FROM (SELECT term FROM (SELECT term FROM events_searchterm
+                                              ORDER BY term <-> word.plain LIMIT 8) AS nearest
+                            WHERE similarity(term, word.plain) >= %s
+                           UNION
+                           SELECT term FROM events_searchterm
+                            WHERE length(word.plain) <= 5 AND term LIKE left(word.plain, 1) || '%%'
+                              AND length(term) BETWEEN length(word.plain) - 1 AND length(word.plain) + 1
+                              AND levenshtein(term, word.plain) <= 1) AS candidate
+                    WHERE candidate.term <> word.plain
+                      AND levenshtein(candidate.term, word.plain) <= CASE WHEN length(word.plain) <= 5 THEN 1
+                                                                          ELSE 2 END) AS corrected
+             WHERE length(word.plain) >= 3 AND corrected.terms IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM events_searchterm
+                                WHERE term = word.plain OR (typed.is_prefix AND term LIKE word.plain || '%%'))
+        """, [words, [index == len(words) - 1 for index in range(len(words))], TYPO_SIMILARITY])
+        return {original: terms[:TYPO_ALTERNATIVES] for original, terms in cursor.fetchall()}
+
+
+def _tsquery_sql(words: list[str], corrections: dict[str, list[str]], *, match_all: bool) -> tuple[str, list]:
+    """The tsquery: every word (or, with match_all=False, any) — the last as a prefix in stemmed and plain
+    form, each unknown one or'ed with its corrections. Words go in as parameters, never as SQL."""
+    parts, params = [], []
+    for index, word in enumerate(words):
+        if index == len(words) - 1:
+            alternatives = ["to_tsquery('evently_search', %s || ':*')", "to_tsquery('evently_names', %s || ':*')"]
+            params += [word, word]
+        else:
+            alternatives = ["to_tsquery('evently_search', %s)"]
+            params.append(word)
+        for corrected in corrections.get(word, []):
+            alternatives.append("to_tsquery('evently_search', %s) || to_tsquery('evently_names', %s)")
+            params += [corrected, corrected]
+        parts.append("(" + " || ".join(alternatives) + ")")
+    return (" && " if match_all else " || ").join(parts), params
+
+
+def _run(params: SearchParams, words: list[str], corrections, boosts, trending, *, match_all: bool):
+    """The page and the total. Two scans of the matches, each cheap in its own way: the page stops after
+    `page_size` rows when an index gives the order; the count reads no more columns than the filters need
+    (Postgres drops the unused LEFT JOINs)."""
+    joins: list[tuple[str, list]] = []
+    where: list[tuple[str, list]] = [("event.status = ANY(%s)", [list(PUBLIC_STATUSES)]), ("event.ends_at > now()", [])]
+    rank_sql, distance_sql, trend_sql, boost_sql = "0::float8", "NULL::float8", "0::float8", "1::float8"
+    if words:
+        tsquery, tsquery_args = _tsquery_sql(words, corrections, match_all=match_all)
+        joins.append((f"CROSS JOIN (SELECT {tsquery} AS query) AS text_query", tsquery_args))
+        where.append(("event.search_vector @@ text_query.query", []))
+        rank_sql = f"ts_rank('{RANK_WEIGHTS}', event.search_vector, text_query.query)"
+    if boosts and words:
+        joins.append(("LEFT JOIN unnest(%s::text[], %s::float8[]) AS boost(category, factor) "
+                      "ON boost.category = event.category", [list(boosts), [float(f) for f in boosts.values()]]))
+        boost_sql = "coalesce(boost.factor, 1)"
+    if params.near:
+        radius_m = params.radius_km * 1000
+        joins.append(("CROSS JOIN (SELECT ll_to_earth(%s, %s) AS point) AS origin", list(params.near)))
+        where.append(("earth_box(origin.point, %s) @> venue.earth_point "
+                      "AND earth_distance(origin.point, venue.earth_point::earth) <= %s", [radius_m, radius_m]))
+        distance_sql = "earth_distance(origin.point, venue.earth_point::earth)"
+    if trending is not None:
+        joins.append(("LEFT JOIN unnest(%s::bigint[], %s::float8[]) AS trend(event_id, score) "
+                      "ON trend.event_id = event.id",
+                      [[event_id for event_id, _ in trending], [score for _, score in trending]]))
+        trend_sql = "coalesce(trend.score, 0)"
+        if params.only_trending:
+            where.append(("trend.score > 0", []))
+    if params.categories:
+        where.append(("event.category = ANY(%s)", [list(params.categories)]))
+    if params.city:
+        where.append(("lower(venue.city) = lower(%s)", [params.city]))
+    if params.date_from:
+        # The local date in the venue's (or the given) zone; the UTC bound lets the index on starts_at help.
+        where.append(("event.starts_at >= %s AND (event.starts_at AT TIME ZONE coalesce(%s, venue.timezone))::date"
+                      " >= %s", [datetime.combine(params.date_from, time.min, UTC) - timedelta(days=1),
+                                 params.timezone, params.date_from]))
+    if params.date_to:
+        where.append(("event.starts_at < %s AND (event.starts_at AT TIME ZONE coalesce(%s, venue.timezone))::date"
+                      " <= %s", [datetime.combine(params.date_to, time.min, UTC) + timedelta(days=2),
+                                 params.timezone, params.date_to]))
+    if params.price_min is not None:
+        where.append(("summary.min_price >= %s", [params.price_min]))
+    if params.price_max is not None:
+        where.append(("summary.min_price <= %s", [params.price_max]))
+    if params.available:
+        where.append(("summary.available_seats > 0", []))
+    score_sql = f"{rank_sql} * {boost_sql}"
+    inner_order, outer_order = {  # the page's rows are sorted again by the same keys, by name
+        "relevance": (f"{score_sql} DESC", "score DESC"),
+        "date": (None, None),
+        "price": ("summary.min_price ASC NULLS LAST", "min_price ASC NULLS LAST"),
+        "distance": (f"{distance_sql} ASC", "distance_m ASC"),
+        "trending": (f"{trend_sql} DESC", "trend DESC"),
+    }[params.sort]
+    inner_order = ", ".join(filter(None, [inner_order, "event.starts_at, event.id"]))
+    outer_order = ", ".join(filter(None, [outer_order, "starts_at, id"]))
+    from_sql = ("FROM events_event event LEFT JOIN venues_venue venue ON venue.id = event.venue_id "
+                "LEFT JOIN events_eventsummary summary ON summary.event_id = event.id "
+                + " ".join(sql for sql, _ in joins) + " WHERE " + " AND ".join(sql for sql, _ in where))
+    from_args = [arg for _, args in joins for arg in args] + [arg for _, args in where for arg in args]
+    page_sql = f"""
+        SELECT event.id, event.title, event.description, event.category, event.starts_at, event.ends_at,
+               event.status, event.cover_image, venue.id AS venue_id, venue.name AS venue_name, venue.city,
+               venue.timezone, summary.available_seats, summary.held_seats, summary.sold_seats,
+               summary.blocked_seats, summary.min_price, summary.max_price, {distance_sql} AS distance_m,
+               {trend_sql} AS trend, {score_sql} AS score
+               {", text_query.query" if words else ""}
+          {from_sql}
+         ORDER BY {inner_order}
+         LIMIT %s OFFSET %s"""
+    # Headlines only for the page's rows: ts_headline re-parses each description.
+    headline = ("ts_headline('evently_search', translate(page.description, E'\\x02\\x03', ''), page.query, "
+                "'StartSel=\x02, StopSel=\x03, MaxWords=28, MinWords=12, ShortWord=2, MaxFragments=1, "
+                "FragmentDelimiter=\" … \"')" if words else "NULL")
+    sql = f"SELECT page.*, {headline} AS snippet FROM ({page_sql}) AS page ORDER BY {outer_order}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, from_args + [params.page_size, (params.page - 1) * params.page_size])
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        if params.page == 1 and len(rows) < params.page_size:
+            return rows, len(rows)  # the whole result is on this page: no need to count
+        cursor.execute(f"SELECT count(*) {from_sql}", from_args)
+        return rows, cursor.fetchone()[0]
+
+
+def _result(row: dict, params: SearchParams) -> dict:
+    available = row["available_seats"] or 0
+    total = available + (row["held_seats"] or 0) + (row["sold_seats"] or 0) + (row["blocked_seats"] or 0)
+    if row["status"] == "sold_out" or (total and available == 0):
+        availability = "sold_out"
+    elif available <= FEW_SEATS_LEFT or available * 20 <= total:
+        availability = "few_left"
+    else:
+        availability = "available"
+    result = {
+        "id": row["id"],
+        "title": row["title"],
+        "category": row["category"],
+        "starts_at": row["starts_at"].isoformat(),
+        "ends_at": row["ends_at"].isoformat(),
+        "status": row["status"],
+        "venue": {"id": row["venue_id"], "name": row["venue_name"], "city": row["city"],
+                  "timezone": row["timezone"]},
+        "min_price": _money(row["min_price"]),
+        "max_price": _money(row["max_price"]),
+        "available_seats": available,
+        "availability": availability,
+        "url": f"/events/{row['id']}/",
+        "image_url": _image_url(row),
+        "snippet": _snippet(row),
+    }
+    if params.near:
+        result["distance_km"] = round(row["distance_m"] / 1000, 1)
+    if params.sort == "trending" or params.only_trending:
+        result["tickets_sold_24h"] = round(row["trend"], 1)
+    return result
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _image_url(row: dict) -> str:
+    if row["cover_image"]:
+        from django.core.files.storage import default_storage
+
+        return default_storage.url(row["cover_image"])
+    return static(f"events/img/{row['category']}.svg")
+
+
+def _snippet(row: dict) -> str:
+    """Safe HTML: the description's best fragment with matched words in <mark>, or its opening words."""
+    if row["snippet"]:
+        text = html.escape(row["snippet"]).replace("\x02", "<mark>").replace("\x03", "</mark>")
+        return text
+    words = (row["description"] or "").split()
+    return html.escape(" ".join(words[:28]) + (" …" if len(words) > 28 else ""))
+
+
+def with_page(params: SearchParams, page: int) -> SearchParams:
+    return replace(params, page=page)

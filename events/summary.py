@@ -1,0 +1,277 @@
+"""Seat counts and prices per event for search, kept without counting seats.
+
+The trigger on `ticketing_eventseat` (ticketing migration 0008) appends per-statement deltas to
+`SeatCountChange`; `seat_counts_fold` moves them into `CategorySummary` and `EventSummary` in one
+short transaction, records tickets sold per hour (`EventSalesHour`) and, after the commit, tells
+trending about them. Prices are the pricing tiers' (events.pricing, the one home of that rule),
+recomputed for a category when its tiers or price change, when the clock passes a tier boundary
+(`price_valid_until`), and after seat changes while a quota-limited tier sells.
+
+Who folds: `event_summaries_fresh` before search reads (at most once per `SUMMARY_FOLD_SECONDS` per
+process, and never waiting: if another process is folding, the reader goes on with what is there),
+and `event_summaries_tick` every minute from the worker. A seat change reaches search results at
+the next fold: at once for the next search, at worst a minute later when nobody searches. An expired
+hold counts as held until the sweeper (every minute) makes it available.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.models import CategorySummary, PricingTier, SeatCategory
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_lock key of the fold ('evsm'): one folder at a time, so each delta row is applied once
+# and trending's Redis updates never interleave with a rebuild (events.trending).
+FOLD_LOCK_KEY = 0x6576736D
+PRICE_BATCH = 500  # categories re-priced per fold at most, so one fold stays short
+
+FOLD_SQL = """
+WITH moved AS (
+    DELETE FROM events_seatcountchange
+    RETURNING event_id, category_id, available, held, sold, blocked, created_at
+), per_category AS (
+    SELECT moved.category_id, moved.event_id, sum(moved.available) AS available, sum(moved.held) AS held,
+           sum(moved.sold) AS sold, sum(moved.blocked) AS blocked
+      FROM moved JOIN events_seatcategory category ON category.id = moved.category_id
+                                                  AND category.event_id = moved.event_id
+     GROUP BY moved.category_id, moved.event_id
+), counted AS (
+    INSERT INTO events_categorysummary AS summary
+           (category_id, event_id, available_seats, held_seats, sold_seats, blocked_seats, has_quota_tier)
+    SELECT category_id, event_id, available, held, sold, blocked, false FROM per_category
+    ON CONFLICT (category_id) DO UPDATE
+       SET available_seats = summary.available_seats + excluded.available_seats,
+           held_seats = summary.held_seats + excluded.held_seats,
+           sold_seats = summary.sold_seats + excluded.sold_seats,
+           blocked_seats = summary.blocked_seats + excluded.blocked_seats
+    RETURNING summary.category_id, summary.has_quota_tier
+), sales AS (
+    SELECT moved.event_id, date_trunc('hour', moved.created_at) AS hour, sum(moved.sold)::int AS tickets
+      FROM moved JOIN events_event event ON event.id = moved.event_id
+     WHERE moved.sold > 0
+     GROUP BY moved.event_id, date_trunc('hour', moved.created_at)
+), recorded AS (
+    INSERT INTO events_eventsaleshour AS sales_hour (event_id, hour, tickets)
+    SELECT event_id, hour, tickets FROM sales
+    ON CONFLICT (event_id, hour) DO UPDATE SET tickets = sales_hour.tickets + excluded.tickets
+)
+SELECT 'category', category_id, has_quota_tier::int, NULL::timestamptz FROM counted
+UNION ALL
+SELECT 'sale', event_id, tickets, hour FROM sales
+"""
+
+# The event row from its categories: counts summed; the price range over categories with seats available
+# (over all of them when none is, so a sold-out event still says what it cost).
+EVENT_SUMMARY_SQL = """
+INSERT INTO events_eventsummary AS summary
+       (event_id, available_seats, held_seats, sold_seats, blocked_seats, min_price, max_price, updated_at)
+SELECT event.id, coalesce(sum(category.available_seats), 0), coalesce(sum(category.held_seats), 0),
+       coalesce(sum(category.sold_seats), 0), coalesce(sum(category.blocked_seats), 0),
+       coalesce(min(category.price) FILTER (WHERE category.available_seats > 0), min(category.price)),
+       coalesce(max(category.price) FILTER (WHERE category.available_seats > 0), max(category.price)), now()
+  FROM events_event event LEFT JOIN events_categorysummary category ON category.event_id = event.id
+ WHERE event.id = ANY(%s)
+ GROUP BY event.id
+ON CONFLICT (event_id) DO UPDATE
+   SET available_seats = excluded.available_seats, held_seats = excluded.held_seats,
+       sold_seats = excluded.sold_seats, blocked_seats = excluded.blocked_seats,
+       min_price = excluded.min_price, max_price = excluded.max_price, updated_at = excluded.updated_at
+"""
+
+_last_fold = 0.0
+
+
+def event_summaries_fresh() -> None:
+    """Fold pending seat changes before a search reads, unless this process did so within
+    SUMMARY_FOLD_SECONDS or another process is folding right now (then it reads what is there)."""
+    global _last_fold
+    interval = settings.SUMMARY_FOLD_SECONDS
+    if interval and time.monotonic() - _last_fold < interval:
+        return
+    _last_fold = time.monotonic()
+    seat_counts_fold(wait=False)
+
+
+def seat_counts_fold(*, wait: bool = True) -> int:
+    """Apply pending seat-count deltas to the summaries and re-price what needs it; returns the number of
+    categories touched. Safe to run any time, in any number of processes: one folds, others skip
+    (`wait=False`) or queue (`wait=True`). Tickets sold reach trending after the commit."""
+    from events import trending
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [FOLD_LOCK_KEY])
+        if not wait and not cursor.fetchone()[0]:
+            return 0
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # A lost fold is redone from the same rows (the DELETE is lost with it): async commit is safe.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute(FOLD_SQL)
+                rows = cursor.fetchall()
+            touched = [row[1] for row in rows if row[0] == "category"]
+            quota_touched = [row[1] for row in rows if row[0] == "category" and row[2]]
+            sales = [(row[1], row[2], row[3]) for row in rows if row[0] == "sale"]
+            repriced_events = _categories_reprice(quota_touched, include_due=True)
+            event_ids = set(repriced_events)
+            if touched:
+                event_ids |= set(
+                    CategorySummary.objects.filter(category_id__in=touched).values_list("event_id", flat=True)
+                )
+            _event_summaries_update(sorted(event_ids))
+        if sales:
+            trending.sales_record(sales)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
+    return len(touched)
+
+
+def category_prices_refresh(*, category_ids: list[int]) -> None:
+    """Re-price these categories and their events' summaries now (a tier or price was edited).
+
+    Runs inside the caller's transaction, so an admin save and its new price commit together.
+    """
+    with transaction.atomic():
+        event_ids = _categories_reprice(list(category_ids), include_due=False)
+        _event_summaries_update(sorted(set(event_ids)))
+
+
+def event_summaries_tick() -> int:
+    """The worker's minute: fold, re-price categories whose tier boundary has passed, forget sales older than
+    two days, and rebuild trending if Redis lost it. Returns the number of categories touched."""
+    from events import trending
+
+    touched = seat_counts_fold(wait=True)
+    with transaction.atomic():
+        while True:  # seat_counts_fold re-prices at most PRICE_BATCH due categories; the rest here
+            events = _categories_reprice([], include_due=True)
+            _event_summaries_update(sorted(set(events)))
+            if len(events) < PRICE_BATCH:
+                break
+    from events.models import EventSalesHour
+
+    EventSalesHour.objects.filter(hour__lt=timezone.now() - timedelta(hours=48)).delete()
+    trending.trending_ensure()
+    return touched
+
+
+def event_summaries_rebuild() -> int:
+    """Recount every summary from the seats themselves (the trigger keeps them right; this is for repair).
+
+    Takes the fold lock and a share lock on the seats, so no delta is counted twice or lost meanwhile.
+    Returns the number of events summarised.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [FOLD_LOCK_KEY])
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE ticketing_eventseat IN SHARE MODE")
+            cursor.execute("DELETE FROM events_seatcountchange")
+            cursor.execute(
+                "UPDATE events_categorysummary SET available_seats = 0, held_seats = 0, sold_seats = 0, "
+                "blocked_seats = 0"
+            )
+            cursor.execute("""
+                INSERT INTO events_categorysummary AS summary
+                       (category_id, event_id, available_seats, held_seats, sold_seats, blocked_seats, has_quota_tier)
+                SELECT category_id, event_id, count(*) FILTER (WHERE status = 'available'),
+                       count(*) FILTER (WHERE status = 'held'), count(*) FILTER (WHERE status = 'sold'),
+                       count(*) FILTER (WHERE status = 'blocked'), false
+                  FROM ticketing_eventseat GROUP BY category_id, event_id
+                ON CONFLICT (category_id) DO UPDATE
+                   SET available_seats = excluded.available_seats, held_seats = excluded.held_seats,
+                       sold_seats = excluded.sold_seats, blocked_seats = excluded.blocked_seats
+            """)
+            cursor.execute(
+                "INSERT INTO events_categorysummary (category_id, event_id, available_seats, held_seats, sold_seats,"
+                " blocked_seats, has_quota_tier) SELECT id, event_id, 0, 0, 0, 0, false FROM events_seatcategory"
+                " ON CONFLICT DO NOTHING"
+            )
+            cursor.execute("UPDATE events_categorysummary SET price = NULL")  # every price due
+            while True:
+                if len(_categories_reprice([], include_due=True)) < PRICE_BATCH:
+                    break
+            cursor.execute("SELECT id FROM events_event")
+            event_ids = [row[0] for row in cursor.fetchall()]
+            _event_summaries_update(event_ids)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
+    return len(event_ids)
+
+
+def _categories_reprice(category_ids: list[int], *, include_due: bool) -> list[int]:
+    """Compute the price selling now for these categories (plus, with `include_due`, up to PRICE_BATCH
+    whose price is missing or past its validity) and store it; returns their events' ids."""
+    now = timezone.now()
+    ids = set(category_ids)
+    if include_due:
+        ids |= set(
+            CategorySummary.objects.filter(price__isnull=True).values_list("category_id", flat=True)[:PRICE_BATCH]
+        )
+        if len(ids) < PRICE_BATCH:
+            ids |= set(
+                CategorySummary.objects.filter(price_valid_until__lte=now)
+                .values_list("category_id", flat=True)[: PRICE_BATCH - len(ids)]
+            )
+    if not ids:
+        return []
+    from events.pricing import categories_current_price, tiers_by_category
+
+    categories = list(SeatCategory.objects.filter(pk__in=ids))
+    current = categories_current_price(categories, at=now)
+    tiers = tiers_by_category(category.pk for category in categories)
+    rows = []
+    for category in categories:
+        category_tiers = tiers.get(category.pk, [])
+        rows.append((category.pk, category.event_id, current[category.pk]["price"],
+                     _next_boundary(category_tiers, now), any(tier.quota is not None for tier in category_tiers)))
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO events_categorysummary AS summary
+                   (category_id, event_id, price, price_valid_until, has_quota_tier,
+                    available_seats, held_seats, sold_seats, blocked_seats)
+            SELECT category_id, event_id, price, valid_until, has_quota_tier, 0, 0, 0, 0
+              FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::timestamptz[], %s::bool[])
+                   AS priced(category_id, event_id, price, valid_until, has_quota_tier)
+            ON CONFLICT (category_id) DO UPDATE
+               SET price = excluded.price, price_valid_until = excluded.price_valid_until,
+                   has_quota_tier = excluded.has_quota_tier
+        """, [list(column) for column in zip(*rows, strict=True)])
+    return [row[1] for row in rows]
+
+
+def _next_boundary(tiers: list[PricingTier], now: datetime) -> datetime | None:
+    """When the clock next changes which tier sells: the earliest tier start or end still ahead."""
+    ahead = [moment for tier in tiers for moment in (tier.available_from, tier.available_until)
+             if moment is not None and moment > now]
+    return min(ahead, default=None)
+
+
+def _event_summaries_update(event_ids: list[int]) -> None:
+    if event_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(EVENT_SUMMARY_SQL, [event_ids])
+
+
+def summaries_by_event(event_ids: list[int]) -> dict[int, dict]:
+    """Counts and price range per event id (events without seats or categories are left out)."""
+    result: dict[int, dict] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_id, available_seats, held_seats, sold_seats, blocked_seats, min_price, max_price"
+            "  FROM events_eventsummary WHERE event_id = ANY(%s)", [event_ids])
+        for event_id, available, held, sold, blocked, min_price, max_price in cursor.fetchall():
+            result[event_id] = {"available_seats": available, "held_seats": held, "sold_seats": sold,
+                                "blocked_seats": blocked, "min_price": min_price, "max_price": max_price}
+    return dict(result)
