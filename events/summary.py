@@ -127,7 +127,7 @@ def seat_counts_fold(*, wait: bool = True) -> int:
                 event_ids |= set(
                     CategorySummary.objects.filter(category_id__in=touched).values_list("event_id", flat=True)
                 )
-            _event_summaries_update(sorted(event_ids))
+            event_summaries_update(event_ids=sorted(event_ids))
         if sales:
             trending.sales_record(sales)
     finally:
@@ -143,7 +143,7 @@ def category_prices_refresh(*, category_ids: list[int]) -> None:
     """
     with transaction.atomic():
         event_ids = _categories_reprice(list(category_ids), include_due=False)
-        _event_summaries_update(sorted(set(event_ids)))
+        event_summaries_update(event_ids=sorted(set(event_ids)))
 
 
 def event_summaries_tick() -> int:
@@ -155,7 +155,7 @@ def event_summaries_tick() -> int:
     with transaction.atomic():
         while True:  # seat_counts_fold re-prices at most PRICE_BATCH due categories; the rest here
             events = _categories_reprice([], include_due=True)
-            _event_summaries_update(sorted(set(events)))
+            event_summaries_update(event_ids=sorted(set(events)))
             if len(events) < PRICE_BATCH:
                 break
     from events.models import EventSalesHour
@@ -203,7 +203,7 @@ def event_summaries_rebuild() -> int:
                     break
             cursor.execute("SELECT id FROM events_event")
             event_ids = [row[0] for row in cursor.fetchall()]
-            _event_summaries_update(event_ids)
+            event_summaries_update(event_ids=event_ids)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
@@ -258,7 +258,8 @@ def _next_boundary(tiers: list[PricingTier], now: datetime) -> datetime | None:
     return min(ahead, default=None)
 
 
-def _event_summaries_update(event_ids: list[int]) -> None:
+def event_summaries_update(*, event_ids: list[int]) -> None:
+    """Recompute these events' summary rows from their category rows (events that no longer exist: nothing)."""
     if event_ids:
         with connection.cursor() as cursor:
             cursor.execute(EVENT_SUMMARY_SQL, [event_ids])

@@ -1,6 +1,6 @@
 """Trending: tickets sold per event in the last 24 hours, in Redis sorted sets with one set per hour.
 
-`{prefix}:trending:h:<YYYYMMDDHH>` holds tickets sold in that UTC hour by event id, and expires a
+`{TRENDING_KEY_PREFIX}:h:<YYYYMMDDHH>` holds tickets sold in that UTC hour by event id, and expires a
 day after the hour ends, so old sales fall out by themselves. The score of the last 24 hours is
 the union of 25 hourly sets, the oldest weighted by the share of its hour still inside the
 window: a sale 23 h ago counts fully, one 25 h ago not at all, and the ranking moves smoothly.
@@ -32,7 +32,7 @@ def _redis() -> redis.Redis:
 
 
 def _prefix() -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'evently')}:trending"
+    return settings.TRENDING_KEY_PREFIX
 
 
 def _hour_key(hour: datetime) -> str:
@@ -101,7 +101,7 @@ def trending_rebuild(*, at: datetime | None = None) -> int:
                 key = _hour_key(hour)
                 pipe.zadd(key, {event_id: tickets})
                 pipe.expireat(key, int((hour + timedelta(hours=HOURS_KEPT)).timestamp()))
-            pipe.set(f"{_prefix()}:built", at.isoformat())
+            pipe.set(f"{_prefix()}:built", at.isoformat(), ex=86400)  # a daily rebuild is cheap and self-heals
             pipe.execute()
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])

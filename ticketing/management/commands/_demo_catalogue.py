@@ -227,11 +227,8 @@ def catalogue_sales(*, seller, stdout) -> int:
     """Box-office sales for some catalogue events (once), so trending and the availability badges show:
     two events sold out and four nearly (the organizer holds the other seats back — blocked), and a
     handful of tickets for eighteen more. Returns the number of bookings (one e-mail each, in var/mail)."""
-    from events.services import event_status_refresh
-    from ticketing.models import BoxOfficeSale, EventSeat
-    from ticketing.services.blocking import seats_block
+    from ticketing.models import BoxOfficeSale
     from ticketing.services.bookings import Customer
-    from ticketing.services.boxoffice import boxoffice_sell
 
     venue_names = [name for _, _, specs in CITIES for name, _, _, _ in specs]
     events = list(Event.objects.filter(venue__name__in=venue_names).order_by("starts_at", "id"))
@@ -240,14 +237,24 @@ def catalogue_sales(*, seller, stdout) -> int:
     rng = random.Random(SEED + 1)
     chosen = rng.sample(events, k=min(24, len(events)))
     customer = Customer(name="Box office (demo)", email="box-office-demo@example.com")
-    for position, event in enumerate(chosen):
-        free = list(EventSeat.objects.filter(event=event, status="available").order_by("id")
-                    .values_list("id", flat=True))
-        sell = rng.randint(4, 8) if position < 6 else rng.randint(1, 8)
-        keep_free = 0 if position < 2 else rng.randint(2, 6) if position < 6 else len(free)
-        if position < 6:
-            seats_block(event_id=event.pk, seat_ids=free[sell + keep_free:])
-        boxoffice_sell(event_id=event.pk, seat_ids=free[:sell], customer=customer, method="cash", sold_by=seller)
-        event_status_refresh(event_id=event.pk)
+    with transaction.atomic():  # one commit for all of them: the demo starts faster
+        for position, event in enumerate(chosen):
+            _sell(event, position, rng=rng, customer=customer, seller=seller)
     stdout.write(f"  catalogue sales: {len(chosen)} box-office bookings")
     return len(chosen)
+
+
+def _sell(event: Event, position: int, *, rng: random.Random, customer, seller) -> None:
+    """Positions 0–1 sell out, 2–5 keep a few seats, the rest sell 1–8 tickets."""
+    from events.services import event_status_refresh
+    from ticketing.models import EventSeat
+    from ticketing.services.blocking import seats_block
+    from ticketing.services.boxoffice import boxoffice_sell
+
+    free = list(EventSeat.objects.filter(event=event, status="available").order_by("id").values_list("id", flat=True))
+    sell = rng.randint(4, 8) if position < 6 else rng.randint(1, 8)
+    keep_free = 0 if position < 2 else rng.randint(2, 6) if position < 6 else len(free)
+    if position < 6:
+        seats_block(event_id=event.pk, seat_ids=free[sell + keep_free:])
+    boxoffice_sell(event_id=event.pk, seat_ids=free[:sell], customer=customer, method="cash", sold_by=seller)
+    event_status_refresh(event_id=event.pk)
