@@ -37,7 +37,9 @@ def percentile(values: list[float], fraction: float) -> float | None:
 async def pick_event(client: httpx.AsyncClient, event_id: int | None) -> int:
     if event_id:
         return event_id
-    events = (await client.get("/api/events")).json()["results"]
+    # The demo's stadium; the catalogue's hundreds of small events come first by date.
+    events = (await client.get("/api/events", params={"q": "Championship Final"})).json()["results"]
+    events = events or (await client.get("/api/events", params={"page_size": 100})).json()["results"]
     return max(events, key=lambda e: e["available_seats"])["id"]
 
 

@@ -49,7 +49,7 @@ def sales_record(sales: list[tuple[int, int, datetime]]) -> None:
     for event_id, tickets, hour in sales:
         key = _hour_key(hour)
         pipe.zincrby(key, tickets, event_id)
-        pipe.expireat(key, int((hour + timedelta(hours=HOURS_KEPT)).timestamp()))
+        pipe.expireat(key, int((hour + timedelta(hours=HOURS_KEPT + 1)).timestamp()))
     pipe.execute()
 
 
@@ -100,7 +100,7 @@ def trending_rebuild(*, at: datetime | None = None) -> int:
             for event_id, hour, tickets in rows:
                 key = _hour_key(hour)
                 pipe.zadd(key, {event_id: tickets})
-                pipe.expireat(key, int((hour + timedelta(hours=HOURS_KEPT)).timestamp()))
+                pipe.expireat(key, int((hour + timedelta(hours=HOURS_KEPT + 1)).timestamp()))
             pipe.set(f"{_prefix()}:built", at.isoformat(), ex=86400)  # a daily rebuild is cheap and self-heals
             pipe.execute()
         finally:

@@ -18,7 +18,7 @@ def booked_categories(request) -> dict[str, int]:
 
     who = Q()
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if user is not None and user.is_authenticated and user.pk is not None:
         who |= Q(user_id=user.pk)
     session = getattr(request, "session", None)
     if session is not None:
