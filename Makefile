@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser clean
+.PHONY: run test install browser clean bench bench-search
 
 run: install
 	$(BIN)/python -m evently.embedded run
@@ -34,6 +34,10 @@ browser:
 
 bench: install
 	$(BIN)/python bench/hold_confirm.py $(BENCH_ARGS)
+
+# Search on a 100,000-event catalogue (its own database, built on first use): docs/performance.md, "Search".
+bench-search: install
+	$(BIN)/python -m evently.embedded exec -- $(BIN)/python bench/search.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -48,6 +48,7 @@ def search_page_json(request, page: SearchPage) -> dict:
     return {
         "results": page.results,
         "total": page.total,
+        "total_is_capped": page.total_is_capped,
         "page": params.page,
         "page_size": params.page_size,
         "pages": page.pages,

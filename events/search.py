@@ -3,7 +3,7 @@
 Why Postgres full-text search and not a search engine, and when that would change: docs/architecture.md.
 
 - Text (`q`): words are matched against `events_event.search_vector` (title A, venue and city B,
-  description C, category D; English stemming; accents ignored). Every word must match; the last one
+  description C; English stemming; accents ignored). Every word must match; the last one
   as a prefix (the visitor may still be typing). A word the catalogue does not know (not in
   `SearchTerm`) also matches its closest known words by trigram similarity, so "hamlte" finds Hamlet.
   If all words together find nothing, any of them will do. Ranked by `ts_rank` (title first).
@@ -41,9 +41,10 @@ RADIUS_DEFAULT_KM = 50.0  # `near` without `radius_km`
 RADIUS_MAX_KM = 20_000.0  # half the earth's circumference
 PRICE_MAX = Decimal("10000000")
 FEW_SEATS_LEFT = 10  # "few seats left" at or below this many (or 5 % of the seats)
+DENSE_MATCHES = 2_000  # more matches than this: a page is found by walking the date index (see _run)
 TYPO_SIMILARITY = 0.3  # pg_trgm similarity a known word needs to stand in for an unknown one
 TYPO_ALTERNATIVES = 2
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D category, C description, B venue and city, A title
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (unused), C description, B venue and city, A title
 
 _WORD = re.compile(r"[^\W_]+")
 _DECIMAL = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
@@ -90,14 +91,15 @@ class SearchPage:
     params: SearchParams
     corrections: dict[str, list[str]] = field(default_factory=dict)
     matched_any_word: bool = False  # no event had every word: these have some
+    total_is_capped: bool = False  # more than RESULTS_WINDOW match; `total` says RESULTS_WINDOW
 
     @property
     def has_next(self) -> bool:
-        return self.params.page * self.params.page_size < min(self.total, RESULTS_WINDOW)
+        return self.params.page * self.params.page_size < self.total
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, RESULTS_WINDOW) // self.params.page_size))
+        return max(1, -(-self.total // self.params.page_size))
 
 
 # --- parsing -----------------------------------------------------------------------------------------------
@@ -243,8 +245,9 @@ def event_search(*, params: SearchParams, boosts: Mapping[str, float] | None = N
     if total == 0 and len(words) > 1:
         rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=False)
         matched_any = total > 0
-    return SearchPage(results=[_result(row, params) for row in rows], total=total, params=params,
-                      corrections=corrections, matched_any_word=matched_any)
+    return SearchPage(results=[_result(row, params) for row in rows], total=min(total, RESULTS_WINDOW),
+                      params=params, corrections=corrections, matched_any_word=matched_any,
+                      total_is_capped=total > RESULTS_WINDOW)
 
 
 def _trending_scores() -> list[tuple[int, float]]:
@@ -304,9 +307,19 @@ def _tsquery_sql(words: list[str], corrections: dict[str, list[str]], *, match_a
 
 
 def _run(params: SearchParams, words: list[str], corrections, boosts, trending, *, match_all: bool):
-    """The page and the total. Two scans of the matches, each cheap in its own way: the page stops after
-    `page_size` rows when an index gives the order; the count reads no more columns than the filters need
-    (Postgres drops the unused LEFT JOINs)."""
+    """One page of rows and the total (counted up to RESULTS_WINDOW + 1).
+
+    The page is found in two steps: the matching events' ids and sort keys — joining the venue and the
+    summary only where a filter or the sort needs them (Postgres drops unused LEFT JOINs) — then, for the
+    page's rows alone, everything a result shows and the highlighted snippet. Two sorts are a union of two
+    branches, so that a page costs what it shows rather than what matches:
+
+    - relevance: events whose name, venue or city match (`head_vector`), ranked by `ts_rank` and the
+      personal boost; then events that match in the description only, soonest first (the branch walks the
+      index on `starts_at` and stops after a page).
+    - trending: events that sold in the last 24 hours (at most the 1,000 Redis returns), most tickets
+      first; then all others, soonest first (the same index, the same early stop).
+    """
     joins: list[tuple[str, list]] = []
     where: list[tuple[str, list]] = [("event.status = ANY(%s)", [list(PUBLIC_STATUSES)]), ("event.ends_at > now()", [])]
     rank_sql, distance_sql, trend_sql, boost_sql = "0::float8", "NULL::float8", "0::float8", "1::float8"
@@ -314,7 +327,7 @@ def _run(params: SearchParams, words: list[str], corrections, boosts, trending, 
         tsquery, tsquery_args = _tsquery_sql(words, corrections, match_all=match_all)
         joins.append((f"CROSS JOIN (SELECT {tsquery} AS query) AS text_query", tsquery_args))
         where.append(("event.search_vector @@ text_query.query", []))
-        rank_sql = f"ts_rank('{RANK_WEIGHTS}', event.search_vector, text_query.query)"
+        rank_sql = f"ts_rank('{RANK_WEIGHTS}', event.head_vector, text_query.query)"
     if boosts and words:
         joins.append(("LEFT JOIN unnest(%s::text[], %s::float8[]) AS boost(category, factor) "
                       "ON boost.category = event.category", [list(boosts), [float(f) for f in boosts.values()]]))
@@ -351,43 +364,84 @@ def _run(params: SearchParams, words: list[str], corrections, boosts, trending, 
         where.append(("summary.min_price <= %s", [params.price_max]))
     if params.available:
         where.append(("summary.available_seats > 0", []))
-    score_sql = f"{rank_sql} * {boost_sql}"
-    inner_order, outer_order = {  # the page's rows are sorted again by the same keys, by name
-        "relevance": (f"{score_sql} DESC", "score DESC"),
-        "date": (None, None),
-        "price": ("summary.min_price ASC NULLS LAST", "min_price ASC NULLS LAST"),
-        "distance": (f"{distance_sql} ASC", "distance_m ASC"),
-        "trending": (f"{trend_sql} DESC", "trend DESC"),
-    }[params.sort]
-    inner_order = ", ".join(filter(None, [inner_order, "event.starts_at, event.id"]))
-    outer_order = ", ".join(filter(None, [outer_order, "starts_at, id"]))
+
     from_sql = ("FROM events_event event LEFT JOIN venues_venue venue ON venue.id = event.venue_id "
                 "LEFT JOIN events_eventsummary summary ON summary.event_id = event.id "
                 + " ".join(sql for sql, _ in joins) + " WHERE " + " AND ".join(sql for sql, _ in where))
     from_args = [arg for _, args in joins for arg in args] + [arg for _, args in where for arg in args]
-    page_sql = f"""
+    head_sql = "event.head_vector @@ text_query.query" if words else "false"
+    with connection.cursor() as cursor:
+        # First how many match, counted up to the paging window and no further, as search engines do
+        # ("10,000+"), and how many of those in their name, venue or city. The numbers pick the plan below.
+        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE in_head) "
+                       f"FROM (SELECT {head_sql} AS in_head {from_sql} LIMIT %s) AS capped",
+                       from_args + [RESULTS_WINDOW + 1])
+        total, in_head = cursor.fetchone()
+        if total == 0 or (params.page - 1) * params.page_size >= total:
+            return [], total
+        # Many matches: walking the index on starts_at finds a page of them quickly. Few: that walk would read
+        # most of the index to find them, so the order is given by an expression the index cannot supply, and
+        # Postgres fetches the matches through their own indexes and sorts them.
+        is_dense = total > DENSE_MATCHES
+        split = None
+        if params.sort == "trending" and not params.only_trending and is_dense:
+            split = ("trend.score > 0", "trend")
+        elif params.sort == "relevance" and words and total - in_head > DENSE_MATCHES:
+            split = (head_sql, "score")  # many match in the description only: they are walked by date
+        rows = _page(cursor, params, from_sql, from_args, words=words, tsquery_args=tsquery_args if words else [],
+                     tsquery=tsquery if words else "", split=split, is_dense=is_dense,
+                     score_sql=f"CASE WHEN {head_sql} THEN {rank_sql} * {boost_sql} ELSE 0 END",
+                     distance_sql=distance_sql, trend_sql=trend_sql)
+    return rows, total
+
+
+def _page(cursor, params: SearchParams, from_sql: str, from_args: list, *, words, tsquery_args, tsquery, split,
+          is_dense, score_sql, distance_sql, trend_sql) -> list[dict]:
+    starts_sql = "event.starts_at" if is_dense else "(event.starts_at + interval '0 s')"
+    keys_sql = (f"SELECT event.id, {starts_sql} AS starts_at, {score_sql} AS score, {distance_sql} AS distance_m, "
+                f"{trend_sql} AS trend, {'summary.min_price' if params.sort == 'price' else 'NULL'} AS sort_price "
+                f"{from_sql}")
+    order = {  # by the key columns' names
+        "relevance": "score DESC, starts_at, id",
+        "date": "starts_at, id",
+        "price": "sort_price ASC NULLS LAST, starts_at, id",
+        "distance": "distance_m ASC, starts_at, id",
+        "trending": "trend DESC, starts_at, id",
+    }[params.sort]
+    offset, page_end = (params.page - 1) * params.page_size, params.page * params.page_size
+    if split:
+        # Two branches: the first ranks its (fewer) rows; the second walks the date index and stops after a page.
+        condition, primary = split
+        keys_page_sql = f"""
+            SELECT * FROM (
+                (SELECT *, 0 AS branch FROM ({keys_sql} AND {condition}) AS ranked ORDER BY {order} LIMIT %s)
+                UNION ALL
+                (SELECT *, 1 AS branch FROM ({keys_sql} AND NOT coalesce({condition}, false)) AS rest
+                  ORDER BY starts_at, id LIMIT %s)) AS both_branches
+             ORDER BY branch, CASE WHEN branch = 0 THEN {primary} END DESC, starts_at, id LIMIT %s OFFSET %s"""
+        keys_args = from_args + [page_end] + from_args + [page_end, params.page_size, offset]
+        page_order = f"page.branch, CASE WHEN page.branch = 0 THEN page.{primary} END DESC, page.starts_at, page.id"
+    else:
+        keys_page_sql = f"SELECT *, 0 AS branch FROM ({keys_sql}) AS matches ORDER BY {order} LIMIT %s OFFSET %s"
+        keys_args = from_args + [params.page_size, offset]
+        page_order = ", ".join("page." + key for key in order.split(", "))
+    snippet_sql = ("ts_headline('evently_search', translate(event.description, E'\\x02\\x03', ''), "
+                   "text_query.query, 'StartSel=\x02, StopSel=\x03, MaxWords=28, MinWords=12, ShortWord=2, "
+                   "MaxFragments=1, FragmentDelimiter=\" … \"')" if words else "NULL")
+    cursor.execute(f"""
         SELECT event.id, event.title, event.description, event.category, event.starts_at, event.ends_at,
                event.status, event.cover_image, venue.id AS venue_id, venue.name AS venue_name, venue.city,
                venue.timezone, summary.available_seats, summary.held_seats, summary.sold_seats,
-               summary.blocked_seats, summary.min_price, summary.max_price, {distance_sql} AS distance_m,
-               {trend_sql} AS trend, {score_sql} AS score
-               {", text_query.query" if words else ""}
-          {from_sql}
-         ORDER BY {inner_order}
-         LIMIT %s OFFSET %s"""
-    # Headlines only for the page's rows: ts_headline re-parses each description.
-    headline = ("ts_headline('evently_search', translate(page.description, E'\\x02\\x03', ''), page.query, "
-                "'StartSel=\x02, StopSel=\x03, MaxWords=28, MinWords=12, ShortWord=2, MaxFragments=1, "
-                "FragmentDelimiter=\" … \"')" if words else "NULL")
-    sql = f"SELECT page.*, {headline} AS snippet FROM ({page_sql}) AS page ORDER BY {outer_order}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, from_args + [params.page_size, (params.page - 1) * params.page_size])
-        columns = [column.name for column in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        if params.page == 1 and len(rows) < params.page_size:
-            return rows, len(rows)  # the whole result is on this page: no need to count
-        cursor.execute(f"SELECT count(*) {from_sql}", from_args)
-        return rows, cursor.fetchone()[0]
+               summary.blocked_seats, summary.min_price, summary.max_price, page.distance_m, page.trend,
+               page.score, {snippet_sql} AS snippet
+          FROM ({keys_page_sql}) AS page
+          JOIN events_event event ON event.id = page.id
+          JOIN venues_venue venue ON venue.id = event.venue_id
+          LEFT JOIN events_eventsummary summary ON summary.event_id = event.id
+          {"CROSS JOIN (SELECT " + tsquery + " AS query) AS text_query" if words else ""}
+         ORDER BY {page_order}""", keys_args + tsquery_args)
+    columns = [column.name for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _result(row: dict, params: SearchParams) -> dict:

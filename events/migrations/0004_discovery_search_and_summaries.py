@@ -3,8 +3,9 @@
 - Extensions `unaccent`, `pg_trgm` and `fuzzystrmatch` (typo tolerance); two text search configurations: `evently_search` (English stemming,
   accents removed) and `evently_names` (plain words, accents removed — what prefix matching while typing needs,
   since a half-typed word has no stem).
-- `events_event.search_vector`: title (weight A), venue name and city (B), description (C) and category (D),
-  kept by a trigger on the event and one on its venue. Not an ORM field: event rows stay light.
+- `events_event.search_vector`: title (weight A), venue name and city (B) and description (C), what a query
+  must match; `head_vector`: title, venue and city only, what ranks. Both kept by a trigger on the event and
+  one on its venue; not ORM fields, so event rows stay light.
 - `events_searchterm`: the vocabulary typo tolerance corrects to, filled by the same triggers.
 - The summaries' tables (filled by ticketing migration 0008's trigger and events.summary).
 """
@@ -25,17 +26,25 @@ CREATE TEXT SEARCH CONFIGURATION evently_names (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION evently_names
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
 
-ALTER TABLE events_event ADD COLUMN search_vector tsvector;
+ALTER TABLE events_event ADD COLUMN search_vector tsvector, ADD COLUMN head_vector tsvector;
 
 -- The one definition of what search sees of an event.
-CREATE FUNCTION events_search_document(title text, description text, category text, venue_name text, city text)
+CREATE FUNCTION events_search_document(title text, description text, venue_name text, city text)
 RETURNS tsvector LANGUAGE sql STABLE AS $$
     SELECT setweight(to_tsvector('evently_search', coalesce(title, '')), 'A')
         || setweight(to_tsvector('evently_names', coalesce(title, '')), 'A')
         || setweight(to_tsvector('evently_search', coalesce(venue_name, '') || ' ' || coalesce(city, '')), 'B')
         || setweight(to_tsvector('evently_names', coalesce(venue_name, '') || ' ' || coalesce(city, '')), 'B')
         || setweight(to_tsvector('evently_search', coalesce(description, '')), 'C')
-        || setweight(to_tsvector('evently_search', coalesce(category, '')), 'D')
+$$;
+
+-- The part that ranks: the event's name, venue and city (a description match alone ranks after these).
+CREATE FUNCTION events_search_head(title text, venue_name text, city text)
+RETURNS tsvector LANGUAGE sql STABLE AS $$
+    SELECT setweight(to_tsvector('evently_search', coalesce(title, '')), 'A')
+        || setweight(to_tsvector('evently_names', coalesce(title, '')), 'A')
+        || setweight(to_tsvector('evently_search', coalesce(venue_name, '') || ' ' || coalesce(city, '')), 'B')
+        || setweight(to_tsvector('evently_names', coalesce(venue_name, '') || ' ' || coalesce(city, '')), 'B')
 $$;
 
 -- Words typo tolerance may correct a query word to: letters only, 3 to 40 of them.
@@ -52,7 +61,8 @@ DECLARE
     venue_city text;
 BEGIN
     SELECT name, city INTO venue_name, venue_city FROM venues_venue WHERE id = NEW.venue_id;
-    NEW.search_vector := events_search_document(NEW.title, NEW.description, NEW.category, venue_name, venue_city);
+    NEW.search_vector := events_search_document(NEW.title, NEW.description, venue_name, venue_city);
+    NEW.head_vector := events_search_head(NEW.title, venue_name, venue_city);
     IF TG_OP = 'INSERT' OR NEW.title IS DISTINCT FROM OLD.title OR NEW.description IS DISTINCT FROM OLD.description
        OR NEW.venue_id IS DISTINCT FROM OLD.venue_id THEN
         PERFORM events_search_terms_add(concat_ws(' ', NEW.title, NEW.description, venue_name, venue_city));
@@ -61,13 +71,14 @@ BEGIN
 END $$;
 
 CREATE TRIGGER events_event_search_vector
-    BEFORE INSERT OR UPDATE OF title, description, category, venue_id ON events_event
+    BEFORE INSERT OR UPDATE OF title, description, venue_id ON events_event
     FOR EACH ROW EXECUTE FUNCTION events_event_search_vector();
 
 CREATE FUNCTION events_venue_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE events_event
-       SET search_vector = events_search_document(title, description, category, NEW.name, NEW.city)
+       SET search_vector = events_search_document(title, description, NEW.name, NEW.city),
+           head_vector = events_search_head(title, NEW.name, NEW.city)
      WHERE venue_id = NEW.id;
     PERFORM events_search_terms_add(concat_ws(' ', NEW.name, NEW.city));
     RETURN NULL;
@@ -82,6 +93,7 @@ SELECT events_search_terms_add(concat_ws(' ', event.title, event.description, ve
   FROM events_event event JOIN venues_venue venue ON venue.id = event.venue_id;
 
 CREATE INDEX event_search_vector_idx ON events_event USING gin (search_vector);
+CREATE INDEX event_head_vector_idx ON events_event USING gin (head_vector);
 """
 
 SEARCH_REVERSE_SQL = r"""
@@ -90,8 +102,9 @@ DROP TRIGGER IF EXISTS events_event_search_vector ON events_event;
 DROP FUNCTION IF EXISTS events_venue_search_vector();
 DROP FUNCTION IF EXISTS events_event_search_vector();
 DROP FUNCTION IF EXISTS events_search_terms_add(text);
-DROP FUNCTION IF EXISTS events_search_document(text, text, text, text, text);
-ALTER TABLE events_event DROP COLUMN IF EXISTS search_vector;
+DROP FUNCTION IF EXISTS events_search_document(text, text, text, text);
+DROP FUNCTION IF EXISTS events_search_head(text, text, text);
+ALTER TABLE events_event DROP COLUMN IF EXISTS search_vector, DROP COLUMN IF EXISTS head_vector;
 DROP TEXT SEARCH CONFIGURATION IF EXISTS evently_names;
 DROP TEXT SEARCH CONFIGURATION IF EXISTS evently_search;
 """

@@ -129,7 +129,8 @@ def test_bad_input_on_the_search_page_is_a_400_with_the_message_at_the_field(cli
     html = page_text(response)
 
     assert response.status_code == 400
-    assert '<p class="message-error" role="alert" id="search-error">“date_from” must not be after “date_to”.</p>' in html
+    assert ('<p class="message-error" role="alert" id="search-error">“date_from” must not be after “date_to”.</p>'
+            in html)
     assert 'id="date_from" name="date_from" type="date" value="2026-12-31" aria-invalid="true"' in html
 
 

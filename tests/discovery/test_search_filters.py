@@ -194,3 +194,38 @@ def test_page_size_limits_are_allowed(client, listed, page_size):
     listed("Show", days=1)
 
     assert search(client, f"page_size={page_size}")["page_size"] == int(page_size)
+
+
+def test_the_total_is_counted_up_to_the_paging_window(client, listed, monkeypatch):
+    from events import search as search_module
+
+    monkeypatch.setattr(search_module, "RESULTS_WINDOW", 3)
+    for day in range(1, 6):
+        listed(f"Show {day}", days=day)
+
+    body = search(client, "page_size=2")
+
+    assert (body["total"], body["total_is_capped"], body["pages"]) == (3, True, 2)
+    assert search(client, "page_size=2&page=2")["next"] is None
+
+
+@pytest.mark.parametrize("query", ["q=night", "q=night&sort=date", "sort=trending", "", "q=night&sort=trending",
+                                   "sort=price&page_size=3&page=2"])
+def test_the_plans_for_many_and_for_few_matches_give_the_same_order(client, listed, buyer, monkeypatch, query):
+    """Above DENSE_MATCHES a page is found by walking the date index (two branches for relevance and trending);
+    below, by sorting the matches. Same events, same order."""
+    from events import search as search_module
+
+    for day in range(1, 8):
+        listed(f"Night {day}" if day % 2 else f"Show {day}", description="A night out." if day % 3 else "",
+               price=f"{10 + day % 4}.00", days=day)
+    sold = listed("Night Trending", days=9)
+    seat = EventSeat.objects.filter(event=sold).values_list("id", flat=True)[0]
+    buyer.hold(sold, [seat])
+    buyer.confirm(sold)
+    few = [r["id"] for r in search(client, query)["results"]]
+
+    monkeypatch.setattr(search_module, "DENSE_MATCHES", 1)
+    many = [r["id"] for r in search(client, query)["results"]]
+
+    assert many == few and few
