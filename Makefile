@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser clean bench bench-search
+.PHONY: run test install browser wrk clean bench bench-scaling bench-flat bench-viewers bench-layout bench-checkin \
+        bench-search
 
 run: install
 	$(BIN)/python -m evently.embedded run
 
-test: install browser
+test: install browser wrk
 	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -32,12 +33,42 @@ browser:
 	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
 	  else echo "[evently] chromium not found: browser tests will be skipped"; fi; }
 
-bench: install
-	$(BIN)/python bench/hold_confirm.py $(BENCH_ARGS)
+# The load generator of the benchmarks (and of their smoke test): Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "[evently] installing wrk for the benchmarks"; \
+	    (apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)); \
+	  else echo "[evently] wrk not found: benchmarks need it (apt-get install wrk)"; fi; }
 
-# Search on a 100,000-event catalogue (its own database, built on first use): docs/performance.md, "Search".
-bench-search: install
-	$(BIN)/python -m evently.embedded exec -- $(BIN)/python bench/search.py $(BENCH_ARGS)
+# Benchmarks (docs/performance.md, "How to benchmark"). Each starts the app like `make run` on BENCH_PORT
+# (default 8100) with its own database in var/bench and stops it afterwards, or uses a running app:
+# `make bench BENCH_URL=http://127.0.0.1:8000`. More options: BENCH_ARGS="--help". Results: bench/results/.
+BENCH_ARGS ?=
+BENCH_URL ?=
+BENCH_RUN = $(BIN)/python -m
+BENCH_OPTS = $(if $(BENCH_URL),--url $(BENCH_URL)) $(BENCH_ARGS)
+
+bench: install wrk          ## the sale: 32 new buyers for 20 s → bookings/s, latency, CPU per booking, audit
+	$(BENCH_RUN) bench.sale $(BENCH_OPTS)
+
+bench-scaling: install wrk  ## bookings/s at 1, 4, 16, 32, 64 buyers and at 1–4 web processes
+	$(BENCH_RUN) bench.scaling $(BENCH_OPTS)
+
+bench-flat: install wrk     ## flat cost: sell out a fresh 50,000-seat stadium, first vs last 10%
+	$(BENCH_RUN) bench.sale --sellout $(BENCH_OPTS)
+
+bench-viewers: install wrk  ## live seat-map viewers (websockets) during the sale
+	$(BENCH_RUN) bench.viewers $(BENCH_OPTS)
+
+bench-layout: install       ## the whole 50,000-seat layout: time and bytes, gzip, ETag/304
+	$(BENCH_RUN) bench.layout $(BENCH_OPTS)
+
+bench-checkin: install      ## door check-in: scans by 1, 4, 16 door devices
+	$(BENCH_RUN) bench.checkin_scan $(BENCH_OPTS)
+
+bench-search: install       ## search: typical queries on a 100,000-event catalogue (its own database)
+	$(BENCH_RUN) bench.search $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

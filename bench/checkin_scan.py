@@ -1,14 +1,15 @@
-"""Door check-in under load: N concurrent door devices scanning for T seconds.
+"""Door check-in under load (issue 11: scan p99 < 20 ms with 4 door devices scanning back to back).
 
-    make install
-    .venv/bin/python -m evently.embedded exec -- .venv/bin/python bench/checkin_scan.py --clients 16 --seconds 10
+    make bench-checkin
+    make bench-checkin BENCH_ARGS="--clients 1 4 16 --seconds 10"
 
-It creates a bench event with --tickets paid tickets (through the real hold/confirm services) and
-a door staff user, starts the production server (uvicorn + the WSGI thread pool, like `make run`),
-logs each client in, then every client scans tickets in a loop over one keep-alive connection:
-the first pass admits, later passes are `already_admitted` (the same single statement either way).
-It also times the service alone (no HTTP) to separate Postgres from the web stack.
-Results go to bench/results/checkin_scan-<time>.json and stdout.
+Creates a "[bench] check-in" event with --tickets paid tickets (through the real hold/confirm services) and
+a door staff user, starts the app like `make run` (or uses BENCH_URL), logs the door user in through the
+login form, and runs N door devices, each one keep-alive connection sending `POST /api/checkin/scan`
+back to back for T seconds (the first pass admits, later passes are `already_admitted` — the same single
+statement either way). CPU per scan per process group is read from /proc around each run. It also times
+the service alone (no HTTP) to separate Postgres from the web stack.
+Results: bench/results/checkin_scan-<time>.json and stdout.
 """
 
 from __future__ import annotations
@@ -16,29 +17,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evently.settings")
-os.environ.setdefault("EVENTLY_LOCAL", "1")
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness, inventory, sale  # noqa: E402
+from bench.harness import log  # noqa: E402
 
 
 def setup_data(tickets: int) -> tuple[int, list[str]]:
     """A fresh event with `tickets` paid tickets, doors open, user `bench-door` assigned."""
-    import django
-
-    django.setup()
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
 
@@ -54,13 +49,13 @@ def setup_data(tickets: int) -> tuple[int, list[str]]:
     door.set_password("bench-door-pw")
     door.save()
     door.groups.add(Group.objects.get_or_create(name="Door staff")[0])
-    venue = Venue.objects.create(name=f"Bench hall {uuid.uuid4().hex[:6]}", city="Bench")
+    venue = Venue.objects.create(name=f"{inventory.BENCH_PREFIX}hall {uuid.uuid4().hex[:6]}", city="Bench")
     venue_build_from_template(venue=venue, template="conference",
                               params={"rows": max(1, tickets // 24 + 1), "seats_per_block": 8, "blocks": 3})
     now = timezone.now()
-    event = Event.objects.create(organizer=organizer, venue=venue, title="Check-in bench", status=EventStatus.ON_SALE,
-                                 starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=4),
-                                 sales_open_at=now - timedelta(days=1))
+    event = Event.objects.create(organizer=organizer, venue=venue, title=f"{inventory.BENCH_PREFIX}check-in",
+                                 status=EventStatus.ON_SALE, starts_at=now + timedelta(hours=1),
+                                 ends_at=now + timedelta(hours=4), sales_open_at=now - timedelta(days=1))
     category = SeatCategory.objects.create(event=event, name="Standard", price="10.00")
     services.event_inventory_create(event=event, section_categories={s.pk: category.pk for s in venue.sections.all()})
     DoorSchedule.objects.create(event=event, doors_open_at=now - timedelta(hours=1))
@@ -70,7 +65,7 @@ def setup_data(tickets: int) -> tuple[int, list[str]]:
         owner = uuid.uuid4().hex
         services.seat_hold(event_id=event.pk, seat_ids=seat_ids[start:start + 10], owner=owner)
         services.booking_confirm(event_id=event.pk, owner=owner, payment_token="tok_ok",
-                                 customer=services.Customer("Bench", "bench@example.com", ""))
+                                 customer=services.Customer("Bench", f"door{start}@{inventory.BENCH_EMAIL_DOMAIN}", ""))
     tokens = list(Ticket.objects.filter(booking__event=event).order_by("id").values_list("token", flat=True))
     return event.pk, tokens
 
@@ -106,34 +101,11 @@ def summary(timings: list[float], count: int, seconds: float | None = None) -> d
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "WEB_THREADS": str(threads)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
-        cwd=BASE_DIR, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
-def log_in(port: int) -> tuple[str, str]:
+def log_in(url: str) -> tuple[str, str]:
     """(sessionid, csrftoken) for bench-door, through the real login form."""
     import httpx
 
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+    with httpx.Client(base_url=url) as client:
         page = client.get("/accounts/login/")
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = client.post("/accounts/login/", data={"username": "bench-door", "password": "bench-door-pw",
@@ -143,8 +115,9 @@ def log_in(port: int) -> tuple[str, str]:
         return client.cookies["sessionid"], client.cookies["csrftoken"]
 
 
-async def door_client(port, cookies, event_id, tokens, offset, stop_at, timings, results):
+async def door_client(url, cookies, event_id, tokens, offset, stop_at, timings, results):
     """One door device: one keep-alive connection, one scan after another."""
+    port = harness.url_port(url)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     sessionid, csrftoken = cookies
     index = offset
@@ -154,7 +127,7 @@ async def door_client(port, cookies, event_id, tokens, offset, stop_at, timings,
         request = (f"POST /api/checkin/scan HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
                    f"Cookie: sessionid={sessionid}; csrftoken={csrftoken}\r\nX-CSRFToken: {csrftoken}\r\n"
-                   f"Referer: http://127.0.0.1:{port}/checkin/\r\n\r\n").encode() + body
+                   f"Origin: {url}\r\nReferer: {url}/checkin/\r\n\r\n").encode() + body
         started = time.perf_counter()
         writer.write(request)
         await writer.drain()
@@ -169,59 +142,68 @@ async def door_client(port, cookies, event_id, tokens, offset, stop_at, timings,
     writer.close()
 
 
-async def load(port, cookies, event_id, tokens, clients, seconds) -> dict:
+async def load(url, cookies, event_id, tokens, clients, seconds) -> dict:
     timings: list[float] = []
     results: dict[str, int] = {}
     stop_at = time.monotonic() + seconds
     started = time.perf_counter()
-    await asyncio.gather(*(door_client(port, cookies, event_id, tokens, offset * (len(tokens) // clients), stop_at,
+    await asyncio.gather(*(door_client(url, cookies, event_id, tokens, offset * (len(tokens) // clients), stop_at,
                                        timings, results) for offset in range(clients)))
     elapsed = time.perf_counter() - started
     return {**summary(timings, len(timings), elapsed), "results": results}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+def measured_load(url, cookies, event_id, tokens, clients, seconds, groups) -> dict:
+    """One run of `clients` door devices, with CPU per scan per process group (the client is this process)."""
+    meter = harness.CpuMeter(groups)
+    meter.start()
+    run = asyncio.run(load(url, cookies, event_id, tokens, clients, seconds))
+    meter.stop()
+    cpu = meter.report(per=run["requests"])
+    cpu["ms_per_scan"] = {name: g.pop("ms_per_booking") for name, g in cpu["groups"].items()}
+    cpu["server_ms_per_scan"] = cpu.pop("server_ms_per_booking")
+    return {"clients": clients, **run, "cpu": cpu}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sale.add_app_arguments(parser)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--tickets", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")))
     parser.add_argument("--service-scans", type=int, default=2000)
-    args = parser.parse_args()
-
-    event_id, tokens = setup_data(args.tickets)
-    print(f"bench event {event_id}: {len(tokens)} tickets", flush=True)
-    port = free_port()
-    server = start_server(port, args.workers, args.threads)
-    try:
-        cookies = log_in(port)
-        runs = []
-        # warm-up: connections, caches, the first admissions
-        asyncio.run(load(port, cookies, event_id, tokens, 4, 2))
-        for clients in args.clients:
-            run = {"clients": clients, **asyncio.run(load(port, cookies, event_id, tokens, clients, args.seconds))}
-            print(json.dumps(run), flush=True)
-            runs.append(run)
-    finally:
-        server.terminate()
-        server.wait(15)
-    service = service_latency(event_id, tokens, args.service_scans)
-    print("service only:", json.dumps(service), flush=True)
-    report = {
-        "benchmark": "checkin_scan",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
-        "server": {"workers": args.workers, "web_threads": args.threads, "stack": "uvicorn + a2wsgi thread pool"},
-        "tickets": len(tokens), "seconds_per_run": args.seconds,
-        "http": runs, "service_only": service,
-    }
-    out = BASE_DIR / "bench" / "results" / f"checkin_scan-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out.relative_to(BASE_DIR)}")
+    args = parser.parse_args(argv)
+    with harness.services(url=args.url) as env:
+        url, groups, app = sale.start_or_find_app(args, env)
+        try:
+            if not args.keep_events:
+                inventory.purge_bench_events(files_under=None if args.url else harness.BENCH_VAR_DIR)
+            event_id, tokens = setup_data(args.tickets)
+            log(f"bench event {event_id}: {len(tokens)} tickets")
+            if groups.roots.get("worker"):
+                harness.wait_worker_idle(timeout=180)  # the tickets' PDFs and e-mails, before measuring
+            cookies = log_in(url)
+            asyncio.run(load(url, cookies, event_id, tokens, 4, 2))  # warm-up: connections, caches
+            runs = []
+            for clients in args.clients:
+                runs.append(measured_load(url, cookies, event_id, tokens, clients, args.seconds, groups))
+                log(f"{clients} door devices: {json.dumps({k: v for k, v in runs[-1].items() if k != 'cpu'})}")
+            service = service_latency(event_id, tokens, args.service_scans)
+            log(f"service only: {json.dumps(service)}")
+            result = harness.result_envelope("checkin_scan", {
+                "url": url, "started_app": app is not None, **(app.settings.as_dict() if app else {}),
+                "tickets": len(tokens), "seconds_per_run": args.seconds, "event_id": event_id})
+        finally:
+            if app:
+                app.stop()
+    result.update({"http": runs, "service_only": service})
+    harness.write_result("checkin_scan", result)
+    for run in runs:
+        print(f"{run['clients']:>3} door devices: {run.get('per_second')} scans/s, p50 {run.get('p50_ms')} ms, "
+              f"p99 {run.get('p99_ms')} ms, server CPU {run['cpu']['server_ms_per_scan']} ms/scan, {run['results']}")
+    print(f"service only: p50 {service['p50_ms']} ms, p99 {service['p99_ms']} ms")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

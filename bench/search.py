@@ -1,15 +1,17 @@
 """Search speed on a catalogue of 100,000 events: typical queries through the whole Django request cycle.
 
-    make bench-search                                     # embedded Postgres/Redis, like make run
-    .venv/bin/python -m evently.embedded exec -- .venv/bin/python bench/search.py --events 100000 --rounds 40
+    make bench-search                                   # the bench's embedded Postgres/Redis (var/bench)
+    make bench-search BENCH_ARGS="--events 100000 --rounds 40"
 
-The catalogue lives in its own database (`<DATABASE_URL's name>_bench_search`, created and migrated on first
-use, then reused): 100,000 events in 60 cities at 2,000 venues, a year of dates, titles and descriptions from
-word lists, summaries with prices and free seats, and a day of sales for trending. Events have no seat rows:
-search never reads them (tests/discovery/test_summaries.py); the summaries are what a catalogue that size
-would have. Each query runs `--rounds` times in shuffled order through Django's test client (URL routing,
-middleware, sessions, the API view, JSON) in this process, after one warm-up round. Writes p50/p95/p99 per
-query and over all to bench/results/search.json. The machine may be shared: the load average is recorded.
+The catalogue lives in its own database, `evently_bench_search` on the bench's Postgres (or, with DATABASE_URL
+set, `<its name>_bench_search` on that server), created and migrated on first use, then reused: 100,000 events
+in 60 cities at 2,000 venues, a year of dates, titles and descriptions from pools of names and sentence patterns
+(a genre or a title matches a few percent of events, as in a real catalogue), summaries with prices and free
+seats, and a day of sales for trending. Events have no seat rows: search never reads them
+(tests/discovery/test_summaries.py); the summaries are what a catalogue that size would have. Each query runs
+`--rounds` times in shuffled order through Django's test client (URL routing, middleware, sessions, the API
+view, JSON) in this process, after one warm-up round. Writes p50/p95/p99 per query and over all to
+bench/results/search.json. The machine may be shared: the load average is recorded with the figures.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -158,20 +159,19 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS / "search.json"))
     args = parser.parse_args()
 
-    bench_url = _bench_database(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/evently"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("EVENTLY_LOCAL", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evently.settings")
-    os.environ.setdefault("TRENDING_KEY_PREFIX", "bench-search:trending")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
+    from bench import harness
+    from evently.embedded import embedded_services
 
-    django.setup()
-    from django.core.management import call_command
+    with embedded_services(harness.BENCH_VAR_DIR) as env:
+        os.environ.update(env)
+        os.environ["DATABASE_URL"] = _bench_database(env["DATABASE_URL"])
+        os.environ.setdefault("TRENDING_KEY_PREFIX", "bench-search:trending")
+        harness.django_setup()
+        from django.core.management import call_command
 
-    call_command("migrate", "--noinput", verbosity=0)
-    _generate(args.events)
-    _measure(args)
+        call_command("migrate", "--noinput", verbosity=0)
+        _generate(args.events)
+        _measure(args)
 
 
 def _bench_database(url: str) -> str:

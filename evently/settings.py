@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ticketing.buyer.BuyerCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -180,3 +181,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# E-mails during a sale rush (ticketing.services.delivery): above this many tickets e-mails per second
+# in one web process they wait for the sweep, which sends a small batch per run while the rush lasts.
+RUSH_EMAILS_PER_SECOND = env_int("RUSH_EMAILS_PER_SECOND", 5)
+EMAIL_SWEEP_DELAY_SECONDS = env_int("EMAIL_SWEEP_DELAY_SECONDS", 20)
+EMAIL_SWEEP_BATCH = env_int("EMAIL_SWEEP_BATCH", 2000)
+EMAIL_SWEEP_BATCH_IN_RUSH = env_int("EMAIL_SWEEP_BATCH_IN_RUSH", 50)

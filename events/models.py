@@ -74,6 +74,22 @@ class Event(models.Model):
     def get_absolute_url(self):
         return f"/events/{self.pk}/"
 
+    def is_in_sales_window(self, at) -> bool:
+        """Sales run from sales_open_at (empty: once published) until sales_close_at (empty: the end)."""
+        return (
+            (self.sales_open_at is None or self.sales_open_at <= at)
+            and (self.sales_close_at is None or at < self.sales_close_at)
+            and at < self.ends_at
+        )
+
+    def is_selling(self, at) -> bool:
+        """The one sales-window rule for buyers: on sale, opened, not closed, not ended.
+
+        Holds, confirms, the event page and the API all ask this, so a lifecycle tick that comes
+        a minute late never sells a seat outside the window.
+        """
+        return self.status == EventStatus.ON_SALE and self.is_in_sales_window(at)
+
 
 class SeatCategory(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="categories")

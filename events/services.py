@@ -4,7 +4,7 @@ Publishing and cancelling are the organizer's decisions; every other transition 
 clock (sales_open_at, sales_close_at, ends_at) or the seats (the last one sold, one freed):
 `events_lifecycle_tick` runs every minute, `event_availability_refresh` right after a sale or a
 cancellation commits. Holds and confirms check the sales window themselves
-(`ticketing.services.seats._event_on_sale`), so a tick that comes a minute late never sells a
+(`Event.is_selling`), so a tick that comes a minute late never sells a
 seat outside the window.
 """
 
@@ -29,15 +29,6 @@ class Transition:
     at: datetime
 
 
-def event_is_in_sales_window(event: Event, *, at: datetime) -> bool:
-    """Sales run from sales_open_at (empty: once published) until sales_close_at (empty: the end)."""
-    return (
-        (event.sales_open_at is None or event.sales_open_at <= at)
-        and (event.sales_close_at is None or at < event.sales_close_at)
-        and at < event.ends_at
-    )
-
-
 def event_status_due(event: Event, *, at: datetime, has_free_seats: bool | None = None) -> str:
     """The status the clock (and, if given, the seats) asks for now. Pure.
 
@@ -48,7 +39,7 @@ def event_status_due(event: Event, *, at: datetime, has_free_seats: bool | None 
         return event.status
     if at >= event.ends_at:
         return EventStatus.FINISHED
-    if not event_is_in_sales_window(event, at=at):
+    if not event.is_in_sales_window(at):
         return EventStatus.PUBLISHED
     if has_free_seats is None:
         return event.status if event.status != EventStatus.PUBLISHED else EventStatus.ON_SALE
@@ -71,11 +62,14 @@ def event_next_transition(event: Event, *, at: datetime | None = None) -> Transi
 def _event_has_free_seats(event_id: int) -> bool:
     """Whether any seat is available or held (a held seat may come back); sold and blocked ones are gone."""
     with connection.cursor() as cursor:
+        # Ordered by id so that the unsold-seats index answers it: a scan of the table would walk
+        # past every seat sold so far.
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM ticketing_eventseat WHERE event_id = %s AND status IN ('available', 'held'))",
+            "SELECT 1 FROM ticketing_eventseat WHERE event_id = %s AND status IN ('available', 'held') "
+            " ORDER BY id LIMIT 1",
             [event_id],
         )
-        return cursor.fetchone()[0]
+        return cursor.fetchone() is not None
 
 
 def event_status_refresh(*, event_id: int) -> str:
@@ -90,7 +84,7 @@ def event_status_refresh(*, event_id: int) -> str:
             return event.status if event else ""
         now = timezone.now()
         has_free_seats = (
-            _event_has_free_seats(event_id) if event_is_in_sales_window(event, at=now) else None
+            _event_has_free_seats(event_id) if event.is_in_sales_window(now) else None
         )
         status = event_status_due(event, at=now, has_free_seats=has_free_seats)
         if status != event.status:

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
 from events.models import Event, EventStatus, SeatCategory
+from ticketing.buyer import BUYER_COOKIE
 from ticketing.models import EventSeat
 from ticketing.services import event_inventory_create
 from venues.models import Venue
@@ -46,7 +48,7 @@ class Buyer(Client):
         return self.post_json("/api/bookings/confirm", payload)
 
     def buyer_id(self) -> str:
-        return self.session["buyer"]
+        return signing.Signer(salt="evently.buyer").unsign(self.cookies[BUYER_COOKIE].value)
 
 
 @pytest.fixture(autouse=True)
@@ -171,3 +173,9 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def no_email_rush(settings):
+    """Tests book many seats within a second; only the rush tests ask for the sale-rush e-mail behaviour."""
+    settings.RUSH_EMAILS_PER_SECOND = 1_000_000

@@ -21,7 +21,7 @@ router = Router(tags=["ticketing"])
 
 @router.get("/session")
 def session(request):
-    """Sets the csrftoken cookie; POSTs send its value back in X-CSRFToken."""
+    """Sets the csrftoken cookie; POSTs send its value back in X-CSRFToken (the buyer cookie comes with a hold)."""
     user = request.user
     return {
         "csrf_token": get_token(request),
@@ -115,16 +115,15 @@ def booking_cancel(request, booking_id: PathId):
 
 
 def booking_as_dict(booking: Booking) -> dict:
-    tickets = booking.tickets.select_related("booking_seat").order_by("booking_seat__event_seat_id")
     # The booking's PDF (one page per ticket the buyer holds); see ticketing/api_tickets.py.
     pdf_url = booking_pdf_url(booking) if booking.status == "paid" else None
+    issued = getattr(booking, "issued_tickets", None)
+    if issued is not None:  # just sold: the tickets are in hand
+        return {**_booking_fields(booking), "seat_ids": [ticket["seat_id"] for ticket in issued],
+                "pdf_url": pdf_url, "tickets": [{**ticket, "pdf_url": pdf_url} for ticket in issued]}
+    tickets = booking.tickets.select_related("booking_seat").order_by("booking_seat__event_seat_id")
     return {
-        "booking_id": booking.pk,
-        "reference": booking.reference,
-        "status": booking.status,
-        "total": str(booking.total),
-        "currency": booking.currency,
-        "expires_at": booking.expires_at.isoformat() if booking.status == "pending" else None,
+        **_booking_fields(booking),
         "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
         "pdf_url": pdf_url,
         "tickets": [
@@ -134,4 +133,15 @@ def booking_as_dict(booking: Booking) -> dict:
              "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}
             for ticket in tickets
         ],
+    }
+
+
+def _booking_fields(booking: Booking) -> dict:
+    return {
+        "booking_id": booking.pk,
+        "reference": booking.reference,
+        "status": booking.status,
+        "total": str(booking.total),
+        "currency": booking.currency,
+        "expires_at": booking.expires_at.isoformat() if booking.status == "pending" else None,
     }

@@ -15,7 +15,7 @@ import threading
 import time
 
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +28,30 @@ def seat_group_name(event_id: int) -> str:
 
 def seat_changes_publish_on_commit(event_id: int, changes: list[dict]) -> None:
     if changes:
-        transaction.on_commit(lambda: _publisher.submit(event_id, changes, _cursor_after_commit()))
+        transaction.on_commit(lambda: _publisher.submit(event_id, changes))
+
+
+def seat_changes_cursor() -> int:
+    """The oldest transaction that may still be running: the `version` clients send back as `since`.
+
+    See `ticketing.selectors.seat_changes_since` for why this cursor can never skip a change.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
 
 
 def _cursor_after_commit() -> int:
-    """A `since` cursor taken after the change committed (see seat_changes_since); 0 if unknown."""
-    from ticketing.selectors import seat_changes_cursor
+    """A `since` cursor taken after the changes committed (see seat_changes_since); 0 if unknown.
 
+    The publisher thread takes one per message, on its own connection: every change in the
+    message was handed over after its commit, so this cursor is later than all of them.
+    """
     try:
         return seat_changes_cursor()
     except Exception:  # noqa: BLE001 - without a cursor, clients still get the statuses
         logger.exception("could not read the seat-change cursor")
+        connection.close()  # a broken connection is opened afresh next time
         return 0
 
 
@@ -47,11 +60,10 @@ class _SeatChangePublisher:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._pending: dict[int, dict[int, dict]] = {}
-        self._versions: dict[int, int] = {}
         self._thread: threading.Thread | None = None
         self._sending = False
 
-    def submit(self, event_id: int, changes: list[dict], version: int) -> None:
+    def submit(self, event_id: int, changes: list[dict]) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="seat-change-publisher", daemon=True)
@@ -60,8 +72,6 @@ class _SeatChangePublisher:
             pending = self._pending.setdefault(event_id, {})
             for change in changes:
                 pending[change["seat_id"]] = change
-            # The newest cursor was taken after every change in the batch had committed.
-            self._versions[event_id] = max(version, self._versions.get(event_id, 0))
             self._wakeup.notify()
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -83,18 +93,17 @@ class _SeatChangePublisher:
             time.sleep(COALESCE_SECONDS)
             with self._lock:
                 batch, self._pending = self._pending, {}
-                versions, self._versions = self._versions, {}
                 self._sending = True
             try:
-                self._send(loop, layer, batch, versions)
+                self._send(loop, layer, batch, _cursor_after_commit())
             finally:
                 with self._lock:
                     self._sending = False
 
     @staticmethod
-    def _send(loop, layer, batch: dict[int, dict[int, dict]], versions: dict[int, int]) -> None:
+    def _send(loop, layer, batch: dict[int, dict[int, dict]], version: int) -> None:
         for event_id, changes in batch.items():
-            message = {"type": "seat.changes", "version": versions[event_id],
+            message = {"type": "seat.changes", "version": version,
                        "changes": sorted(changes.values(), key=lambda change: change["seat_id"])}
             try:
                 loop.run_until_complete(layer.group_send(seat_group_name(event_id), message))

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class SeatStatus(models.TextChoices):
@@ -51,7 +52,12 @@ class EventSeat(models.Model):
             models.Index(fields=["event", "version"], name="event_seat_version_idx"),
             models.Index(fields=["event", "hold_owner"], name="event_seat_holder_idx", condition=Q(status="held")),
             models.Index(fields=["held_until"], name="event_seat_held_until_idx", condition=Q(status="held")),
-            models.Index(fields=["tier"], name="event_seat_tier_idx", condition=Q(tier__isnull=False)),
+            # Quota use per tier: only seats that hold a place (bounded by the quota, not by the sale).
+            models.Index(fields=["tier"], name="event_seat_tier_used_idx",
+                         condition=Q(tier__isnull=False, status__in=["held", "sold"])),
+            # "Any seat left?" after each sale: finds one without walking the sold seats.
+            models.Index(fields=["event", "id"], name="event_seat_unsold_idx",
+                         condition=Q(status__in=["available", "held"])),
         ]
 
     def __str__(self):
@@ -96,6 +102,9 @@ class Booking(models.Model):
         ]
         indexes = [
             models.Index(fields=["expires_at"], name="booking_pending_expiry_idx", condition=Q(status="pending")),
+            # The per-e-mail limit of each confirm: one event's bookings of one address, whatever the sale's size.
+            models.Index(models.F("event"), Lower("customer_email"), name="booking_event_email_idx",
+                         condition=Q(status__in=["pending", "paid"])),
         ]
 
     def __str__(self):

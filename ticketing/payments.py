@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 
@@ -46,24 +46,33 @@ class PaymentProvider(Protocol):
 
 
 class FakePaymentProvider:
-    def charge(self, *, amount, currency, token, idempotency_key):
-        from ticketing.models import PaymentAttempt
+    # One statement per charge, committed without waiting for the disk: this ledger stands in for
+    # a remote provider's. If a crash loses a charge, the booking's reconciliation finds no charge
+    # and gives the seats up — nothing was taken from anyone (the paid booking's own commit
+    # flushes this row first, so a sold booking never outlives its charge).
+    # One statement, its own transaction (the set_config is local to it, so only this commit is relaxed).
+    CHARGE_SQL = """
+    WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+    INSERT INTO ticketing_paymentattempt (idempotency_key, amount, currency, token, status, reference,
+                                          refunded_amount, refunds, created_at)
+    SELECT %s, %s, %s, %s, %s, %s, 0, '{}', now() FROM relaxed
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING status, reference
+    """
 
+    def charge(self, *, amount, currency, token, idempotency_key):
         if token == "tok_timeout":
             raise PaymentError("The payment provider did not answer in time.")
         status = "declined" if token == "tok_declined" else "succeeded"
-        try:
-            with transaction.atomic():
-                attempt, _ = PaymentAttempt.objects.get_or_create(
-                    idempotency_key=idempotency_key,
-                    defaults={"amount": amount, "currency": currency, "token": token, "status": status,
-                              "reference": "pay_" + secrets.token_hex(8)},
-                )
-        except IntegrityError:  # a concurrent retry with the same key won the insert
-            attempt = PaymentAttempt.objects.get(idempotency_key=idempotency_key)
+        with connection.cursor() as cursor:
+            cursor.execute(self.CHARGE_SQL, [idempotency_key, amount, currency, token, status,
+                                             "pay_" + secrets.token_hex(8)])
+            row = cursor.fetchone()
         if token == "tok_error_after_charge":
             raise PaymentError("The connection to the payment provider broke after the charge.")
-        return self._result(attempt)
+        if row is None:  # this key was charged before: the same answer again
+            return self.status(idempotency_key=idempotency_key)
+        return ChargeResult(True, row[1]) if row[0] == "succeeded" else ChargeResult(False, row[1], "Card declined")
 
     def status(self, *, idempotency_key):
         from ticketing.models import PaymentAttempt

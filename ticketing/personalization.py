@@ -1,6 +1,6 @@
 """What a visitor booked before, by category: the source of events.personalization's boosts.
 
-A visitor is known by any of: the logged-in user, the buyer id of this browser session, and the e-mail
+A visitor is known by any of: the logged-in user, the buyer id of this browser (its signed cookie), and the e-mail
 a "my bookings" magic link confirmed in this session. Only paid bookings count, by active tickets.
 """
 
@@ -20,12 +20,11 @@ def booked_categories(request) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.pk is not None:
         who |= Q(user_id=user.pk)
+    if buyer := buyer_id_if_known(request):
+        who |= Q(buyer=buyer)
     session = getattr(request, "session", None)
-    if session is not None:
-        if buyer := buyer_id_if_known(request):
-            who |= Q(buyer=buyer)
-        if email := session.get(MY_BOOKINGS_SESSION_KEY):
-            who |= Q(customer_email__iexact=email)
+    if session is not None and (email := session.get(MY_BOOKINGS_SESSION_KEY)):
+        who |= Q(customer_email__iexact=email)
     if not who:
         return {}
     rows = (Booking.objects.filter(who, status=BookingStatus.PAID)

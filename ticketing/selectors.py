@@ -10,17 +10,11 @@ from django.utils import timezone
 
 from events.models import Event
 from events.pricing import categories_current_price
+from ticketing.broadcast import seat_changes_cursor
 from ticketing.exceptions import EventNotFound
 from ticketing.models import SeatStatus
-from ticketing.services import seat_change_row_to_dict
+from ticketing.seat_state import free_seat_sql, live_hold_sql, seat_is_free, seat_public_state
 from ticketing.services.cancellation import cancellation_policy_as_dict, cancellation_policy_text
-
-
-def seat_changes_cursor() -> int:
-    """The oldest transaction that may still be running: the `version` clients send back as `since`."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return cursor.fetchone()[0]
 
 
 def seat_changes_since(*, event_id: int, since: int) -> dict:
@@ -45,7 +39,8 @@ def seat_changes_since(*, event_id: int, since: int) -> dict:
             " WHERE event_id = %s AND version >= %s ORDER BY id",
             [event_id, since],
         )
-        changes = [seat_change_row_to_dict(row) for row in cursor.fetchall()]
+        now = timezone.now()
+        changes = [seat_public_state(row, now=now) for row in cursor.fetchall()]
     return {"version": version, "changes": changes}
 
 
@@ -80,7 +75,7 @@ def event_layout(*, event: Event, owner: str | None = None, section_id: int | No
     current_rows: dict[tuple[int, str], list] = {}
     for (seat_id, status, held_until, booking_id, category_id, hold_owner, section_id, section_name, outline,
          row_label, number, x, y, is_wheelchair, is_companion, is_restricted_view) in rows:
-        if status == SeatStatus.HELD and booking_id is None and held_until <= now:
+        if seat_is_free(status=status, held_until=held_until, booking_id=booking_id, now=now):
             status = SeatStatus.AVAILABLE
         section = sections.get(section_id)
         if section is None:
@@ -133,9 +128,6 @@ def event_for_buyers(event_id: int) -> Event:
         raise EventNotFound() from None
 
 
-FREE_SEAT_SQL = "(es.status = 'available' OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now()))"
-
-
 SECTION_SUMMARY_CACHE_SECONDS = 2
 
 
@@ -165,7 +157,7 @@ def event_section_summaries(*, event: Event) -> list[dict]:
     # Grouped by (section, category) so the prices join happens on a few dozen rows, not 50,000.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.section_id, es.category_id, count(*), count(*) FILTER (WHERE " + FREE_SEAT_SQL + ") "
+            "SELECT s.section_id, es.category_id, count(*), count(*) FILTER (WHERE " + free_seat_sql("es") + ") "
             "  FROM ticketing_eventseat es "
             "  JOIN venues_seat s ON s.id = es.seat_id "
             " WHERE es.event_id = %s AND es.status <> 'blocked' "
@@ -200,8 +192,7 @@ def seats_held_by(*, event_id: int, owner: str) -> list[dict]:
             "  JOIN venues_seat s ON s.id = es.seat_id "
             "  JOIN venues_section sec ON sec.id = s.section_id "
             "  JOIN events_seatcategory c ON c.id = es.category_id "
-            " WHERE es.event_id = %s AND es.hold_owner = %s AND es.status = 'held' "
-            "   AND es.booking_id IS NULL AND es.held_until > now() "
+            f" WHERE es.event_id = %s AND es.hold_owner = %s AND {live_hold_sql('es')} "
             " ORDER BY sec.position, sec.id, s.id",
             [event_id, owner],
         )

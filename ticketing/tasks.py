@@ -1,6 +1,12 @@
 """django-q2 tasks: thin wrappers around services, safe to run twice."""
 
+from django.conf import settings
+from django.core.mail import send_mail
+
+from events import services as event_services
 from ticketing import services
+from ticketing.models import Cancellation
+from ticketing.services import delivery
 
 
 def holds_expire() -> int:
@@ -12,42 +18,27 @@ def bookings_reconcile_due() -> int:
 
 
 def email_send(outgoing_id: int) -> bool:
-    from ticketing.services.delivery import email_send
-
-    return email_send(outgoing_id)
+    return delivery.email_send(outgoing_id)
 
 
 def emails_retry_due() -> int:
-    from ticketing.services.delivery import emails_retry_due
-
-    return emails_retry_due()
+    return delivery.emails_retry_due()
 
 
 def booking_pdf_render(booking_id: int) -> str:
     """Re-render a booking's PDF after a ticket changed, so the next download is instant."""
-    from ticketing.services.delivery import booking_pdf
-
-    return str(booking_pdf(booking_id))
+    return str(delivery.booking_pdf(booking_id))
 
 
 def magic_link_send(email: str, url: str) -> None:
-    from ticketing.services.delivery import magic_link_send
-
-    magic_link_send(email=email, url=url)
+    delivery.magic_link_send(email=email, url=url)
 
 def events_lifecycle_tick() -> int:
-    from events.services import events_lifecycle_tick
-
-    return events_lifecycle_tick()
+    return event_services.events_lifecycle_tick()
 
 
 def cancellation_notify(cancellation_id: int) -> None:
     """Tell the buyer about a cancellation and its refund (e-mail)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    from ticketing.models import Cancellation
-
     cancellation = Cancellation.objects.select_related("booking__event").get(pk=cancellation_id)
     booking = cancellation.booking
     subject = f"{booking.event.title}: booking {booking.reference} — {cancellation.get_reason_display()}"

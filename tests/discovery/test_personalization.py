@@ -79,8 +79,9 @@ def test_the_score_is_the_share_of_the_most_booked_category(rf, buyer, festivals
     concert = listed("Gig", category="concert", venue=make_venue("Hall", seats=2), days=5)
     buy(buyer, concert, count=1)
     request = rf.get("/")
-    request.user = AnonymousUser()  # known by the session only
+    request.user = AnonymousUser()  # known by the buyer cookie only
     request.session = buyer.session
+    request.COOKIES = {name: morsel.value for name, morsel in buyer.cookies.items()}
 
     assert category_affinity(request) == {"comedy": 1.0, "concert": 0.5}
     assert BOOST == 0.5

@@ -81,8 +81,8 @@ def test_a_failed_send_is_retried_and_then_sent_once(buyer, event, seat_ids, set
 
     # given the mail server is down when the booking is paid
     settings.EMAIL_BACKEND = "tests.tickets.failing_backend.FailingBackend"
-    with pytest.raises(ConnectionRefusedError):  # the task fails (django-q2 in sync mode re-raises it)
-        buy(buyer, event, seat_ids[:1], capture=django_capture_on_commit_callbacks)
+    # the task fails, but the paid sale still answers 201 (a failing e-mail never fails a checkout)
+    buy(buyer, event, seat_ids[:1], capture=django_capture_on_commit_callbacks)
     booking = Booking.objects.get()
     assert booking.status == "paid"
     outgoing = OutgoingEmail.objects.get()

@@ -29,8 +29,7 @@ from ticketing.services.refunds import booking_refund_owed  # noqa: F401
 from ticketing.services.seats import (  # noqa: F401
     Hold,
     holds_expire,
-    seat_change_row_to_dict,
     seat_hold,
     seat_release,
 )
-from ticketing.services.tickets import event_signing_key, ticket_token_issue, tickets_issue  # noqa: F401
+from ticketing.services.tickets import event_signing_key, ticket_token_issue, tickets_issue_for  # noqa: F401

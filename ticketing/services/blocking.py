@@ -5,20 +5,13 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from ticketing.exceptions import SeatsNotBlockable, UnknownSeats
-from ticketing.services.seats import _seat_changes_record, _seats_freed
+from ticketing.seat_state import FREE_SEAT_SQL, seats_changed, seats_free
 
-# Available, or an expired hold nobody is paying for: both count as available everywhere.
-BLOCK_SQL = """
+# Only a free seat (available, or an expired hold nobody is paying for) can be blocked.
+BLOCK_SQL = f"""
 UPDATE ticketing_eventseat
    SET status = 'blocked', hold_owner = '', held_until = NULL
- WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s)
-   AND (status = 'available' OR (status = 'held' AND booking_id IS NULL AND held_until <= now()))
-RETURNING id
-"""
-
-UNBLOCK_SQL = """
-UPDATE ticketing_eventseat SET status = 'available'
- WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s) AND status = 'blocked'
+ WHERE event_id = %(event_id)s AND id = ANY(%(seat_ids)s) AND {FREE_SEAT_SQL}
 RETURNING id
 """
 
@@ -58,14 +51,13 @@ def seats_block(*, event_id: int, seat_ids: list[int]) -> list[int]:
                     seats=[label for _, _, label in refused],
                 )
         if blocked:
-            _seat_changes_record(cursor, event_id=event_id, seat_ids=blocked)
+            seats_changed(cursor, event_id=event_id, seat_ids=blocked)
     return blocked
 
 
 def seats_unblock(*, event_id: int, seat_ids: list[int]) -> list[int]:
     """Put blocked seats among `seat_ids` back on sale; other seats are left alone. Returns the unblocked ids."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(UNBLOCK_SQL, {"event_id": event_id, "seat_ids": sorted(set(seat_ids))})
-        unblocked = sorted(row[0] for row in cursor.fetchall())
-        _seats_freed(cursor, event_id=event_id, seat_ids=unblocked)  # a released block goes to the waitlist first
-    return unblocked
+        # A released block goes to the waitlist first, and is stamped so reconnecting pages learn of it.
+        return seats_free(cursor, event_id=event_id, where="id = ANY(%s) AND status = 'blocked'",
+                          params=[sorted(set(seat_ids))])

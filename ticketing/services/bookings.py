@@ -16,20 +16,29 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.models import Event, EventStatus
 from events.services import event_availability_refresh
 from ticketing import lock_objects
-from ticketing.broadcast import seat_changes_publish_on_commit
 from ticketing.exceptions import (
     IdempotencyKeyReused,
     NoHeldSeats,
     PaymentDeclined,
+    SaleNotActive,
 )
-from ticketing.models import Booking, BookingSeat, BookingStatus, CancellationReason, EventSeat, SeatStatus
+from ticketing.models import Booking, BookingStatus, CancellationReason, EventSeat, SeatStatus
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.limits import email_limit_check, order_limit_check
+from ticketing.seat_state import (
+    STAMP,
+    STAMP_SQL,
+    held_changes,
+    live_hold_sql,
+    lock_wait_bounded,
+    seats_free,
+    seats_publish,
+    status_changes,
+)
+from ticketing.services.limits import email_limit_check, email_limit_lock_key, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
-from ticketing.services.seats import STAMP, _event_on_sale, _held, _seats_freed, lock_wait_bounded
+from ticketing.services.seats import event_selling
 from ticketing.services.tickets import tickets_issue
 
 logger = logging.getLogger(__name__)
@@ -44,7 +53,7 @@ class Customer:
     phone: str = ""
 
 
-def _new_reference() -> str:
+def booking_reference_new() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
@@ -61,12 +70,17 @@ def booking_confirm(
     SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
     pending; `booking_reconcile` finishes it.
     """
+    # A repeated key is found where it matters, without a look-up per confirm: the hold is gone
+    # (NoHeldSeats), the key clashes (IntegrityError), or the sale has closed since.
     key = idempotency_key or uuid.uuid4().hex
-    replay = _booking_replay(key, owner=owner, event_id=event_id)
-    if replay:
-        return replay
-    event = _event_on_sale(event_id)
-    booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+    try:
+        event = event_selling(event_id)
+        booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+    except (SaleNotActive, NoHeldSeats):
+        replay = _booking_replay(key, owner=owner, event_id=event_id) if idempotency_key else None
+        if replay:
+            return replay
+        raise
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
         return _booking_replay(key, owner=owner, event_id=event_id)
     return _booking_pay(booking, payment_token=payment_token)
@@ -83,58 +97,87 @@ def _booking_replay(key: str, *, owner: str, event_id: int) -> Booking | None:
     return booking
 
 
+# Phase 1 in two statements: lock the buyer's live hold (in id order, like every seat locker) …
+RESERVE_LOCK_SQL = f"""
+SELECT es.id, COALESCE(es.price, category.price), es.tier_id, es.held_until
+  FROM ticketing_eventseat es JOIN events_seatcategory category ON category.id = es.category_id
+ WHERE es.event_id = %s AND es.hold_owner = %s AND {live_hold_sql("es")}
+ ORDER BY es.id
+   FOR UPDATE OF es
+"""
+
+# … then create the pending booking, its seats, and move the seats into it, in one statement.
+RESERVE_SQL = f"""
+WITH booking AS (
+    INSERT INTO ticketing_booking (event_id, reference, buyer, user_id, customer_name, customer_email, customer_phone,
+                                   status, total, currency, idempotency_key, payment_reference, failure_reason,
+                                   refund_amount, refund_reference, created_at, expires_at, hold_expires_at)
+    VALUES (%(event_id)s, %(reference)s, %(buyer)s, %(user_id)s, %(name)s, %(email)s, %(phone)s,
+            'pending', %(total)s, %(currency)s, %(key)s, '', '', 0, '', %(now)s, %(expires_at)s, %(hold_expires_at)s)
+    RETURNING id
+), booked AS (
+    INSERT INTO ticketing_bookingseat (booking_id, event_seat_id, price, tier_id, is_active)
+    SELECT booking.id, picked.id, picked.price, picked.tier_id, true
+      FROM booking, unnest(%(seat_ids)s::bigint[], %(prices)s::numeric[], %(tier_ids)s::bigint[])
+                    AS picked(id, price, tier_id)
+), reserved AS (
+    UPDATE ticketing_eventseat es SET booking_id = booking.id, held_until = %(expires_at)s, version = {STAMP_SQL}
+      FROM booking WHERE es.id = ANY(%(seat_ids)s)
+)
+SELECT id FROM booking
+"""
+
+
 def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
 
     Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
-    EmailLimitExceeded (nothing written; the hold stays).
+    EmailLimitExceeded (nothing written; the hold stays). A clash on the idempotency key (a
+    concurrent retry) answers with that booking.
     """
+    try:
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, key=key, user=user)
+    except IntegrityError:
+        existing = _booking_replay(key, owner=owner, event_id=event.pk)
+        if existing:
+            return existing
+        # the 1-in-10^12 reference collision: nothing was written, try once more with a new one
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, key=key, user=user)
+
+
+def _booking_reserve_once(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
     event_id = event.pk
-    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor):
-        seats = list(
-            lock_objects.event_seats_for_update(
-                event_id=event_id, hold_owner=owner, status=SeatStatus.HELD, booking__isnull=True,
-                held_until__gt=timezone.now(),
-            ).select_related("category")
-        )
+    # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
+    email_lock = email_limit_lock_key(event=event, email=customer.email)
+    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor, one_at_a_time=email_lock):
+        cursor.execute(RESERVE_LOCK_SQL, [event_id, owner])
+        seats = cursor.fetchall()
         if not seats:
-            existing = Booking.objects.filter(idempotency_key=key).first()
-            if existing:
-                return existing
             raise NoHeldSeats()
         order_limit_check(event=event, seats=len(seats))
-        # After the seat locks: no path takes the e-mail lock first, so this order cannot deadlock.
         email_limit_check(cursor, event=event, email=customer.email, seats=len(seats))
         now = timezone.now()
         booking = Booking(
-            event_id=event_id, buyer=owner, user=user if getattr(user, "is_authenticated", False) else None,
+            event_id=event_id, buyer=owner, user_id=user.pk if getattr(user, "is_authenticated", False) else None,
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
-            total=sum((_seat_price(seat) for seat in seats), Decimal("0")), currency=settings.CURRENCY,
+            total=sum((price for _, price, _, _ in seats), Decimal("0")), currency=settings.CURRENCY,
             idempotency_key=key, expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
-            hold_expires_at=min(seat.held_until for seat in seats), reference=_new_reference(),
+            hold_expires_at=min(held_until for _, _, _, held_until in seats), reference=booking_reference_new(),
+            created_at=now,
         )
-        try:
-            with transaction.atomic():
-                booking.save()
-        except IntegrityError:
-            existing = Booking.objects.filter(idempotency_key=key).first()
-            if existing:
-                return existing
-            booking.reference = _new_reference()  # the 1-in-10^12 reference collision
-            booking.save()
-        BookingSeat.objects.bulk_create(
-            BookingSeat(booking=booking, event_seat=seat, price=_seat_price(seat), tier_id=seat.tier_id)
-            for seat in seats
-        )
-        seat_ids = [seat.pk for seat in seats]
-        EventSeat.objects.filter(pk__in=seat_ids).update(booking=booking, held_until=booking.expires_at, version=STAMP)
-        seat_changes_publish_on_commit(event_id, _held(seat_ids, booking.expires_at))
+        seat_ids = [seat_id for seat_id, _, _, _ in seats]
+        cursor.execute(RESERVE_SQL, {
+            "event_id": event_id, "reference": booking.reference, "buyer": owner, "user_id": booking.user_id,
+            "name": customer.name, "email": customer.email, "phone": customer.phone, "total": booking.total,
+            "currency": booking.currency, "key": key, "now": now, "expires_at": booking.expires_at,
+            "hold_expires_at": booking.hold_expires_at, "seat_ids": seat_ids,
+            "prices": [price for _, price, _, _ in seats], "tier_ids": [tier_id for _, _, tier_id, _ in seats],
+        })
+        booking.pk = cursor.fetchone()[0]
+        booking._state.adding = False
+        booking.seat_ids = seat_ids
+        seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
-
-
-def _seat_price(seat: EventSeat) -> Decimal:
-    """The price fixed at hold; the category's price for seats held before prices were fixed."""
-    return seat.price if seat.price is not None else seat.category.price
 
 
 def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
@@ -155,20 +198,21 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
         if result is None or not result.succeeded:
             return booking  # stays pending; reconciliation asks the provider later
     if not result.succeeded:
-        _booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
+        booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
-    return booking_finalize(booking.pk, payment_reference=result.reference)
+    return booking_finalize(booking.pk, payment_reference=result.reference, booking=booking)
 
 
-def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
+def booking_finalize(booking_id: int, *, payment_reference: str, booking: Booking | None = None) -> Booking:
     """Phase 3: sell the reserved seats and issue tickets. Idempotent.
 
     If the booking was given up meanwhile (expired by reconciliation, its seats perhaps sold to
     someone else) or its event was cancelled, the charge is refunded in full and the buyer told:
     a payment is never kept without seats. Follow-ups (refund payout, the event's sold-out check)
     run after the commit, here rather than in on_commit hooks so they also run inside tests.
+    `booking`, when the caller has it in hand, saves reading it again.
     """
-    booking, outcome = _booking_settle(booking_id, payment_reference=payment_reference)
+    booking, outcome = _booking_settle(booking_id, payment_reference=payment_reference, booking=booking)
     if outcome == "refund":
         booking_refund_owed(booking.pk)
         booking.refresh_from_db()
@@ -177,9 +221,42 @@ def booking_finalize(booking_id: int, *, payment_reference: str) -> Booking:
     return booking
 
 
-def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking, str]:
-    with transaction.atomic():
-        booking = lock_objects.booking_for_update(booking_id)
+# The sale, in one statement once the booking row is locked: the booking is paid (unless its event
+# was cancelled: read in this statement, after the lock), its reserved seats sold, and its active
+# seats returned with fresh ticket ids (the signed token names the ticket, so ids come first).
+SELL_SQL = f"""
+WITH paid AS (
+    UPDATE ticketing_booking b SET status = 'paid', paid_at = now(), payment_reference = %(reference)s
+     WHERE b.id = %(booking_id)s AND b.status = 'pending'
+       AND NOT EXISTS (SELECT 1 FROM events_event e WHERE e.id = b.event_id AND e.status = 'cancelled')
+    RETURNING b.id, b.paid_at
+), sold AS (
+    UPDATE ticketing_eventseat es SET status = 'sold', held_until = NULL, version = {STAMP_SQL}
+     WHERE es.booking_id = %(booking_id)s AND es.status = 'held' AND EXISTS (SELECT 1 FROM paid)
+)
+SELECT bs.id, bs.event_seat_id, nextval(pg_get_serial_sequence('ticketing_ticket', 'id')), paid.paid_at
+  FROM ticketing_bookingseat bs JOIN paid ON paid.id = bs.booking_id
+ WHERE bs.is_active
+ ORDER BY bs.event_seat_id
+"""
+
+
+def _booking_settle(booking_id: int, *, payment_reference: str, booking: Booking | None) -> tuple[Booking, str]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM ticketing_booking WHERE id = %s FOR UPDATE", [booking_id])
+        if cursor.fetchone()[0] == BookingStatus.PENDING:
+            # Read after the booking lock: event_cancel marks the event first, then locks each booking.
+            cursor.execute(SELL_SQL, {"reference": payment_reference, "booking_id": booking_id})
+            rows = cursor.fetchall()
+            if rows:
+                booking = booking or Booking.objects.get(pk=booking_id)
+                booking.status, booking.payment_reference, booking.paid_at = (
+                    BookingStatus.PAID, payment_reference, rows[0][3])
+                tickets_issue(cursor, booking=booking, seats=[(bs_id, seat_id, ticket_id)
+                                                              for bs_id, seat_id, ticket_id, _ in rows])
+                seats_publish(booking.event_id, status_changes([row[1] for row in rows], SeatStatus.SOLD))
+                return booking, "sold"
+        booking = lock_objects.booking_for_update(booking_id)  # ours already: the rare outcomes below
         if booking.status == BookingStatus.PAID:
             return booking, "already_paid"
         if booking.status != BookingStatus.PENDING:
@@ -189,34 +266,15 @@ def _booking_settle(booking_id: int, *, payment_reference: str) -> tuple[Booking
                 booking.save(update_fields=["payment_reference", "failure_reason"])
                 refund_record(booking=booking, reason=CancellationReason.LATE_PAYMENT, amount=booking.total)
             return booking, "refund"
-        # Read after the booking lock: event_cancel marks the event first, then locks each booking.
-        if Event.objects.filter(pk=booking.event_id, status=EventStatus.CANCELLED).exists():
-            booking.payment_reference = payment_reference
-            booking.save(update_fields=["payment_reference"])
-            _booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False,
-                          status=BookingStatus.CANCELLED)
-            refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
-            return booking, "refund"
+        # pending, and SELL_SQL found its event cancelled
         booking.payment_reference = payment_reference
-        _booking_sell(booking)
-    return booking, "sold"
+        booking.save(update_fields=["payment_reference"])
+        booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
+        refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
+        return booking, "refund"
 
 
-def _booking_sell(booking: Booking) -> None:
-    """Seats sold, booking paid, tickets issued: inside the caller's transaction, booking row locked."""
-    seats = list(lock_objects.event_seats_for_update(booking=booking))
-    seat_ids = [seat.pk for seat in seats]
-    EventSeat.objects.filter(pk__in=seat_ids).update(status=SeatStatus.SOLD, held_until=None, version=STAMP)
-    booking.status = BookingStatus.PAID
-    booking.paid_at = timezone.now()
-    booking.save(update_fields=["status", "paid_at", "payment_reference"])
-    tickets_issue(booking)
-    seat_changes_publish_on_commit(
-        booking.event_id, [{"seat_id": seat_id, "status": SeatStatus.SOLD} for seat_id in seat_ids]
-    )
-
-
-def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
+def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
     """Give up a pending booking. Its seats go back to the buyer's hold (if asked and time is left) or to sale."""
     with transaction.atomic():
         booking = lock_objects.booking_for_update(booking_id)
@@ -228,13 +286,11 @@ def _booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str 
             EventSeat.objects.filter(pk__in=seat_ids).update(
                 booking=None, held_until=booking.hold_expires_at, version=STAMP
             )
-            seat_changes_publish_on_commit(booking.event_id, _held(seat_ids, booking.hold_expires_at))
+            seats_publish(booking.event_id, held_changes(seat_ids, booking.hold_expires_at))
         else:
-            EventSeat.objects.filter(pk__in=seat_ids).update(
-                booking=None, status=SeatStatus.AVAILABLE, hold_owner="", held_until=None, version=STAMP
-            )
             with connection.cursor() as cursor:
-                _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)
+                seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
+                           params=[seat_ids, booking.pk])
         booking.booking_seats.update(is_active=False)
         booking.status = status
         booking.failure_reason = reason[:200]
@@ -253,7 +309,7 @@ def booking_reconcile(booking_id: int) -> Booking:
         if result and result.succeeded:
             return booking_finalize(booking.pk, payment_reference=result.reference)
         if result is not None or booking.expires_at <= timezone.now():
-            _booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
+            booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
     else:
         booking_refund_owed(booking.pk)

@@ -16,9 +16,9 @@ from django.utils import timezone
 from events.models import Event, EventStatus
 from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavailable, UnknownSeats
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
-from ticketing.services.bookings import Customer, _new_reference
-from ticketing.services.seats import _seat_changes_record
-from ticketing.services.tickets import event_signing_key, tickets_issue
+from ticketing.seat_state import free_seat_sql, seats_changed
+from ticketing.services.bookings import Customer, booking_reference_new
+from ticketing.services.tickets import event_signing_key, tickets_issue_for
 
 SELLABLE_STATUSES = (EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT)
 
@@ -29,10 +29,9 @@ UPDATE ticketing_eventseat es
    SET status = 'sold', hold_owner = '', held_until = NULL, booking_id = %(booking_id)s
   FROM events_seatcategory category
  WHERE es.event_id = %(event_id)s AND es.id = ANY(%(seat_ids)s) AND category.id = es.category_id
-   AND (es.status IN ('available', 'blocked')
-        OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now()))
+   AND (es.status = 'blocked' OR {free})
 RETURNING es.id, category.price
-"""
+""".format(free=free_seat_sql("es"))
 
 
 def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, method: str, sold_by) -> Booking:
@@ -60,13 +59,13 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             event_id=event_id, buyer=f"boxoffice:{sold_by.pk}", customer_name=customer.name,
             customer_email=customer.email, customer_phone=customer.phone, status=BookingStatus.PAID,
             total=Decimal("0"), currency=settings.CURRENCY, idempotency_key=f"boxoffice-{uuid.uuid4().hex}",
-            expires_at=now, paid_at=now, reference=_new_reference(),
+            expires_at=now, paid_at=now, reference=booking_reference_new(),
         )
         try:
             with transaction.atomic():
                 booking.save()
         except IntegrityError:
-            booking.reference = _new_reference()  # the 1-in-10^12 reference collision
+            booking.reference = booking_reference_new()  # the 1-in-10^12 reference collision
             booking.save()
         with connection.cursor() as cursor:
             cursor.execute(SELL_SQL, {"booking_id": booking.pk, "event_id": event_id, "seat_ids": seat_ids})
@@ -88,6 +87,6 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             booking.payment_reference = f"cash:{booking.reference}" if method == BoxOfficeMethod.CASH else "comp"
             booking.save(update_fields=["total", "payment_reference"])
             BoxOfficeSale.objects.create(booking=booking, sold_by=sold_by, method=method)
-            tickets_issue(booking)
-            _seat_changes_record(cursor, event_id=event_id, seat_ids=sorted(sold))
+            tickets_issue_for(booking)
+            seats_changed(cursor, event_id=event_id, seat_ids=sorted(sold))
     return booking

@@ -37,15 +37,13 @@ from ticketing.models import (
     BookingStatus,
     Cancellation,
     CancellationReason,
-    EventSeat,
-    SeatStatus,
     Ticket,
     TicketStatus,
 )
 from ticketing.payments import PaymentError, get_payment_provider
-from ticketing.services.bookings import _booking_fail, booking_finalize, booking_is_visible_to
+from ticketing.seat_state import seats_free
+from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to
 from ticketing.services.refunds import booking_refund_owed, refund_record
-from ticketing.services.seats import STAMP, _seats_freed
 
 CENT = Decimal("0.01")
 
@@ -279,9 +277,6 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     booking_seats = [seat.booking_seat for seat in quote.seats]
     seat_ids = [bs.event_seat_id for bs in booking_seats]
     list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
-    EventSeat.objects.filter(pk__in=seat_ids, booking=booking).update(
-        status=SeatStatus.AVAILABLE, booking=None, hold_owner="", held_until=None, version=STAMP
-    )
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
     Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID).update(
         status=TicketStatus.CANCELLED
@@ -292,8 +287,9 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
         booking.save(update_fields=["status", "cancelled_at"])
     cancellation = refund_record(booking=booking, reason=reason, amount=quote.amount, fee=quote.fee,
                                  booking_seats=booking_seats, user=user, buyer=buyer)
-    with connection.cursor() as cursor:
-        _seats_freed(cursor, event_id=booking.event_id, seat_ids=seat_ids)  # the waitlist gets them first
+    with connection.cursor() as cursor:  # the waitlist gets them first
+        seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
+                   params=[seat_ids, booking.pk])
     return cancellation
 
 
@@ -352,7 +348,7 @@ def _event_cancel_pending(booking_id: int) -> None:
     if result and result.succeeded:
         booking_finalize(booking_id, payment_reference=result.reference)  # sees the cancelled event: refunds
         return
-    _booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
+    booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
 
 
 def booking_cancellations(*, booking_id: int, owner: str | None, user=None) -> list[dict]:

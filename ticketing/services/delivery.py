@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import deque
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -16,11 +19,13 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from ticketing.models import Booking, OutgoingEmail, Ticket, TicketStatus, TicketTransfer, WaitlistEntry
 from ticketing.pdf import ticket_pages, tickets_pdf_render
+from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_entry_url
 
 logger = logging.getLogger(__name__)
 
@@ -130,15 +135,47 @@ def email_enqueue(*, kind: str, object_id: int, to: str, key: str | None = None)
     The same key twice is one e-mail: a re-run of the caller never queues a second one.
     """
     key = key or f"{kind}:{object_id}"
-    outgoing, _ = OutgoingEmail.objects.get_or_create(key=key, defaults={"kind": kind, "object_id": object_id,
-                                                                           "to": to})
-    transaction.on_commit(lambda: _email_send_async(outgoing.pk))
+    outgoing, created = OutgoingEmail.objects.get_or_create(key=key, defaults={"kind": kind, "object_id": object_id,
+                                                                                 "to": to})
+    if created:
+        email_send_after_commit(outgoing.pk)
+
+
+class _RushMeter:
+    """How many e-mails this process queued in the last second: above RUSH_EMAILS_PER_SECOND, a sale is
+    running here, and e-mails wait for the sweep instead of taking CPU from it (docs/performance.md)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._times: deque[float] = deque()
+
+    def is_rush(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            self._times.append(now)
+            while self._times and self._times[0] < now - 1.0:
+                self._times.popleft()
+            return len(self._times) > settings.RUSH_EMAILS_PER_SECOND
+
+
+_rush = _RushMeter()
+
+
+def email_send_after_commit(outgoing_id: int) -> None:
+    """Hand a due e-mail to the worker once this transaction commits — unless a sale is rushing.
+
+    In a rush the row simply stays due: `emails_send_due` sends it when the rush is over. Either
+    way the e-mail goes out once (`email_send` claims the row), and a lost hand-over (Redis down)
+    only delays it until the sweep.
+    """
+    transaction.on_commit(lambda: None if _rush.is_rush() else _email_send_async(outgoing_id))
 
 
 def _email_send_async(outgoing_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("ticketing.tasks.email_send", outgoing_id)
+    try:
+        async_task("ticketing.tasks.email_send", outgoing_id)
+    except Exception:  # noqa: BLE001 - the sweep sends it; a committed sale must not answer 500
+        logger.warning("could not queue e-mail %s; the sweep will send it", outgoing_id, exc_info=True)
 
 
 def email_send(outgoing_id: int) -> bool:
@@ -175,19 +212,33 @@ def email_send(outgoing_id: int) -> bool:
 
 
 def emails_retry_due() -> int:
-    """The scheduled retry: unsent, unclaimed e-mails that failed before, after a minute's pause."""
-    due = list(
-        OutgoingEmail.objects.filter(
-            sent_at__isnull=True, claimed_at__isnull=True, attempts__gt=0, attempts__lt=EMAIL_MAX_ATTEMPTS,
-            created_at__lte=timezone.now() - timedelta(seconds=60),
-        ).values_list("pk", flat=True)[:200]
-    )
-    for outgoing_id in due:
+    """The scheduled sweep: e-mails due and not sent — failed ones after a minute's pause, ones never
+    handed to a worker (held back during a rush, or lost with Redis) after EMAIL_SWEEP_DELAY_SECONDS.
+
+    While bookings are still rushing in it sends only a small batch, so the sale keeps the CPU;
+    afterwards it drains the backlog. Returns how many it tried.
+    """
+    now = timezone.now()
+    due = OutgoingEmail.objects.filter(sent_at__isnull=True, claimed_at__isnull=True,
+                                       attempts__lt=EMAIL_MAX_ATTEMPTS).filter(
+        Q(attempts__gt=0, created_at__lte=now - timedelta(seconds=60))
+        | Q(attempts=0, created_at__lte=now - timedelta(seconds=settings.EMAIL_SWEEP_DELAY_SECONDS))
+    ).order_by("created_at")
+    batch = settings.EMAIL_SWEEP_BATCH_IN_RUSH if _bookings_rushing() else settings.EMAIL_SWEEP_BATCH
+    outgoing_ids = list(due.values_list("pk", flat=True)[:batch])
+    for outgoing_id in outgoing_ids:
         try:
             email_send(outgoing_id)
         except Exception:  # noqa: BLE001 - logged in email_send; the next sweep tries again
             pass
-    return len(due)
+    return len(outgoing_ids)
+
+
+def _bookings_rushing() -> bool:
+    """Whether more than RUSH_EMAILS_PER_SECOND e-mails were recorded per second over the last 10 s."""
+    recent = OutgoingEmail.objects.filter(created_at__gte=timezone.now() - timedelta(seconds=10))[
+        : settings.RUSH_EMAILS_PER_SECOND * 10 + 1].count()
+    return recent > settings.RUSH_EMAILS_PER_SECOND * 10
 
 
 def emails_stuck():
@@ -240,8 +291,6 @@ def _ticket_transfer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 
 def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
-    from ticketing.services.waitlist import waitlist_claim_url, waitlist_entry_url
-
     entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
     if entry.status != "offered":
         return None

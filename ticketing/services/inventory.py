@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from events.models import Event
+from ticketing.seat_state import STAMP_SQL
 from ticketing.services.tickets import event_signing_key
 
 
@@ -20,7 +21,7 @@ def event_inventory_create(*, event: Event, section_categories: dict[int, int]) 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ticketing_eventseat (event_id, seat_id, category_id, status, hold_owner, version) "
-            "SELECT %s, seat.id, mapping.category_id, 'available', '', 0 "
+            f"SELECT %s, seat.id, mapping.category_id, 'available', '', {STAMP_SQL} "
             "  FROM venues_seat seat "
             "  JOIN unnest(%s::bigint[], %s::bigint[]) AS mapping(section_id, category_id) "
             "    ON mapping.section_id = seat.section_id "

@@ -1,9 +1,14 @@
 """Fixing each seat's price when it is held: the active pricing tier's price, race-safe on quotas.
 
 Called inside the hold transaction, before the hold UPDATE. Lock order for holds:
-PricingTier (quota-limited tiers in their window, by id) → EventSeat → SeatVersion. Only holds
-lock tiers, and they hold the lock until commit, so the seats a tier has given away are counted
-after the previous hold of that tier committed: a quota cannot be oversold.
+PricingTier (quota-limited tiers in their window that still have room, by id) → EventSeat. Only
+holds lock tiers, and they hold the lock until commit, so the seats a tier has given away are
+counted after the previous hold of that tier committed: a quota cannot be oversold.
+
+A tier found full without the lock is not locked at all: once an early-bird quota is used up,
+holds stop queueing on its row. The price of that is at the margin — a place freed a moment
+ago may go unnoticed by a concurrent hold, which then pays the next tier's price; never the
+other way round.
 """
 
 from __future__ import annotations
@@ -13,7 +18,48 @@ from decimal import Decimal
 from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
-from events.pricing import tier_seats_used, tiers_by_category, tiers_fill
+from events.pricing import tiers_fill
+from ticketing.seat_state import TAKES_A_PLACE_SQL, live_hold_sql
+
+# Each requested seat with its category's price, and whether the owner already holds it at a fixed price.
+SEATS_SQL = f"""
+SELECT es.id, es.category_id, category.price,
+       ({live_hold_sql("es")} AND es.hold_owner = %s AND es.price IS NOT NULL),
+       EXISTS (SELECT 1 FROM events_pricingtier tier WHERE tier.category_id = es.category_id)
+  FROM ticketing_eventseat es JOIN events_seatcategory category ON category.id = es.category_id
+ WHERE es.event_id = %s AND es.id = ANY(%s)
+ ORDER BY es.id
+"""
+
+# The tiers of some categories in their order, with the places each quota-limited one has given.
+TIERS_SQL = f"""
+SELECT tier.id, tier.category_id, tier.name, tier.price, tier.available_from, tier.available_until, tier.quota,
+       tier.position,
+       CASE WHEN tier.quota IS NULL THEN 0
+            ELSE (SELECT count(*) FROM ticketing_eventseat WHERE tier_id = tier.id AND {TAKES_A_PLACE_SQL}) END
+  FROM events_pricingtier tier
+ WHERE tier.category_id = ANY(%s)
+ ORDER BY tier.category_id, tier.position, tier.id
+"""
+
+TIER_USE_SQL = f"""
+SELECT tier_id, count(*) FROM ticketing_eventseat WHERE tier_id = ANY(%s) AND {TAKES_A_PLACE_SQL} GROUP BY tier_id
+"""
+
+
+def tiers_with_use(cursor, category_ids: list[int]) -> tuple[dict[int, list[PricingTier]], dict[int, int]]:
+    """The tiers of `category_ids` by category (in order), and the places each quota-limited tier has given."""
+    cursor.execute(TIERS_SQL, [category_ids])
+    tiers: dict[int, list[PricingTier]] = {}
+    used: dict[int, int] = {}
+    for tier_id, category_id, name, price, available_from, available_until, quota, position, taken in cursor.fetchall():
+        tiers.setdefault(category_id, []).append(PricingTier(
+            id=tier_id, category_id=category_id, name=name, price=price, available_from=available_from,
+            available_until=available_until, quota=quota, position=position,
+        ))
+        if quota is not None:
+            used[tier_id] = taken
+    return tiers, used
 
 
 def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -> tuple[list, list]:
@@ -23,36 +69,33 @@ def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -
     None (the hold fails for them anyway). Must run inside the hold's transaction.
     """
     # One query for the common case (no tiers): each seat's category price, and whether tiers exist.
-    cursor.execute(
-        "SELECT es.id, es.category_id, category.price, "
-        "       (es.status = 'held' AND es.hold_owner = %s AND es.booking_id IS NULL "
-        "        AND es.held_until > now() AND es.price IS NOT NULL), "
-        "       EXISTS (SELECT 1 FROM events_pricingtier tier WHERE tier.category_id = es.category_id) "
-        "  FROM ticketing_eventseat es JOIN events_seatcategory category ON category.id = es.category_id "
-        " WHERE es.event_id = %s AND es.id = ANY(%s) ORDER BY es.id",
-        [owner, event_id, seat_ids],
-    )
+    cursor.execute(SEATS_SQL, [owner, event_id, seat_ids])
     picked: dict[int, tuple[Decimal, int | None]] = {}
     new_seats_by_category: dict[int, list[int]] = {}
+    category_prices: dict[int, Decimal] = {}
     for seat_id, category_id, category_price, is_own_hold, has_tiers in cursor.fetchall():
         if is_own_hold:
             continue
         if has_tiers:
             new_seats_by_category.setdefault(category_id, []).append(seat_id)
+            category_prices[category_id] = category_price
         else:
             picked[seat_id] = (category_price, None)
     if new_seats_by_category:
         now = timezone.now()
-        categories = SeatCategory.objects.in_bulk(list(new_seats_by_category))
-        tiers = tiers_by_category(new_seats_by_category)
-        limited = sorted(tier.pk for category_tiers in tiers.values() for tier in category_tiers
-                         if tier.quota is not None and tier.is_in_window(now))
-        if limited:
-            # The quota lock: concurrent holds of the same tiers wait here until this one commits.
-            list(PricingTier.objects.select_for_update().filter(pk__in=limited).order_by("id").values_list("id"))
-        used = tier_seats_used(limited)
+        tiers, used = tiers_with_use(cursor, list(new_seats_by_category))
+        with_room = sorted(tier.pk for category_tiers in tiers.values() for tier in category_tiers
+                           if tier.quota is not None and tier.is_in_window(now) and used[tier.pk] < tier.quota)
+        if with_room:
+            # The quota lock: concurrent holds of the same tiers wait here until this one commits,
+            # then count again.
+            cursor.execute("SELECT id FROM events_pricingtier WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [with_room])
+            cursor.execute(TIER_USE_SQL, [with_room])
+            used.update({tier_id: 0 for tier_id in with_room})
+            used.update(dict(cursor.fetchall()))
         for category_id, category_seat_ids in new_seats_by_category.items():
-            picks = tiers_fill(category=categories[category_id], tiers=tiers.get(category_id, []), used=used,
+            category = SeatCategory(id=category_id, price=category_prices[category_id])
+            picks = tiers_fill(category=category, tiers=tiers.get(category_id, []), used=used,
                                seats=len(category_seat_ids), at=now)
             for seat_id, pick in zip(category_seat_ids, picks, strict=True):
                 picked[seat_id] = (pick.price, pick.tier.pk if pick.tier else None)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ticketing.models import Booking, Ticket
+from django.db import connection
+
+from ticketing.models import Booking, EventSigningKey, Ticket
+from ticketing.services.delivery import email_send_after_commit
+from ticketing.tokens import TicketClaims, keypair_generate, new_nonce, token_sign
 
 _private_keys: dict[int, bytes] = {}
 
@@ -17,9 +21,6 @@ def event_private_key(event_id: int) -> bytes:
 
 def event_signing_key(event_id: int):
     """The event's key pair, made on first use (race-safe: the primary key decides)."""
-    from ticketing.models import EventSigningKey
-    from ticketing.tokens import keypair_generate
-
     key = EventSigningKey.objects.filter(pk=event_id).first()
     if key is None:
         private, public = keypair_generate()
@@ -32,8 +33,6 @@ def event_signing_key(event_id: int):
 
 def ticket_token_issue(ticket: Ticket, *, event_id: int, seat_id: int, private_key: bytes) -> None:
     """Give the ticket a fresh nonce and a token signed with the event's key (saved by the caller)."""
-    from ticketing.tokens import TicketClaims, new_nonce, token_sign
-
     ticket.nonce = new_nonce()
     ticket.token = token_sign(
         TicketClaims(event_id=event_id, ticket_id=ticket.pk, booking_id=ticket.booking_id, seat_id=seat_id,
@@ -42,30 +41,56 @@ def ticket_token_issue(ticket: Ticket, *, event_id: int, seat_id: int, private_k
     )
 
 
-def tickets_issue(booking: Booking) -> None:
-    """One ticket per booked seat, each with a signed token.
+# Tickets and their e-mail in one statement.
+TICKETS_INSERT_SQL = """
+WITH issued AS (
+    INSERT INTO ticketing_ticket (id, booking_id, booking_seat_id, status, holder_name, token, nonce, created_at,
+                                  holder_email, transferred_from_id, admitted_at)
+    SELECT issued.id, %(booking_id)s, issued.booking_seat_id, 'valid', %(holder)s, issued.token, issued.nonce, now(),
+           '', NULL, NULL
+      FROM unnest(%(ids)s::bigint[], %(booking_seat_ids)s::bigint[], %(tokens)s::text[], %(nonces)s::bigint[])
+           AS issued(id, booking_seat_id, token, nonce)
+)
+INSERT INTO ticketing_outgoingemail (key, kind, object_id, "to", attempts, last_error, created_at)
+VALUES (%(email_key)s, 'booking-tickets', %(booking_id)s, %(to)s, 0, '', now())
+ON CONFLICT (key) DO NOTHING
+RETURNING id
+"""
 
-    The token names the ticket id, so ids are drawn from the sequence first and the tickets
-    inserted once, complete.
+
+def tickets_issue(cursor, *, booking: Booking, seats: list[tuple[int, int, int]]) -> None:
+    """One valid ticket per (booking seat id, event seat id, ticket id), each with a signed token.
+
+    Inside the paying transaction, which also records the tickets e-mail as due (sent after commit).
     """
-    from django.db import connection
-
     private_key = event_private_key(booking.event_id)
-    booking_seats = list(booking.booking_seats.filter(is_active=True).order_by("event_seat_id"))
+    nonces = [new_nonce() for _ in seats]
+    tokens = [
+        token_sign(TicketClaims(event_id=booking.event_id, ticket_id=ticket_id, booking_id=booking.pk,
+                                seat_id=seat_id, nonce=nonce), private_key)
+        for (_, seat_id, ticket_id), nonce in zip(seats, nonces, strict=True)
+    ]
+    cursor.execute(TICKETS_INSERT_SQL, {
+        "booking_id": booking.pk, "holder": booking.customer_name, "ids": [ticket_id for _, _, ticket_id in seats],
+        "booking_seat_ids": [bs_id for bs_id, _, _ in seats], "tokens": tokens, "nonces": nonces,
+        "email_key": f"booking-tickets:{booking.pk}", "to": booking.customer_email,
+    })
+    row = cursor.fetchone()
+    if row:
+        email_send_after_commit(row[0])
+    # What the confirm answers with, so it need not read the tickets back.
+    booking.issued_tickets = [
+        {"id": ticket_id, "seat_id": seat_id, "token": token, "status": "valid"}
+        for (_, seat_id, ticket_id), token in zip(seats, tokens, strict=True)
+    ]
+
+
+def tickets_issue_for(booking: Booking) -> None:
+    """Tickets for every active seat of a booking paid outside the online checkout (the box office)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('ticketing_ticket', 'id')) FROM generate_series(1, %s)",
-            [len(booking_seats)],
+            "SELECT id, event_seat_id, nextval(pg_get_serial_sequence('ticketing_ticket', 'id')) "
+            "  FROM ticketing_bookingseat WHERE booking_id = %s AND is_active ORDER BY event_seat_id",
+            [booking.pk],
         )
-        ticket_ids = [row[0] for row in cursor.fetchall()]
-    tickets = []
-    for ticket_id, booking_seat in zip(ticket_ids, booking_seats, strict=False):
-        ticket = Ticket(pk=ticket_id, booking=booking, booking_seat=booking_seat, holder_name=booking.customer_name)
-        ticket_token_issue(ticket, event_id=booking.event_id, seat_id=booking_seat.event_seat_id,
-                           private_key=private_key)
-        tickets.append(ticket)
-    Ticket.objects.bulk_create(tickets)
-    # The e-mail with the PDF is recorded as due in this (payment) transaction and sent after commit.
-    from ticketing.services.delivery import email_enqueue
-
-    email_enqueue(kind="booking-tickets", object_id=booking.pk, to=booking.customer_email)
+        tickets_issue(cursor, booking=booking, seats=cursor.fetchall())

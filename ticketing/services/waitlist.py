@@ -1,9 +1,9 @@
 """The waitlist: freed seats of a sold-out event go to the people waiting, first come first served.
 
 How seats move:
-- Whatever frees seats (a cancellation, an expired hold or order, a released hold) calls
-  `waitlist_offer_freed` in the same transaction, right after its UPDATE made them available and
-  before `_seat_changes_record`. The first waiting entry whose party size fits (and whose seat
+- Whatever frees seats (a cancellation, an expired hold or order, a released hold) does it
+  through `ticketing.seat_state.seats_free`, which calls `waitlist_offer_freed` in the same
+  transaction, right after its UPDATE made them available. The first waiting entry whose party size fits (and whose seat
   category matches, if it named one) gets that many of the freed seats held for it —
   `hold_owner = "waitlist:<entry id>"`, for WAITLIST_OFFER_SECONDS — and an e-mail after commit.
   The rest go to the next entries; what nobody fits stays available (back on public sale).
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,37 +44,17 @@ from ticketing.exceptions import (
     WaitlistSeatsAvailable,
 )
 from ticketing.models import WaitlistEntry, WaitlistStatus
+from ticketing.seat_state import FREE_SEAT_SQL, LIVE_HOLD_SQL, STAMP_SQL, seats_changed, seats_free
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.pricing import seat_prices_fix
+from ticketing.services.waitlist_links import (  # noqa: F401 - the waitlist's public API
+    waitlist_claim_url,
+    waitlist_entry_from_key,
+    waitlist_entry_key,
+    waitlist_entry_url,
+)
 
-ENTRY_KEY_SALT = "evently.waitlist-entry"
 HOLD_OWNER_PREFIX = "waitlist:"
-
-
-# --- links -----------------------------------------------------------------------------------------
-
-def waitlist_entry_key(entry: WaitlistEntry) -> str:
-    """The signed key in the entry's links: whoever has the e-mail may see, leave or claim it."""
-    return signing.dumps(entry.pk, salt=ENTRY_KEY_SALT)
-
-
-def waitlist_entry_from_key(key: str) -> WaitlistEntry:
-    try:
-        entry_id = signing.loads(key, salt=ENTRY_KEY_SALT)
-    except signing.BadSignature:
-        raise WaitlistEntryNotFound() from None
-    entry = WaitlistEntry.objects.select_related("event", "category").filter(pk=entry_id).first()
-    if entry is None:
-        raise WaitlistEntryNotFound()
-    return entry
-
-
-def waitlist_entry_url(entry: WaitlistEntry) -> str:
-    return f"/waitlist/{waitlist_entry_key(entry)}/"
-
-
-def waitlist_claim_url(entry: WaitlistEntry) -> str:
-    return f"/waitlist/{waitlist_entry_key(entry)}/claim/"
 
 
 # --- joining, leaving, position ------------------------------------------------------------------
@@ -88,7 +67,7 @@ def _available_count(cursor, *, event_id: int, category_id: int | None) -> int:
     """Seats a buyer could hold right now (an expired hold counts as available, as in seat_hold)."""
     cursor.execute(
         "SELECT count(*) FROM ticketing_eventseat WHERE event_id = %s AND (%s::bigint IS NULL OR category_id = %s)"
-        "   AND (status = 'available' OR (status = 'held' AND booking_id IS NULL AND held_until <= now()))",
+        f"   AND {FREE_SEAT_SQL}",
         [event_id, category_id, category_id],
     )
     return cursor.fetchone()[0]
@@ -145,20 +124,16 @@ def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
         event_id = WaitlistEntry.objects.filter(pk=entry_id).values_list("event_id", flat=True).first()
         if event_id is None:
             raise WaitlistEntryNotFound()
-        # Lock order as in waitlist_offer_freed: seats, then the event's waitlist lock, then entries.
-        cursor.execute(
-            "UPDATE ticketing_eventseat SET status = 'available', hold_owner = '', held_until = NULL "
-            " WHERE event_id = %s AND hold_owner = %s AND status = 'held' AND booking_id IS NULL RETURNING id",
-            [event_id, f"{HOLD_OWNER_PREFIX}{entry_id}"],
-        )
-        released = sorted(row[0] for row in cursor.fetchall())
+        # Lock order as in every free: seats, then the event's waitlist lock, then entries. The
+        # freed seats go to the next in line (only `waiting` entries get offers, so never back to
+        # this one, which is `offered`).
+        seats_free(cursor, event_id=event_id,
+                   where="hold_owner = %s AND status = 'held' AND booking_id IS NULL",
+                   params=[f"{HOLD_OWNER_PREFIX}{entry_id}"])
         _event_lock(cursor, event_id)
         WaitlistEntry.objects.filter(
             pk=entry_id, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]
         ).update(status=WaitlistStatus.LEFT)
-        from ticketing.services.seats import _seats_freed
-
-        _seats_freed(cursor, event_id=event_id, seat_ids=released)
     return WaitlistEntry.objects.get(pk=entry_id)
 
 
@@ -170,13 +145,19 @@ class Offer:
     seat_ids: list[int]
 
 
-def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
-    """Offer just-freed seats to waiting entries, inside the caller's transaction.
+def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[int]:
+    """Offer just-freed seats to waiting entries, inside the caller's transaction; returns the seats offered.
 
-    The caller has made `seat_ids` available with an UPDATE in this transaction (so their rows
-    are locked) and calls `_seat_changes_record` afterwards, which then broadcasts them as held.
-    Cheap when nobody waits: one indexed EXISTS.
+    Called by `ticketing.seat_state.seats_free` (registered in `TicketingConfig.ready`), right
+    after its UPDATE made `seat_ids` available (so their rows are locked); it then stamps and
+    broadcasts the offered seats as held. Cheap when nobody waits: one indexed EXISTS.
     """
+    return [seat_id for offer in waitlist_offers_make(cursor, event_id=event_id, seat_ids=seat_ids)
+            for seat_id in offer.seat_ids]
+
+
+def waitlist_offers_make(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
+    """The offers `waitlist_offer_freed` makes, entry by entry."""
     if not seat_ids:
         return []
     cursor.execute(
@@ -218,7 +199,7 @@ def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[
         prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=chosen)
         cursor.execute(
             "UPDATE ticketing_eventseat es SET status = 'held', hold_owner = %s, held_until = %s, booking_id = NULL, "
-            "       price = picked.price, tier_id = picked.tier_id "
+            f"       price = picked.price, tier_id = picked.tier_id, version = {STAMP_SQL} "
             "  FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[]) AS picked(id, price, tier_id) "
             " WHERE es.id = picked.id AND es.event_id = %s AND es.status = 'available' RETURNING es.id",
             [owner, offer_until, chosen, prices, tier_ids, event_id],
@@ -259,12 +240,13 @@ def waitlist_claim(*, entry_id: int, owner: str) -> WaitlistEntry:
             raise WaitlistOfferNotAvailable("No seats are on offer for this entry.", code="not_offered")
         cursor.execute(
             "UPDATE ticketing_eventseat SET hold_owner = %s "
-            " WHERE event_id = %s AND hold_owner = %s AND status = 'held' AND booking_id IS NULL "
-            "   AND held_until > now() RETURNING id",
+            f" WHERE event_id = %s AND hold_owner = %s AND {LIVE_HOLD_SQL} RETURNING id",
             [owner, entry.event_id, entry.hold_owner],
         )
-        if not cursor.fetchall():
+        claimed = [row[0] for row in cursor.fetchall()]
+        if not claimed:
             raise WaitlistOfferNotAvailable("This offer has expired.", code="offer_expired")
+        seats_changed(cursor, event_id=entry.event_id, seat_ids=claimed)  # still held: now by the buyer
         WaitlistEntry.objects.filter(pk=entry_id, status=WaitlistStatus.OFFERED).update(
             status=WaitlistStatus.CLAIMED, claimed_by=owner
         )

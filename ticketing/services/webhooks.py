@@ -15,7 +15,7 @@ from django.utils import timezone
 from evently.errors import InvalidInput
 from ticketing.exceptions import WebhookSignatureInvalid
 from ticketing.models import Booking, BookingStatus, PaymentWebhookEvent
-from ticketing.services.bookings import _booking_fail, booking_finalize
+from ticketing.services.bookings import booking_fail, booking_finalize
 from ticketing.webhooks import webhook_signature_is_valid
 
 
@@ -67,7 +67,7 @@ def _webhook_process(event_type: str, data: dict) -> str:
         return "refund_recorded"
     if event_type == "charge.failed":
         if booking.status == BookingStatus.PENDING:
-            _booking_fail(booking.pk, reason=str(data.get("reason") or "Payment failed.")[:200], keep_hold=True)
+            booking_fail(booking.pk, reason=str(data.get("reason") or "Payment failed.")[:200], keep_hold=True)
             return "booking_failed"
         return f"ignored_booking_{booking.status}"
     return "ignored_type"

@@ -67,7 +67,7 @@ DROP FUNCTION IF EXISTS ticketing_eventseat_count_changes();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ticketing", "0007_box_office_sale"),
+        ("ticketing", "0008_hot_path_indexes"),
         ("events", "0004_discovery_search_and_summaries"),
     ]
 

@@ -1,0 +1,191 @@
+-- wrk script for bench/sale.py: every booking is a new buyer, as at a real on-sale.
+--
+--   GET  /api/session          (no cookies: a new visitor; take the csrftoken cookie and csrf_token)
+--   POST /api/seats/hold       (2 free seats of this thread's own slice; take the sessionid cookie)
+--   POST /api/bookings/confirm (tok_ok, an e-mail of its own, X-CSRFToken, Origin)
+--
+-- Run with as many threads as connections (-t N -c N): one connection per Lua state, so the state
+-- machine below always knows which buyer a response belongs to. Seats come from BENCH_SEATS, one line
+-- of comma-separated seat ids per thread (disjoint slices: buyers never collide). Per-request timings
+-- use CLOCK_MONOTONIC through LuaJIT's FFI (wrk itself only reports latency over all requests).
+-- done() writes one line per request to BENCH_OUT: thread,endpoint,status,latency_us,end_us,error.
+-- A thread whose slice is used up appends its id to BENCH_DONE and stops.
+
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clock_id, bench_timespec *tp);
+]]
+local CLOCK_MONOTONIC = 1
+local timespec = ffi.new("bench_timespec[1]")
+
+local function now_us()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
+  return tonumber(timespec[0].tv_sec) * 1000000 + math.floor(tonumber(timespec[0].tv_nsec) / 1000)
+end
+
+-- setup/done phase (the main Lua state) -------------------------------------------------------------
+
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
+  out:write(string.format("# duration_us=%d requests=%d timeouts=%d connect_errors=%d read_errors=%d write_errors=%d\n",
+    summary.duration, summary.requests, summary.errors.timeout, summary.errors.connect,
+    summary.errors.read, summary.errors.write))
+  for _, thread in ipairs(threads) do
+    local lines = thread:get("log")
+    if lines then
+      out:write(table.concat(lines))
+    end
+  end
+  out:close()
+end
+
+-- running phase (one Lua state per thread = per connection = one buyer at a time) ----------------
+
+local seats = {}        -- this thread's seat ids, taken two at a time
+local next_seat = 1
+local event_id, run_id, origin, done_file
+local buyer = 0         -- bookings attempted by this thread
+local step = "session"  -- what the next request is
+local cookies = {}
+local csrf
+local pair
+local in_flight         -- endpoint of the request awaiting its response
+local sent_at
+log = {}                -- read by done() through thread:get("log")
+
+function init(args)
+  event_id = os.getenv("BENCH_EVENT")
+  run_id = os.getenv("BENCH_RUN")
+  origin = os.getenv("BENCH_ORIGIN")
+  done_file = os.getenv("BENCH_DONE")
+  local file = assert(io.open(os.getenv("BENCH_SEATS")))
+  local index = 0
+  for line in file:lines() do
+    if index == tid then
+      for id in string.gmatch(line, "%d+") do
+        seats[#seats + 1] = id
+      end
+      break
+    end
+    index = index + 1
+  end
+  file:close()
+end
+
+local function record(endpoint, status, latency, finished, err)
+  log[#log + 1] = string.format("%d,%s,%d,%d,%d,%s\n", tid, endpoint, status, latency, finished, err or "")
+end
+
+local function cookie_header()
+  local parts = {}
+  for name, value in pairs(cookies) do
+    parts[#parts + 1] = name .. "=" .. value
+  end
+  return table.concat(parts, "; ")
+end
+
+local function post(path, body)
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/json",
+    ["Cookie"] = cookie_header(),
+    ["X-CSRFToken"] = csrf,
+    ["Origin"] = origin,
+    ["Referer"] = origin .. "/events/" .. event_id .. "/",
+  }, body)
+end
+
+local exhausted = false
+
+local function out_of_seats()
+  if exhausted then
+    return wrk.format("GET", "/api/session")
+  end
+  exhausted = true
+  local file = io.open(done_file, "a")
+  if file then
+    file:write(tid .. "\n")
+    file:close()
+  end
+  wrk.thread:stop()
+  in_flight, sent_at = "x", now_us()  -- the request below still goes out; its answer is not recorded
+  return wrk.format("GET", "/api/session")
+end
+
+-- wrk calls request() once on the first thread's state to check the script, before it runs: that
+-- request is never sent, so it must not start a buyer.
+local verified = false
+
+function request()
+  if seats[1] == nil or (tid == 0 and not verified) then
+    verified = true
+    return wrk.format("GET", "/api/session")
+  end
+  if in_flight and in_flight ~= "x" then  -- the answer never came (connection reset): drop that buyer
+    record(in_flight, 0, now_us() - sent_at, now_us(), "no_response")
+    step = "session"
+  end
+  if step == "session" then
+    if next_seat + 1 > #seats then
+      return out_of_seats()
+    end
+    pair = seats[next_seat] .. "," .. seats[next_seat + 1]
+    next_seat = next_seat + 2
+    buyer = buyer + 1
+    cookies, csrf = {}, nil
+    in_flight, sent_at = "session", now_us()
+    return wrk.format("GET", "/api/session")
+  elseif step == "hold" then
+    in_flight, sent_at = "hold", now_us()
+    return post("/api/seats/hold", '{"event_id":' .. event_id .. ',"seat_ids":[' .. pair .. ']}')
+  else
+    local key = string.format("%s-%d-%d", run_id, tid, buyer)
+    in_flight, sent_at = "confirm", now_us()
+    return post("/api/bookings/confirm", string.format(
+      '{"event_id":%s,"payment_token":"tok_ok","idempotency_key":"bench-%s",'
+        .. '"customer":{"name":"Bench Buyer %d","email":"b%s@bench.example.com"}}',
+      event_id, key, buyer, key))
+  end
+end
+
+local function take_cookies(headers)
+  -- wrk keeps one value per header name: enough here, as every answer sets at most one cookie
+  for name, value in pairs(headers) do
+    if string.lower(name) == "set-cookie" then
+      local cookie, content = string.match(value, "^%s*([^=]+)=([^;]*)")
+      if cookie then
+        cookies[cookie] = content
+      end
+    end
+  end
+end
+
+function response(status, headers, body)
+  local finished = now_us()
+  local endpoint = in_flight
+  in_flight = nil
+  if endpoint == nil or endpoint == "x" then
+    return
+  end
+  local err
+  if status >= 400 then
+    err = string.match(body, '"error"%s*:%s*"([^"]+)"') or ""
+  end
+  record(endpoint, status, finished - sent_at, finished, err)
+  take_cookies(headers)
+  if endpoint == "session" and status == 200 then
+    csrf = string.match(body, '"csrf_token"%s*:%s*"([^"]+)"')
+    step = csrf and "hold" or "session"
+  elseif endpoint == "hold" and status == 200 then
+    step = "confirm"
+  else
+    step = "session"  -- booked, or failed: the next booking is a new buyer
+  end
+end
