@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test install browser wrk clean bench bench-scaling bench-flat bench-viewers bench-layout bench-checkin \
-        bench-search
+        bench-search bench-trigger
 
 run: install
 	$(BIN)/python -m evently.embedded run
@@ -69,6 +69,9 @@ bench-checkin: install      ## door check-in: scans by 1, 4, 16 door devices
 
 bench-search: install       ## search: typical queries on a 100,000-event catalogue (its own database)
 	$(BENCH_RUN) bench.search $(BENCH_ARGS)
+
+bench-trigger: install      ## what search's seat-count trigger adds to a booking's seat statements
+	$(BENCH_RUN) bench.seat_trigger $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
