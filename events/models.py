@@ -221,7 +221,10 @@ class CategorySummary(models.Model):
 
     class Meta:
         verbose_name_plural = "category summaries"
-        indexes = [models.Index(fields=["price_valid_until"], name="category_summary_price_due_idx")]
+        indexes = [
+            models.Index(fields=["price_valid_until"], name="category_summary_price_due_idx"),
+            models.Index(fields=["category"], name="category_summary_unpriced_idx", condition=Q(price__isnull=True)),
+        ]
 
     def __str__(self):
         return f"{self.category_id}: {self.available_seats} available at {self.price}"

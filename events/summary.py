@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from events.models import CategorySummary, PricingTier, SeatCategory
@@ -53,7 +53,7 @@ WITH moved AS (
            held_seats = summary.held_seats + excluded.held_seats,
            sold_seats = summary.sold_seats + excluded.sold_seats,
            blocked_seats = summary.blocked_seats + excluded.blocked_seats
-    RETURNING summary.category_id, summary.has_quota_tier
+    RETURNING summary.category_id, summary.has_quota_tier OR summary.price IS NULL AS needs_price
 ), sales AS (
     SELECT moved.event_id, date_trunc('hour', moved.created_at) AS hour, sum(moved.sold)::int AS tickets
       FROM moved JOIN events_event event ON event.id = moved.event_id
@@ -64,7 +64,7 @@ WITH moved AS (
     SELECT event_id, hour, tickets FROM sales
     ON CONFLICT (event_id, hour) DO UPDATE SET tickets = sales_hour.tickets + excluded.tickets
 )
-SELECT 'category', category_id, has_quota_tier::int, NULL::timestamptz FROM counted
+SELECT 'category', category_id, needs_price::int, NULL::timestamptz FROM counted
 UNION ALL
 SELECT 'sale', event_id, tickets, hour FROM sales
 """
@@ -98,7 +98,14 @@ def event_summaries_fresh() -> None:
     if interval and time.monotonic() - _last_fold < interval:
         return
     _last_fold = time.monotonic()
-    seat_counts_fold(wait=False)
+    with connection.cursor() as cursor:  # the common case, nothing changed: one cheap read, no lock
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM events_seatcountchange)")
+        if not cursor.fetchone()[0]:
+            return
+    try:
+        seat_counts_fold(wait=False)
+    except DatabaseError:  # e.g. a category deleted under the fold: the worker's next fold retries
+        logger.warning("seat counts fold failed; search reads the summaries as they are", exc_info=True)
 
 
 def seat_counts_fold(*, wait: bool = True) -> int:
@@ -119,9 +126,10 @@ def seat_counts_fold(*, wait: bool = True) -> int:
                 cursor.execute(FOLD_SQL)
                 rows = cursor.fetchall()
             touched = [row[1] for row in rows if row[0] == "category"]
-            quota_touched = [row[1] for row in rows if row[0] == "category" and row[2]]
+            # New categories (no price yet), and those whose quota-limited tier may have sold out just now.
+            to_price = [row[1] for row in rows if row[0] == "category" and row[2]]
             sales = [(row[1], row[2], row[3]) for row in rows if row[0] == "sale"]
-            repriced_events = _categories_reprice(quota_touched, include_due=True)
+            repriced_events = _categories_reprice(to_price, include_due=False)
             event_ids = set(repriced_events)
             if touched:
                 event_ids |= set(

@@ -75,7 +75,7 @@ def home(request):
     return render(request, "events/home.html", {
         "cities": cities, "city": city,
         "trending": _cards(trending.results), "upcoming": _cards(upcoming.results),
-        "upcoming_total": upcoming.total,
+        "upcoming_total": f"{upcoming.total}{'+' if upcoming.total_is_capped else ''}",
         "for_you": _cards(for_you.results) if for_you else [],
         "for_you_label": " and ".join(labels[category].lower() for category in favourites),
         "categories": [{"value": value, "label": label, "count": counts[value],

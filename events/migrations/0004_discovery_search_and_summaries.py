@@ -215,6 +215,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['price_valid_until'], name='category_summary_price_due_idx'),
         ),
         migrations.AddIndex(
+            model_name='categorysummary',
+            index=models.Index(condition=models.Q(('price__isnull', True)), fields=['category'], name='category_summary_unpriced_idx'),
+        ),
+        migrations.AddIndex(
             model_name='eventsaleshour',
             index=models.Index(fields=['hour'], name='event_sales_hour_hour_idx'),
         ),

@@ -34,8 +34,9 @@ BAD = [
     ("page=abc", "invalid_page", "page"),
     ("page=-1", "invalid_page", "page"),
     ("page=99999999999999999999", "invalid_page", "page"),
-    ("page=501&page_size=20", "page_out_of_range", "page"),
-    ("page=101&page_size=100", "page_out_of_range", "page"),
+    ("page=51&page_size=20", "page_out_of_range", "page"),
+    ("page=11&page_size=100", "page_out_of_range", "page"),
+    ("page=1001", "invalid_page", "page"),
     ("page_size=0", "invalid_page_size", "page_size"),
     ("page_size=101", "invalid_page_size", "page_size"),
     ("category=nope", "invalid_category", "category"),
@@ -57,7 +58,7 @@ def test_bad_search_input_is_a_400_naming_the_parameter(client, db, query, code,
 
 
 def test_the_last_allowed_page_is_fine(client, db):
-    assert client.get("/api/events?page=500&page_size=20").status_code == 200
+    assert client.get("/api/events?page=50&page_size=20").status_code == 200
 
 
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
