@@ -28,9 +28,10 @@ from django.db import connection
 from django.templatetags.static import static
 
 from evently.errors import InvalidInput
+from events import selectors
 from events.models import EventCategory
 
-PUBLIC_STATUSES = ("published", "on_sale", "sold_out")
+PUBLIC_STATUSES = tuple(status.value for status in selectors.PUBLIC_STATUSES)  # one definition of "public"
 SORTS = ("relevance", "date", "price", "distance", "trending")
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
