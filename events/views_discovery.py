@@ -137,10 +137,12 @@ def _cards(results: list[dict]) -> list[dict]:
     """Results with what a card shows: the local date and time, the price in words, the availability badge."""
     for result in results:
         local = datetime.fromisoformat(result["starts_at"]).astimezone(ZoneInfo(result["venue"]["timezone"]))
-        result["starts_local"] = date_format(local, "D j M Y, H:i")
+        result["starts_local"] = date_format(local, "D j M Y, H:i T")  # the venue's time, with its zone
         result["price_text"] = _price_text(result)
-        result["availability_text"] = {"sold_out": "Sold out", "few_left": "Few seats left"}.get(
-            result["availability"], "")
+        seats = result["available_seats"]
+        result["availability_text"] = {
+            "sold_out": "Sold out", "few_left": f"Only {seats} seat{'s' if seats != 1 else ''} left"
+        }.get(result["availability"], "")
         result["category_label"] = EventCategory(result["category"]).label
     return results
 

@@ -93,9 +93,9 @@ def test_search_page_lists_result_cards_with_date_price_and_availability(client,
 
     assert card_titles(html) == ["Hamlet"]
     assert "1 event</h2>" in html
-    assert f"{starts:%a} 14 Mar {starts.year}, 19:30" in html
+    assert f"{starts:%a} 14 Mar {starts.year}, 19:30 CET</time>" in html
     assert '<span class="result-price">€25</span>' in html
-    assert '<span class="badge badge-few_left">Few seats left</span>' in html
+    assert '<span class="badge badge-few_left">Only 1 seat left</span>' in html
     assert '<img src="/static/events/img/concert.svg" alt=""' in html
 
 
