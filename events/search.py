@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -116,12 +116,11 @@ def search_params_parse(query: Mapping) -> SearchParams:
         raw = query.get(name)
         raw = "" if raw is None else str(raw)
         if len(raw) > max_length or "\x00" in raw:
-            raise InvalidSearch(f"invalid_{name}", name, f"“{name}” is too long or contains a NUL character.")
+            raise InvalidSearch(f"invalid_{name}", name, f"“{name}” may have at most {max_length} characters, "
+                                                         "and no NUL character.")
         return raw.strip()
 
-    q = value("q", QUERY_MAX_LENGTH) if len(str(query.get("q") or "")) <= QUERY_MAX_LENGTH else None
-    if q is None:
-        raise InvalidSearch("invalid_q", "q", f"“q” may have at most {QUERY_MAX_LENGTH} characters.")
+    q = value("q", QUERY_MAX_LENGTH)
     categories = _categories(query)
     city = value("city")
     date_from, date_to = _date(value("date_from"), "date_from"), _date(value("date_to"), "date_to")
@@ -171,7 +170,7 @@ def _categories(query: Mapping) -> tuple[str, ...]:
             name = name.strip().lower()
             if not name:
                 continue
-            if name not in EventCategory.values or len(found) >= len(EventCategory.values):
+            if name not in EventCategory.values:
                 shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode()
                 raise InvalidSearch("invalid_category", "category",
                                     f"Unknown “category” {shown!r}: use {', '.join(EventCategory.values)}.")
@@ -311,18 +310,22 @@ def _tsquery_sql(words: list[str], corrections: dict[str, list[str]], *, match_a
 
 
 def _run(params: SearchParams, words: list[str], corrections, boosts, trending, *, match_all: bool):
-    """One page of rows and the total (counted up to RESULTS_WINDOW + 1).
+    """One page of rows and the number of matches (counted up to DENSE_MATCHES; the caller reports at most
+    RESULTS_WINDOW).
 
-    The page is found in two steps: the matching events' ids and sort keys — joining the venue and the
-    summary only where a filter or the sort needs them (Postgres drops unused LEFT JOINs) — then, for the
-    page's rows alone, everything a result shows and the highlighted snippet. Two sorts are a union of two
-    branches, so that a page costs what it shows rather than what matches:
+    The count comes first and picks the plan. The page is then found in two steps: the matching events' ids
+    and sort keys — joining the venue and the summary only where a filter or the sort needs them (Postgres
+    drops unused LEFT JOINs) — then, for the page's rows alone, everything a result shows and the snippet.
+    With many matches the page walks the index on `starts_at` and stops early; relevance and trending are
+    then a union of two branches, so that a page costs what it shows rather than what matches:
 
     - relevance: events whose name, venue or city match (`head_vector`), ranked by `ts_rank` and the
-      personal boost; then events that match in the description only, soonest first (the branch walks the
-      index on `starts_at` and stops after a page).
+      personal boost; then events that match in the description only, soonest first.
     - trending: events that sold in the last 24 hours (at most the 1,000 Redis returns), most tickets
-      first; then all others, soonest first (the same index, the same early stop).
+      first; then all others, soonest first.
+
+    With few matches they are fetched through their own indexes and sorted by the same keys, in one branch:
+    the same order (tests/discovery/test_search_filters.py checks both plans agree).
     """
     joins: list[tuple[str, list]] = []
     where: list[tuple[str, list]] = [("event.status = ANY(%s)", [list(PUBLIC_STATUSES)]), ("event.ends_at > now()", [])]
@@ -501,6 +504,3 @@ def _snippet(row: dict) -> str:
     words = (row["description"] or "").split()
     return html.escape(" ".join(words[:28]) + (" …" if len(words) > 28 else ""))
 
-
-def with_page(params: SearchParams, page: int) -> SearchParams:
-    return replace(params, page=page)
