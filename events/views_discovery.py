@@ -7,10 +7,12 @@ comes from the same search as `GET /api/events` (events.search).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import connection
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -35,8 +37,29 @@ SORT_LABELS = {"relevance": "Best match", "date": "Date", "price": "Lowest price
                "trending": "Trending"}
 
 
+HOME_CACHE_SECONDS = 60
+
+
+def _cached(name: str, compute):
+    """The home page's lists change slowly: kept in the cache for a minute, and recomputed at once when an
+    event is added (the newest event id is part of the key)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM events_event")
+        newest = cursor.fetchone()[0]
+    key = f"discovery:{name}:{newest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, HOME_CACHE_SECONDS)
+    return value
+
+
 def cities_with_events() -> list[str]:
     """Cities that have an upcoming public event, A–Z: what the city chooser offers."""
+    return _cached("cities", _cities_with_events)
+
+
+def _cities_with_events() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT DISTINCT venue.city FROM venues_venue venue
@@ -48,6 +71,11 @@ def cities_with_events() -> list[str]:
 
 def category_counts(*, city: str) -> dict[str, int]:
     """Upcoming public events per category, in `city` (all cities when empty)."""
+    city_key = hashlib.sha1(city.lower().encode()).hexdigest()[:16]  # cache keys: no spaces
+    return _cached(f"categories:{city_key}", lambda: _category_counts(city))
+
+
+def _category_counts(city: str) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT event.category, count(*) FROM events_event event JOIN venues_venue venue ON venue.id = event.venue_id
