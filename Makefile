@@ -14,7 +14,9 @@ PYTEST_ARGS ?=
 run: install
 	$(BIN)/python -m evently.embedded run
 
+# lint-imports first: a new import across the app layers (pyproject.toml [tool.importlinter]) fails the run.
 test: install browser wrk
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)

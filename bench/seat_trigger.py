@@ -1,4 +1,4 @@
-"""What the seat-count trigger (ticketing migration 0009) costs the booking hot path, and what a fold costs.
+"""What the seat-count trigger (ticketing migration 0010) costs the booking hot path, and what a fold costs.
 
     make bench-trigger                                    # the bench's embedded Postgres (var/bench)
 

@@ -9,61 +9,44 @@ from django.urls import path
 
 from checkin import selectors
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
-from evently.admin import ReadOnlyAdmin
+from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
 
 
-def _own_events(request, queryset, field="event"):
-    """Organizers see their own events' check-in; superusers see all."""
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{field}__organizer": request.user})
-
-
 @admin.register(DoorAssignment)
-class DoorAssignmentAdmin(admin.ModelAdmin):
+class DoorAssignmentAdmin(OrganizerScopedAdmin):
     """Organizers assign door staff to their own events; whole venues only superusers."""
 
     list_display = ["user", "event", "venue", "created_at"]
     list_filter = ["venue"]
     search_fields = ["user__username", "event__title", "venue__name"]
     raw_id_fields = ["user"]
-
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
+    organizer_path = "event__organizer"
+    organizer_choice_paths = {"event": "organizer"}
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["venue"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "event" and not request.user.is_superuser:
-            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return ["venue"] if is_organizer_scope(request) else []
 
 
 @admin.register(DoorSchedule)
-class DoorScheduleAdmin(admin.ModelAdmin):
+class DoorScheduleAdmin(OrganizerScopedAdmin):
     list_display = ["event", "doors_open_at", "closes_at"]
     raw_id_fields = ["event"]
-
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
+    organizer_path = "event__organizer"
 
 
 @admin.register(Admission)
-class AdmissionAdmin(ReadOnlyAdmin):
+class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
     list_filter = ["is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
     date_hierarchy = "admitted_at"
     list_select_related = ["event", "user"]
-
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
+    organizer_path = "event__organizer"
 
 
 @admin.register(Scan)
-class ScanAdmin(ReadOnlyAdmin):
+class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """The scan log; the filter "is conflict: yes" lists conflicts. Reports at …/checkin/scan/report/."""
 
     list_display = ["received_at", "event", "ticket_id", "result", "reason", "gate", "device", "user",
@@ -73,9 +56,7 @@ class ScanAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["event", "user"]
     change_list_template = "admin/checkin/scan/change_list.html"
-
-    def get_queryset(self, request):
-        return _own_events(request, super().get_queryset(request))
+    organizer_path = "event__organizer"
 
     def get_urls(self):
         return [
@@ -86,8 +67,7 @@ class ScanAdmin(ReadOnlyAdmin):
     def report_index(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        events = Event.objects.all() if request.user.is_superuser else Event.objects.filter(organizer=request.user)
-        events = events.select_related("venue").annotate(
+        events = organizer_scoped(request, Event.objects.all(), "organizer").select_related("venue").annotate(
             admitted=Count("admissions", distinct=True),
             conflicts=Count("scans", filter=Q(scans__is_conflict=True), distinct=True),
         ).order_by("-starts_at")[:200]
@@ -98,7 +78,7 @@ class ScanAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         event = get_object_or_404(Event.objects.select_related("venue"), pk=event_id)
-        if not request.user.is_superuser and event.organizer_id != request.user.pk:
+        if is_organizer_scope(request) and event.organizer_id != request.user.pk:
             raise PermissionDenied
         stats = selectors.checkin_stats(event_id=event_id, conflicts_limit=200)
         progress = selectors.checkin_progress(event_id=event_id)

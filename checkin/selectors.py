@@ -24,6 +24,7 @@ from django.utils import timezone
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from events.models import Event
 from ticketing.models import Ticket, TicketStatus
+from ticketing.services import event_signing_key
 
 CACHE_SECONDS = 30
 DOOR_STAFF_GROUP = "Door staff"
@@ -58,8 +59,6 @@ def event_public_key(event_id: int) -> bytes:
     """The event's Ed25519 public key (made on first use, then kept in memory: it never changes)."""
     key = _public_keys.get(event_id)
     if key is None:
-        from ticketing.services import event_signing_key
-
         key = _public_keys[event_id] = bytes(event_signing_key(event_id).public_key)
     return key
 
@@ -244,3 +243,10 @@ def ticket_search(*, event_id: int, query: str, limit: int = 20) -> list[dict]:
             "admitted_at": admission.admitted_at.isoformat() if admission else None,
         })
     return results
+
+
+def event_admission_progress(event: Event) -> dict:
+    """Admitted tickets of the event against its valid ones: the check-in line of ticketing's event report."""
+    admitted = Admission.objects.filter(ticket__booking__event=event).count()
+    valid = Ticket.objects.filter(booking__event=event, status=TicketStatus.VALID).count()
+    return {"admitted": admitted, "valid_tickets": valid, "rate": round(100 * admitted / valid, 1) if valid else None}

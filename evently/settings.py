@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "django_q",
+    "evently",  # shared infrastructure: the fake payment ledger (evently/models.py)
     "venues",
     "events",
     "ticketing",
@@ -83,7 +84,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "evently.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "evently"),
     }
@@ -143,7 +144,7 @@ MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
 # Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "ticketing.payments.FakePaymentProvider")
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider")
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smaller events in nine cities; 0: none
@@ -188,3 +189,6 @@ RUSH_EMAILS_PER_SECOND = env_int("RUSH_EMAILS_PER_SECOND", 5)
 EMAIL_SWEEP_DELAY_SECONDS = env_int("EMAIL_SWEEP_DELAY_SECONDS", 20)
 EMAIL_SWEEP_BATCH = env_int("EMAIL_SWEEP_BATCH", 2000)
 EMAIL_SWEEP_BATCH_IN_RUSH = env_int("EMAIL_SWEEP_BATCH_IN_RUSH", 50)
+
+# How long a process serves the whole-event layout it built (ticketing.layout_responses).
+LAYOUT_SHARED_SECONDS = float(env_str("LAYOUT_SHARED_SECONDS", "1"))

@@ -1,59 +1,28 @@
-"""Event tools in the admin: categories, the section → category step that creates the seat
-inventory, publish / open-sale actions, the seat map (block, unblock, box-office sale) and reports.
+"""Events in the admin: the event itself, its seat categories, pricing tiers and cancellation
+policy, and the publish / open-sale actions.
 
-Organizers see only their own events; a superuser sees all (see `get_queryset`). Every custom
-view fetches its event through `get_queryset`, so another organizer's event is a 404.
+Organizers see only their own events; a superuser sees all (`OrganizerScopedAdmin`). The
+ticketing screens of an event (seat inventory, seat map and box office, reports, CSV exports,
+cancelling with refunds) are added by `ticketing.admin.events`, which re-registers this admin
+with them: events knows nothing of seats sold.
 """
 
 from __future__ import annotations
 
-import csv
-import time
-
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
+from evently.admin import OrganizerScopedAdmin
 from evently.errors import DomainError
 from events.models import CancellationPolicy, Event, EventStatus, PricingTier, SeatCategory
-from events.pricing import categories_current_price, tier_seats_used
 from events.services import event_next_transition, event_open_sale, event_publish
-from ticketing.charts import category_status_svg, sales_over_time_svg
-from ticketing.models import EventSeat
-from ticketing.reports import (
-    ATTENDEE_CSV_HEADER,
-    BOOKING_CSV_HEADER,
-    attendee_csv_rows,
-    booking_csv_rows,
-    event_report,
-)
-from ticketing.services import Customer, boxoffice_sell, event_inventory_create, seats_block, seats_unblock
-from venues.admin import _seat_ids, _seatmap_response, is_organizer_scope
-from venues.models import Section
 
 
 class SeatCategoryInline(admin.TabularInline):
     model = SeatCategory
     extra = 0
     show_change_link = True  # tiers are edited on the category's page
-    fields = ["name", "colour", "price", "position", "current_price"]
-    readonly_fields = ["current_price"]
-
-    @admin.display(description="Current price (tier)")
-    def current_price(self, category):
-        if not category.pk:
-            return "—"
-        current = categories_current_price([category])[category.pk]
-        tier = current["tier"]
-        return f"{current['price']} ({tier['name'] if tier else 'base price'})"
+    fields = ["name", "colour", "price", "position"]
 
 
 class CancellationPolicyInline(admin.StackedInline):
@@ -72,72 +41,18 @@ class CancellationPolicyInline(admin.StackedInline):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class InventoryForm(forms.Form):
-    """One category choice per venue section; "not sold" leaves the section out."""
-
-    def __init__(self, *args, sections, categories, initial_mapping, **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [("", "— not sold —")] + [(str(c.pk), f"{c.name} (€{c.price})") for c in categories]
-        for section in sections:
-            self.fields[f"section_{section.pk}"] = forms.ChoiceField(
-                label=f"{section.name} ({section.seat_count} seats)", choices=choices, required=False,
-                initial=initial_mapping.get(section.pk, ""))
-
-    def mapping(self) -> dict[int, int]:
-        return {int(name.removeprefix("section_")): int(value) for name, value in self.cleaned_data.items() if value}
-
-
-class BoxOfficeForm(forms.Form):
-    customer_name = forms.CharField(max_length=200)
-    customer_email = forms.EmailField()
-    customer_phone = forms.CharField(max_length=40, required=False)
-    method = forms.ChoiceField(choices=[("cash", "Cash"), ("comp", "Complimentary")])
-
-
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ["title", "venue", "starts_at", "status", "next_transition", "organizer", "tools"]
+class EventAdmin(OrganizerScopedAdmin):
+    list_display = ["title", "venue", "starts_at", "status", "next_transition", "organizer"]
     list_filter = ["status", "category"]
     search_fields = ["title", "venue__name"]
     date_hierarchy = "starts_at"
     inlines = [SeatCategoryInline, CancellationPolicyInline]
     list_select_related = ["venue", "organizer"]
-    readonly_fields = ["tools", "next_transition"]
-    actions = ["publish_selected", "open_sale_now", "cancel_events"]
-    change_form_template = "admin/events/event/change_form_tools.html"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
-
-    def get_readonly_fields(self, request, obj=None):
-        # Once seats exist they belong to this venue's layout: moving the event would orphan them.
-        if obj is not None and obj.seats.exists():
-            return [*self.readonly_fields, "venue"]
-        return self.readonly_fields
-
-    def get_exclude(self, request, obj=None):
-        return ["organizer"] if is_organizer_scope(request) else []
-
-    def save_model(self, request, obj, form, change):
-        if not change and is_organizer_scope(request):
-            obj.organizer = request.user
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if "_continue" not in request.POST and "_addanother" not in request.POST:
-            messages.info(request, "Next: map the venue's sections to seat categories to create the seats.")
-            return redirect("admin:events_event_inventory", obj.pk)
-        return super().response_add(request, obj, post_url_continue)
-
-    @admin.display(description="Tools")
-    def tools(self, event):
-        if not event.pk:
-            return "-"
-        return format_html('<a href="{}">Seats</a> · <a href="{}">Seat map</a> · <a href="{}">Report</a>',
-                           reverse("admin:events_event_inventory", args=[event.pk]),
-                           reverse("admin:events_event_seatmap", args=[event.pk]),
-                           reverse("admin:events_event_report", args=[event.pk]))
+    readonly_fields = ["next_transition"]
+    actions = ["publish_selected", "open_sale_now"]
+    organizer_path = "organizer"
+    organizer_owner_field = "organizer"
 
     @admin.display(description="Next scheduled change")
     def next_transition(self, event):
@@ -151,13 +66,14 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected events")
     def publish_selected(self, request, queryset):
-        self._run_each(request, queryset, event_publish, "published")
+        self.run_each(request, queryset, event_publish, "published")
 
     @admin.action(description="Open sale now")
     def open_sale_now(self, request, queryset):
-        self._run_each(request, queryset, event_open_sale, "on sale")
+        self.run_each(request, queryset, event_open_sale, "on sale")
 
-    def _run_each(self, request, queryset, service, done: str):
+    def run_each(self, request, queryset, service, done: str):
+        """Run `service(event_id=…)` for each selected event; a DomainError becomes a message."""
         changed = 0
         for event in queryset:
             try:
@@ -168,174 +84,17 @@ class EventAdmin(admin.ModelAdmin):
         if changed:
             messages.success(request, f"{changed} event(s) {done}.")
 
-    @admin.action(description="Cancel selected events (refund every booking in full)")
-    def cancel_events(self, request, queryset):
-        from ticketing.services import event_cancel
-
-        if request.POST.get("confirm") != "yes":
-            return TemplateResponse(request, "admin/events/event_cancel_confirm.html", {
-                **self.admin_site.each_context(request), "title": "Cancel events?", "events": queryset,
-                "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            })
-        for event in queryset:
-            count = event_cancel(event_id=event.pk, user=request.user)
-            self.message_user(request, f"{event}: cancelled; {count} bookings refunded in full.", messages.SUCCESS)
-        return None
-
-    # --- custom views --------------------------------------------------------------------------
-
-    def get_urls(self):
-        wrap = self.admin_site.admin_view
-        return [
-            path("<int:event_id>/inventory/", wrap(self.inventory_view), name="events_event_inventory"),
-            path("<int:event_id>/seatmap/", wrap(self.seatmap_view), name="events_event_seatmap"),
-            path("<int:event_id>/report/", wrap(self.report_view), name="events_event_report"),
-            path("<int:event_id>/report/bookings.csv", wrap(self.bookings_csv_view),
-                 name="events_event_bookings_csv"),
-            path("<int:event_id>/report/attendees.csv", wrap(self.attendees_csv_view),
-                 name="events_event_attendees_csv"),
-        ] + super().get_urls()
-
-    def _event(self, request, event_id: int, *, change: bool = False) -> Event:
-        event = self.get_queryset(request).select_related("venue").filter(pk=event_id).first()
-        if event is None:
-            raise Http404("No such event.")
-        if change and not self.has_change_permission(request, event):
-            raise PermissionDenied
-        return event
-
-    def _context(self, request, event: Event, title: str, **extra) -> dict:
-        return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": event,
-                "event": event, "title": title, **extra}
-
-    def inventory_view(self, request, event_id: int):
-        event = self._event(request, event_id, change=request.method == "POST")
-        sections = list(Section.objects.filter(venue=event.venue).annotate(seat_count=Count("seats"))
-                        .order_by("position", "id"))
-        categories = list(event.categories.all())
-        existing = dict(EventSeat.objects.filter(event=event).values_list("seat__section_id", "category_id")
-                        .distinct())
-        by_name = {category.name.lower(): category.pk for category in categories}
-        initial = {section.pk: str(existing.get(section.pk) or by_name.get(section.name.lower())
-                                   or (categories[-1].pk if categories else "")) for section in sections}
-        form = InventoryForm(request.POST or None, sections=sections, categories=categories, initial_mapping=initial)
-        if request.method == "POST" and form.is_valid():
-            mapping = form.mapping()
-            started = time.perf_counter()
-            created = event_inventory_create(event=event, section_categories=mapping)
-            elapsed = time.perf_counter() - started
-            messages.success(request, f"Created {created:,} seats in {elapsed:.2f} s."
-                             + (" Sections that already had seats keep their category." if existing else ""))
-            return redirect("admin:events_event_seatmap", event.pk)
-        return TemplateResponse(request, "admin/events/event/inventory.html", self._context(
-            request, event, f"Seats for {event.title}", form=form, categories=categories,
-            inventory_count=EventSeat.objects.filter(event=event).count(), existing=existing))
-
-    def seatmap_view(self, request, event_id: int):
-        event = self._event(request, event_id, change=request.method == "POST")
-        box_office_form = BoxOfficeForm(request.POST if request.POST.get("action") == "sell" else None)
-        if request.method == "POST":
-            seat_ids = _seat_ids(request)
-            action = request.POST.get("action")
-            try:
-                if not seat_ids:
-                    messages.error(request, "Select seats first.")
-                elif action == "block":
-                    done = seats_block(event_id=event.pk, seat_ids=seat_ids)
-                    messages.success(request, f"Blocked {len(done)} seat(s).")
-                elif action == "unblock":
-                    done = seats_unblock(event_id=event.pk, seat_ids=seat_ids)
-                    messages.success(request, f"Unblocked {len(done)} seat(s).")
-                elif action == "sell" and box_office_form.is_valid():
-                    data = box_office_form.cleaned_data
-                    booking = boxoffice_sell(
-                        event_id=event.pk, seat_ids=seat_ids, method=data["method"], sold_by=request.user,
-                        customer=Customer(name=data["customer_name"], email=data["customer_email"],
-                                          phone=data["customer_phone"]))
-                    url = reverse("admin:ticketing_booking_change", args=[booking.pk])
-                    messages.success(request, format_html(
-                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{}.', len(seat_ids),
-                        booking.customer_name, url, booking.reference, booking.total))
-                elif action == "sell":
-                    messages.error(request, "Enter the customer's name and a valid e-mail to sell.")
-                    return self._seatmap_page(request, event, box_office_form)
-                else:
-                    messages.error(request, "Unknown action.")
-            except DomainError as error:
-                messages.error(request, error.message)
-            return redirect(request.get_full_path())
-        return self._seatmap_page(request, event, box_office_form)
-
-    def _seatmap_page(self, request, event, box_office_form):
-        return _seatmap_response(self, request, venue=event.venue, event=event,
-                                 template="admin/events/event/seatmap.html", title=f"Seat map: {event.title}",
-                                 extra={"box_office_form": box_office_form, "categories": event.categories.all()})
-
-    def report_view(self, request, event_id: int):
-        event = self._event(request, event_id)
-        report = event_report(event=event)
-        return TemplateResponse(request, "admin/events/event/report.html", self._context(
-            request, event, f"Report: {event.title}", report=report,
-            sales_chart=mark_safe(sales_over_time_svg(report.sales_by_day)),
-            category_chart=mark_safe(category_status_svg(report.categories))))
-
-    def bookings_csv_view(self, request, event_id: int):
-        event = self._event(request, event_id)
-        return _csv_response(f"bookings-event-{event.pk}.csv", BOOKING_CSV_HEADER, booking_csv_rows(event=event))
-
-    def attendees_csv_view(self, request, event_id: int):
-        event = self._event(request, event_id)
-        return _csv_response(f"attendees-event-{event.pk}.csv", ATTENDEE_CSV_HEADER, attendee_csv_rows(event=event))
-
 
 class PricingTierInline(admin.TabularInline):
     model = PricingTier
     extra = 0
-    fields = ["position", "name", "price", "available_from", "available_until", "quota", "seats_used", "is_active"]
-    readonly_fields = ["seats_used", "is_active"]
-
-    @admin.display(description="Held or sold")
-    def seats_used(self, tier):
-        if not tier.pk:
-            return "—"
-        used = tier_seats_used([tier.pk]).get(tier.pk, 0)
-        return f"{used} / {tier.quota}" if tier.quota is not None else str(used)
-
-    @admin.display(description="Selling now", boolean=True)
-    def is_active(self, tier):
-        if not tier.pk:
-            return None
-        current = categories_current_price([tier.category])[tier.category_id]["tier"]
-        return bool(current and current["id"] == tier.pk)
+    fields = ["position", "name", "price", "available_from", "available_until", "quota"]
 
 
 @admin.register(SeatCategory)
-class SeatCategoryAdmin(admin.ModelAdmin):
+class SeatCategoryAdmin(OrganizerScopedAdmin):
     list_display = ["name", "event", "price", "position"]
     list_select_related = ["event"]
     search_fields = ["name", "event__title"]
     inlines = [PricingTierInline]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(event__organizer=request.user) if is_organizer_scope(request) else queryset
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows:
-            # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-            yield writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
-                                   for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    organizer_path = "event__organizer"

@@ -181,7 +181,7 @@ class CancellationPolicy(models.Model):
 # --- discovery: what search reads instead of counting seats (docs/architecture.md, "Search") ---------------------
 #
 # Search never counts EventSeat rows. Every statement that changes seats makes a trigger on ticketing_eventseat
-# (ticketing migration 0008) append one SeatCountChange row per event and category it touched: an INSERT that
+# (ticketing migration 0010) append one SeatCountChange row per event and category it touched: an INSERT that
 # never waits on another transaction, so a sale-start stampede on one event does not queue on a counter row.
 # `events.summary.seat_counts_fold` moves those deltas into CategorySummary / EventSummary (and tickets sold into
 # EventSalesHour, which trending is rebuilt from) — before a search reads them, and every minute from the worker.

@@ -24,12 +24,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.templatetags.static import static
 
 from evently.errors import InvalidInput
 from events import selectors
 from events.models import EventCategory
+from events.summary import event_summaries_fresh, trending_scores
 
 PUBLIC_STATUSES = tuple(status.value for status in selectors.PUBLIC_STATUSES)  # one definition of "public"
 SORTS = ("relevance", "date", "price", "distance", "trending")
@@ -237,8 +239,6 @@ def event_search(*, params: SearchParams, boosts: Mapping[str, float] | None = N
     `boosts` multiplies the relevance of events by category (personalization: events.personalization);
     it only reorders `sort=relevance`, never adds or removes a result.
     """
-    from events.summary import event_summaries_fresh
-
     event_summaries_fresh()
     words = params.words
     corrections = _typo_corrections(words) if words else {}
@@ -254,8 +254,6 @@ def event_search(*, params: SearchParams, boosts: Mapping[str, float] | None = N
 
 
 def _trending_scores() -> list[tuple[int, float]]:
-    from events.trending import trending_scores
-
     return trending_scores(limit=1000)
 
 
@@ -490,8 +488,6 @@ def _money(amount: Decimal | None) -> str | None:
 
 def _image_url(row: dict) -> str:
     if row["cover_image"]:
-        from django.core.files.storage import default_storage
-
         return default_storage.url(row["cover_image"])
     return static(f"events/img/{row['category']}.svg")
 

@@ -1,5 +1,5 @@
-"""Reads for the event catalogue. Listing and search: events/search.py (it reads the maintained summaries in
-events/summary.py, never counting seat rows)."""
+"""Reads for the event catalogue. Listing and search: events/search.py, which reads the seat counts and prices
+that events/summary.py keeps (from the seat trigger's deltas), never the seats."""
 
 from __future__ import annotations
 

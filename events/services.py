@@ -2,18 +2,24 @@
 
 Publishing and cancelling are the organizer's decisions; every other transition follows the
 clock (sales_open_at, sales_close_at, ends_at) or the seats (the last one sold, one freed):
-`events_lifecycle_tick` runs every minute, `event_availability_refresh` right after a sale or a
-cancellation commits. Holds and confirms check the sales window themselves
-(`Event.is_selling`), so a tick that comes a minute late never sells a
-seat outside the window.
+`events_lifecycle_tick` runs every minute, and ticketing's `event_availability_refresh` right
+after a sale or a cancellation commits. Holds and confirms check the sales window themselves
+(`Event.is_selling`), so a tick that comes a minute late never sells a seat outside the window.
+
+Events sits below ticketing and never reads seats. What the lifecycle needs to know about them
+(does the event have seats at all, is any still free) it asks the `SeatInventory` that ticketing
+registers at startup (`seat_inventory_register`, called from `TicketingConfig.ready`). A provider
+rather than an argument: the lifecycle runs from several entry points (the tick, publish, open
+sale, the admin), and each of them must consult the seats — registered once, none can forget.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,17 +65,33 @@ def event_next_transition(event: Event, *, at: datetime | None = None) -> Transi
     return Transition(EventStatus.FINISHED, event.ends_at)
 
 
-def _event_has_free_seats(event_id: int) -> bool:
-    """Whether any seat is available or held (a held seat may come back); sold and blocked ones are gone."""
-    with connection.cursor() as cursor:
-        # Ordered by id so that the unsold-seats index answers it: a scan of the table would walk
-        # past every seat sold so far.
-        cursor.execute(
-            "SELECT 1 FROM ticketing_eventseat WHERE event_id = %s AND status IN ('available', 'held') "
-            " ORDER BY id LIMIT 1",
-            [event_id],
-        )
-        return cursor.fetchone() is not None
+@dataclass(frozen=True)
+class SeatInventory:
+    """What the lifecycle asks the app that sells seats (ticketing registers it)."""
+
+    # Whether the event has any seat inventory (an event without seats cannot go on sale).
+    has_seats: Callable[[int], bool]
+    # Whether any seat is available or held (a held seat may come back); sold and blocked ones are gone.
+    has_free_seats: Callable[[int], bool]
+
+
+_seat_inventory: SeatInventory | None = None
+
+
+def seat_inventory_register(inventory: SeatInventory) -> None:
+    """Tell the lifecycle how to ask about seats. Without one, events never turn sold out by
+    themselves and cannot open their sale (there are no seats to sell)."""
+    global _seat_inventory
+    _seat_inventory = inventory
+
+
+def event_has_free_seats(event_id: int) -> bool | None:
+    """Whether any seat of the event is still free, or None when no seat inventory is registered."""
+    return _seat_inventory.has_free_seats(event_id) if _seat_inventory else None
+
+
+def event_has_seats(event_id: int) -> bool:
+    return _seat_inventory.has_seats(event_id) if _seat_inventory else False
 
 
 def event_status_refresh(*, event_id: int) -> str:
@@ -84,27 +106,12 @@ def event_status_refresh(*, event_id: int) -> str:
             return event.status if event else ""
         now = timezone.now()
         has_free_seats = (
-            _event_has_free_seats(event_id) if event.is_in_sales_window(now) else None
+            event_has_free_seats(event_id) if event.is_in_sales_window(now) else None
         )
         status = event_status_due(event, at=now, has_free_seats=has_free_seats)
         if status != event.status:
             Event.objects.filter(pk=event_id).update(status=status)
         return status
-
-
-def event_availability_refresh(*, event_id: int) -> str:
-    """The cheap hook for booking services, run after a sale or a cancellation commits:
-    sold_out when the last seat is sold, on_sale again when one frees up.
-
-    The common case — an event on sale with seats left — costs two short reads and takes no lock,
-    so confirms of a big sale do not queue on the event row.
-    """
-    status = Event.objects.filter(pk=event_id).values_list("status", flat=True).first()
-    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
-        return status or ""
-    if status == EventStatus.ON_SALE and _event_has_free_seats(event_id):
-        return status
-    return event_status_refresh(event_id=event_id)
 
 
 def events_lifecycle_tick() -> int:
@@ -155,7 +162,7 @@ def event_open_sale(*, event_id: int) -> Event:
     now = timezone.now()
     if event.ends_at <= now:
         raise EventWrongStatus(f"“{event.title}” is over.", status=event.status)
-    if not event.seats.exists():
+    if not event_has_seats(event.pk):
         raise EventWrongStatus(f"“{event.title}” has no seats yet: create its inventory first.",
                                status=event.status)
     event.status = EventStatus.ON_SALE

@@ -1,11 +1,13 @@
 """Seat counts and prices per event for search, kept without counting seats.
 
-The trigger on `ticketing_eventseat` (ticketing migration 0008) appends per-statement deltas to
+The trigger on `ticketing_eventseat` (ticketing migration 0010) appends per-statement deltas to
 `SeatCountChange`; `seat_counts_fold` moves them into `CategorySummary` and `EventSummary` in one
 short transaction, records tickets sold per hour (`EventSalesHour`) and, after the commit, tells
-trending about them. Prices are the pricing tiers' (events.pricing, the one home of that rule),
-recomputed for a category when its tiers or price change, when the clock passes a tier boundary
-(`price_valid_until`), and after seat changes while a quota-limited tier sells.
+trending about them. Prices are the pricing tiers' (events.pricing, the one home of that rule, with
+each quota-limited tier's use counted by ticketing: `tier_use_register`), recomputed for a category
+when its tiers or price change, when the clock passes a tier boundary (`price_valid_until`), and
+after seat changes while a quota-limited tier sells. Events never reads seats itself: a recount from
+the seats is ticketing's (`ticketing.services.search_counts`), handed in through `category_counts_replace`.
 
 Who folds: `event_summaries_fresh` before search reads (at most once per `SUMMARY_FOLD_SECONDS` per
 process, and never waiting: if another process is folding, the reader goes on with what is there),
@@ -16,16 +18,19 @@ hold counts as held until the sweeper (every minute) makes it available.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from events.models import CategorySummary, PricingTier, SeatCategory
+from events import trending
+from events.models import CategorySummary, EventSalesHour, PricingTier, SeatCategory
+from events.pricing import categories_price_now, tiers_by_category
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +94,34 @@ ON CONFLICT (event_id) DO UPDATE
 
 _last_fold = 0.0
 
+# tier ids → {tier id: seats held or sold at it}: how much of each quota is used, which only ticketing knows.
+TierUse = Callable[[list[int]], dict[int, int]]
+_tier_use: TierUse | None = None
+
+
+def tier_use_register(tier_use: TierUse) -> None:
+    """Ticketing tells how many seats each quota-limited tier has given away (`TicketingConfig.ready`).
+    Without it a quota is taken as unused: prices stay right for tiers without quotas only."""
+    global _tier_use
+    _tier_use = tier_use
+
+
+@contextlib.contextmanager
+def fold_lock(*, wait: bool = True):
+    """The fold's session-level advisory lock; yields whether it was taken (`wait=False` may not).
+
+    Held across a fold's commit and its Redis update, and by rebuilds, so a delta is applied once and
+    a sale reaches Redis once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [FOLD_LOCK_KEY])
+        taken = wait or cursor.fetchone()[0]
+    try:
+        yield taken
+    finally:
+        if taken:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
+
 
 def event_summaries_fresh() -> None:
     """Fold pending seat changes before a search reads, unless this process did so within
@@ -112,13 +145,9 @@ def seat_counts_fold(*, wait: bool = True) -> int:
     """Apply pending seat-count deltas to the summaries and re-price what needs it; returns the number of
     categories touched. Safe to run any time, in any number of processes: one folds, others skip
     (`wait=False`) or queue (`wait=True`). Tickets sold reach trending after the commit."""
-    from events import trending
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [FOLD_LOCK_KEY])
-        if not wait and not cursor.fetchone()[0]:
+    with fold_lock(wait=wait) as taken:
+        if not taken:
             return 0
-    try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 # A lost fold is redone from the same rows (the DELETE is lost with it): async commit is safe.
@@ -129,8 +158,7 @@ def seat_counts_fold(*, wait: bool = True) -> int:
             # New categories (no price yet), and those whose quota-limited tier may have sold out just now.
             to_price = [row[1] for row in rows if row[0] == "category" and row[2]]
             sales = [(row[1], row[2], row[3]) for row in rows if row[0] == "sale"]
-            repriced_events = _categories_reprice(to_price, include_due=False)
-            event_ids = set(repriced_events)
+            event_ids = set(_categories_reprice(to_price, include_due=False))
             if touched:
                 event_ids |= set(
                     CategorySummary.objects.filter(category_id__in=touched).values_list("event_id", flat=True)
@@ -138,9 +166,6 @@ def seat_counts_fold(*, wait: bool = True) -> int:
             event_summaries_update(event_ids=sorted(event_ids))
         if sales:
             trending.sales_record(sales)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
     return len(touched)
 
 
@@ -157,64 +182,77 @@ def category_prices_refresh(*, category_ids: list[int]) -> None:
 def event_summaries_tick() -> int:
     """The worker's minute: fold, re-price categories whose tier boundary has passed, forget sales older than
     two days, and rebuild trending if Redis lost it. Returns the number of categories touched."""
-    from events import trending
-
     touched = seat_counts_fold(wait=True)
     with transaction.atomic():
-        while True:  # seat_counts_fold re-prices at most PRICE_BATCH due categories; the rest here
+        while True:  # a batch at a time, so one statement never re-prices the world
             events = _categories_reprice([], include_due=True)
             event_summaries_update(event_ids=sorted(set(events)))
             if len(events) < PRICE_BATCH:
                 break
-    from events.models import EventSalesHour
-
     EventSalesHour.objects.filter(hour__lt=timezone.now() - timedelta(hours=48)).delete()
-    trending.trending_ensure()
+    trending_ensure()
     return touched
 
 
-def event_summaries_rebuild() -> int:
-    """Recount every summary from the seats themselves (the trigger keeps them right; this is for repair).
+def trending_rebuild(*, at: datetime | None = None) -> int:
+    """Rewrite trending's Redis sets from `EventSalesHour`; returns the number of (event, hour) rows loaded.
+    Holds the fold lock, so no fold adds sales to Redis between the read and the write."""
+    at = at or timezone.now()
+    with fold_lock():
+        rows = list(EventSalesHour.objects.filter(hour__gte=trending.oldest_hour(at))
+                    .values_list("event_id", "hour", "tickets"))
+        trending.sets_replace(rows, at=at)
+    return len(rows)
 
-    Takes the fold lock and a share lock on the seats, so no delta is counted twice or lost meanwhile.
-    Returns the number of events summarised.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [FOLD_LOCK_KEY])
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE ticketing_eventseat IN SHARE MODE")
-            cursor.execute("DELETE FROM events_seatcountchange")
-            cursor.execute(
-                "UPDATE events_categorysummary SET available_seats = 0, held_seats = 0, sold_seats = 0, "
-                "blocked_seats = 0"
-            )
-            cursor.execute("""
-                INSERT INTO events_categorysummary AS summary
-                       (category_id, event_id, available_seats, held_seats, sold_seats, blocked_seats, has_quota_tier)
-                SELECT category_id, event_id, count(*) FILTER (WHERE status = 'available'),
-                       count(*) FILTER (WHERE status = 'held'), count(*) FILTER (WHERE status = 'sold'),
-                       count(*) FILTER (WHERE status = 'blocked'), false
-                  FROM ticketing_eventseat GROUP BY category_id, event_id
-                ON CONFLICT (category_id) DO UPDATE
-                   SET available_seats = excluded.available_seats, held_seats = excluded.held_seats,
-                       sold_seats = excluded.sold_seats, blocked_seats = excluded.blocked_seats
-            """)
-            cursor.execute(
-                "INSERT INTO events_categorysummary (category_id, event_id, available_seats, held_seats, sold_seats,"
-                " blocked_seats, has_quota_tier) SELECT id, event_id, 0, 0, 0, 0, false FROM events_seatcategory"
-                " ON CONFLICT DO NOTHING"
-            )
-            cursor.execute("UPDATE events_categorysummary SET price = NULL")  # every price due
-            while True:
-                if len(_categories_reprice([], include_due=True)) < PRICE_BATCH:
-                    break
-            cursor.execute("SELECT id FROM events_event")
-            event_ids = [row[0] for row in cursor.fetchall()]
-            event_summaries_update(event_ids=event_ids)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [FOLD_LOCK_KEY])
+
+def trending_ensure() -> bool:
+    """Rebuild when Redis has lost the sets (a restart without persistence, a flush). Returns whether it did."""
+    if trending.is_built():
+        return False
+    trending_rebuild()
+    return True
+
+
+def trending_scores(*, limit: int = 1000, at: datetime | None = None) -> list[tuple[int, float]]:
+    """Trending's scores (events.trending.trending_scores), rebuilt from Postgres first if Redis lost them."""
+    scores, is_built = trending.trending_scores(limit=limit, at=at)
+    if is_built:
+        return scores
+    trending_rebuild(at=at)
+    return trending.trending_scores(limit=limit, at=at)[0]
+
+
+def category_counts_replace(rows: Iterable[tuple[int, int, int, int, int, int]]) -> int:
+    """Replace every category's seat counts with `rows` — (category_id, event_id, available, held, sold,
+    blocked), a recount from the seats that ticketing made under a lock that keeps seats from changing —
+    drop pending deltas, re-price everything and recompute every event's row. Returns the events summarised.
+    Runs in the caller's transaction; takes the fold lock."""
+    with fold_lock(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM events_seatcountchange")
+        cursor.execute("UPDATE events_categorysummary SET available_seats = 0, held_seats = 0, sold_seats = 0, "
+                       "blocked_seats = 0, price = NULL")
+        columns = list(zip(*rows, strict=True)) or [[]] * 6
+        cursor.execute("""
+            INSERT INTO events_categorysummary AS summary
+                   (category_id, event_id, available_seats, held_seats, sold_seats, blocked_seats, has_quota_tier)
+            SELECT counted.category_id, counted.event_id, available, held, sold, blocked, false
+              FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[])
+                   AS counted(category_id, event_id, available, held, sold, blocked)
+              JOIN events_seatcategory category ON category.id = counted.category_id
+            ON CONFLICT (category_id) DO UPDATE
+               SET available_seats = excluded.available_seats, held_seats = excluded.held_seats,
+                   sold_seats = excluded.sold_seats, blocked_seats = excluded.blocked_seats
+        """, [list(column) for column in columns])
+        cursor.execute(
+            "INSERT INTO events_categorysummary (category_id, event_id, available_seats, held_seats, sold_seats,"
+            " blocked_seats, has_quota_tier) SELECT id, event_id, 0, 0, 0, 0, false FROM events_seatcategory"
+            " ON CONFLICT DO NOTHING"
+        )
+        while len(_categories_reprice([], include_due=True)) >= PRICE_BATCH:
+            pass
+        cursor.execute("SELECT id FROM events_event")
+        event_ids = [row[0] for row in cursor.fetchall()]
+        event_summaries_update(event_ids=event_ids)
     return len(event_ids)
 
 
@@ -234,11 +272,11 @@ def _categories_reprice(category_ids: list[int], *, include_due: bool) -> list[i
             )
     if not ids:
         return []
-    from events.pricing import categories_current_price, tiers_by_category
-
     categories = list(SeatCategory.objects.filter(pk__in=ids))
-    current = categories_current_price(categories, at=now)
     tiers = tiers_by_category(category.pk for category in categories)
+    quota_tiers = [tier.pk for category_tiers in tiers.values() for tier in category_tiers if tier.quota is not None]
+    used = _tier_use(quota_tiers) if _tier_use and quota_tiers else {}
+    current = categories_price_now(categories, tiers=tiers, used=used, at=now)
     rows = []
     for category in categories:
         category_tiers = tiers.get(category.pk, [])
@@ -271,16 +309,3 @@ def event_summaries_update(*, event_ids: list[int]) -> None:
     if event_ids:
         with connection.cursor() as cursor:
             cursor.execute(EVENT_SUMMARY_SQL, [event_ids])
-
-
-def summaries_by_event(event_ids: list[int]) -> dict[int, dict]:
-    """Counts and price range per event id (events without seats or categories are left out)."""
-    result: dict[int, dict] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT event_id, available_seats, held_seats, sold_seats, blocked_seats, min_price, max_price"
-            "  FROM events_eventsummary WHERE event_id = ANY(%s)", [event_ids])
-        for event_id, available, held, sold, blocked, min_price, max_price in cursor.fetchall():
-            result[event_id] = {"available_seats": available, "held_seats": held, "sold_seats": sold,
-                                "blocked_seats": blocked, "min_price": min_price, "max_price": max_price}
-    return dict(result)

@@ -1,10 +1,9 @@
 from django.urls import path
 
-from events import views, views_discovery
+from events import views
 
 urlpatterns = [
-    path("", views_discovery.home, name="home"),
-    path("search/", views_discovery.search, name="search"),
-    path("city/", views_discovery.city_choose, name="city_choose"),
-    path("events/<int:event_id>/", views.event_detail, name="event_detail"),
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("city/", views.city_choose, name="city_choose"),
 ]

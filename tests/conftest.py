@@ -179,3 +179,9 @@ def browser():
 def no_email_rush(settings):
     """Tests book many seats within a second; only the rush tests ask for the sale-rush e-mail behaviour."""
     settings.RUSH_EMAILS_PER_SECOND = 1_000_000
+
+
+@pytest.fixture(autouse=True)
+def fresh_layouts(settings):
+    """Each layout request builds anew (the one-second sharing has its own tests)."""
+    settings.LAYOUT_SHARED_SECONDS = 0

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from evently.models import PaymentAttempt
 from tests.conftest import seat_statuses
-from ticketing.models import Booking, BookingSeat, EventSeat, PaymentAttempt, Ticket
+from ticketing.models import Booking, BookingSeat, EventSeat, Ticket
 from ticketing.services import booking_finalize, booking_reconcile, bookings_reconcile_due
 
 

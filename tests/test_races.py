@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from evently.models import PaymentAttempt
 from ticketing.exceptions import NoHeldSeats, SeatsUnavailable
-from ticketing.models import Booking, BookingSeat, EventSeat, PaymentAttempt
+from ticketing.models import Booking, BookingSeat, EventSeat
 from ticketing.services import Customer, booking_confirm, seat_hold
 
 pytestmark = [pytest.mark.concurrency]

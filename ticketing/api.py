@@ -10,8 +10,10 @@ from pydantic import Field
 
 from evently.ratelimit import rate_limit
 from ticketing import selectors, services
+from ticketing.api_sales import cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
+from ticketing.layout_responses import layout_response
 from ticketing.models import Booking
 from ticketing.schemas import ConfirmIn, PathId, SeatSelection
 from ticketing.services.delivery import booking_pdf_url
@@ -33,10 +35,9 @@ def session(request):
 
 @router.get("/events/{event_id}/layout")
 def event_layout(request, event_id: PathId):
+    """The whole seat map: shared by all pages for a second, gzip, ETag/304 (ticketing.layout_responses)."""
     event = selectors.event_for_buyers(event_id)
-    layout = selectors.event_layout(event=event, owner=buyer_id_if_known(request))
-    # 50,000 seats: serialise with orjson directly, skipping schema validation of every seat.
-    return HttpResponse(orjson.dumps(layout), content_type="application/json")
+    return layout_response(request, event=event, owner=buyer_id_if_known(request))
 
 
 @router.get("/events/{event_id}/sections")
@@ -105,8 +106,6 @@ def booking_detail(request, booking_id: PathId):
 @router.post("/bookings/{booking_id}/cancel", auth=csrf_buyer)
 def booking_cancel(request, booking_id: PathId):
     """Cancel the booking, or only `{"seat_ids": [...]}` of it, under the event's cancellation policy."""
-    from ticketing.api_sales import cancel_body_seat_ids
-
     cancellation = services.booking_seats_cancel(booking_id=booking_id, owner=request.auth, user=request.user,
                                                  seat_ids=cancel_body_seat_ids(request))
     return {"booking_id": booking_id, "status": cancellation.booking.status, "refund": str(cancellation.refund),

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 logger = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.05
+IDLE_CLOSE_SECONDS = 1.0
 
 
 def seat_group_name(event_id: int) -> str:
@@ -89,7 +90,10 @@ class _SeatChangePublisher:
         while True:
             with self._lock:
                 while not self._pending:
-                    self._wakeup.wait()
+                    if not self._wakeup.wait(timeout=IDLE_CLOSE_SECONDS) and not self._pending:
+                        # Quiet for a while: give this thread's database connection back (a test
+                        # database can then be dropped; an idle server keeps no extra connection).
+                        connection.close()
             time.sleep(COALESCE_SECONDS)
             with self._lock:
                 batch, self._pending = self._pending, {}

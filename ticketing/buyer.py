@@ -11,9 +11,8 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.middleware.csrf import CsrfViewMiddleware
 
-from evently.errors import PermissionDenied
+from evently.api_auth import csrf_check
 
 BUYER_COOKIE = "evently_buyer"
 BUYER_COOKIE_MAX_AGE = 60 * 60 * 24 * 90
@@ -62,17 +61,7 @@ class BuyerCookieMiddleware:
         return response
 
 
-class CsrfFailed(PermissionDenied):
-    code = "csrf_failed"
-    message = "Missing or wrong CSRF token: send the csrftoken cookie's value in the X-CSRFToken header."
-
-
-def _no_view(request):  # pragma: no cover - CsrfViewMiddleware needs a callable
-    return None
-
-
 def csrf_buyer(request) -> str:
     """django-ninja auth for session POSTs: enforce Django's CSRF check, then name the buyer."""
-    if CsrfViewMiddleware(_no_view).process_view(request, None, (), {}) is not None:
-        raise CsrfFailed()
+    csrf_check(request)
     return buyer_id(request)

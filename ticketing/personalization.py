@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
+from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY
 from ticketing.buyer import buyer_id_if_known
 from ticketing.models import Booking, BookingStatus
 
 
 def booked_categories(request) -> dict[str, int]:
     """{event category: tickets} over the visitor's paid bookings; {} for a visitor we do not know."""
-    from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY  # the API module: not at app start-up
-
     who = Q()
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.pk is not None:

@@ -7,15 +7,19 @@ Definitions (also in docs/admin.md):
   online booking (paid, failed, expired, cancelled, pending) plus every buyer who holds seats right
   now without a booking. Holds that expired without a checkout leave no trace, so the figure is an
   upper bound of the true hold conversion; box-office sales are excluded.
+
+Check-in progress comes from check-in, which sits above ticketing: checkin registers its
+selector here at startup (`checkin_progress_register`, from `CheckinConfig.ready`). Without
+it the report simply has no check-in line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
@@ -48,6 +52,16 @@ SELECT (b.paid_at AT TIME ZONE %s)::date AS day, count(bs.id), COALESCE(sum(bs.p
  WHERE b.event_id = %s AND b.paid_at IS NOT NULL
  GROUP BY day ORDER BY day
 """
+
+
+# event → {"admitted", "valid_tickets", "rate"}: how far check-in has got (see checkin.selectors).
+CheckinProgress = Callable[[Event], dict]
+_checkin_progress: CheckinProgress | None = None
+
+
+def checkin_progress_register(progress: CheckinProgress) -> None:
+    global _checkin_progress
+    _checkin_progress = progress
 
 
 @dataclass
@@ -85,7 +99,7 @@ def event_report(*, event: Event) -> EventReport:
     return EventReport(
         event=event, categories=categories, totals=totals, revenue=revenue, refunds=refunds,
         bookings_by_status=by_status, box_office_bookings=box_office, sales_by_day=sales_by_day,
-        conversion=_conversion(event), checkin=_checkin_progress(event, sold=totals["sold"]),
+        conversion=_conversion(event), checkin=_checkin_progress(event) if _checkin_progress else None,
     )
 
 
@@ -102,26 +116,6 @@ def _conversion(event: Event) -> dict:
     denominator = attempts + holding_now
     return {"paid": paid, "attempts": attempts, "holding_now": holding_now,
             "rate": round(100 * paid / denominator, 1) if denominator else None}
-
-
-def _checkin_progress(event: Event, *, sold: int) -> dict | None:
-    """Admitted tickets, if the check-in app records scans (a model with a `ticket` foreign key)."""
-    try:
-        models = list(apps.get_app_config("checkin").get_models())
-    except LookupError:
-        return None
-    for model in models:
-        names = {f.name for f in model._meta.get_fields()}
-        if "ticket" not in names:
-            continue
-        queryset = model.objects.filter(ticket__booking__event=event)
-        if "result" in names:
-            queryset = queryset.filter(result="admit")
-        admitted = queryset.values("ticket").distinct().count()
-        valid = Ticket.objects.filter(booking__event=event, status="valid").count()
-        return {"admitted": admitted, "valid_tickets": valid,
-                "rate": round(100 * admitted / valid, 1) if valid else None}
-    return None
 
 
 BOOKING_CSV_HEADER = ["reference", "status", "channel", "customer_name", "customer_email", "customer_phone", "seats",

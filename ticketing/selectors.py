@@ -9,12 +9,12 @@ from django.db import connection
 from django.utils import timezone
 
 from events.models import Event
-from events.pricing import categories_current_price
 from ticketing.broadcast import seat_changes_cursor
 from ticketing.exceptions import EventNotFound
 from ticketing.models import SeatStatus
 from ticketing.seat_state import free_seat_sql, live_hold_sql, seat_is_free, seat_public_state
 from ticketing.services.cancellation import cancellation_policy_as_dict, cancellation_policy_text
+from ticketing.services.pricing import categories_current_price
 
 
 def seat_changes_since(*, event_id: int, since: int) -> dict:

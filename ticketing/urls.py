@@ -3,6 +3,7 @@ from django.urls import path
 from ticketing import views
 
 urlpatterns = [
+    path("events/<int:event_id>/", views.event_detail, name="event_detail"),
     path("events/<int:event_id>/checkout/", views.checkout, name="checkout"),
     path("bookings/<int:booking_id>/", views.booking_confirmation, name="booking_confirmation"),
     path("my-bookings/", views.my_bookings, name="my_bookings"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin, messages
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from evently.admin import OrganizerScopedAdmin, is_organizer_scope
 from evently.errors import DomainError
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
 from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
@@ -32,11 +34,6 @@ from venues.services import (
     venue_regenerate,
 )
 from venues.svg import layout_svg
-
-
-def is_organizer_scope(request) -> bool:
-    """Everyone but a superuser sees only their own events, bookings and reports."""
-    return not request.user.is_superuser
 
 
 class SectionInline(admin.TabularInline):
@@ -149,7 +146,7 @@ class VenueAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if not self.has_change_permission(request, venue):
                 raise PermissionDenied
-            seat_ids = _seat_ids(request)
+            seat_ids = seat_ids_posted(request)
             action = request.POST.get("action", "")
             flags = {"clear": dict.fromkeys(ACCESSIBILITY_FLAGS, False)}.get(action)
             if flags is None and action in ACCESSIBILITY_FLAGS:
@@ -160,8 +157,11 @@ class VenueAdmin(admin.ModelAdmin):
                 count = seats_accessibility_set(venue_id=venue.pk, seat_ids=seat_ids, flags=flags)
                 messages.success(request, f"Updated {count} seat(s).")
             return redirect(request.get_full_path())
-        return _seatmap_response(self, request, venue=venue, event=None,
-                                 template="admin/venues/venue/seats.html", title=f"Seats of {venue.name}")
+        return seatmap_response(
+            self, request, venue=venue, original=venue, template="admin/venues/venue/seats.html",
+            title=f"Seats of {venue.name}",
+            seats=lambda section_id: seatmap_data(venue=venue, section_id=section_id),
+            overview=lambda: section_overview(venue=venue))
 
     # --- calendar ------------------------------------------------------------------------------
 
@@ -212,34 +212,40 @@ class VenueAdmin(admin.ModelAdmin):
 MAX_ID = 2**63 - 1  # a bigger number would make Postgres fail the query: treat it as no such seat
 
 
-def _id_or_none(raw: str | None) -> int | None:
+def id_or_none(raw: str | None) -> int | None:
+    """A positive id from a form or query value, or None for anything else."""
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
 
 
-def _seat_ids(request) -> list[int]:
-    ids = (_id_or_none(part) for part in request.POST.get("seat_ids", "").split(",")[:100_000])
+def seat_ids_posted(request) -> list[int]:
+    """The seat ids a seat-map page posted (`seat_ids=1,2,3`), sorted and de-duplicated."""
+    ids = (id_or_none(part) for part in request.POST.get("seat_ids", "").split(",")[:100_000])
     return sorted({seat_id for seat_id in ids if seat_id is not None})
 
 
-def _seatmap_response(model_admin, request, *, venue: Venue, event, template: str, title: str, extra=None):
-    """The seat-map page: a section overview for large venues, otherwise (or for one section) the seats."""
-    section_id = _id_or_none(request.GET.get("section"))
-    event_id = event.pk if event else None
+def seatmap_response(model_admin, request, *, venue: Venue, original, template: str, title: str,
+                     seats: Callable[[int | None], dict], overview: Callable[[], list[dict]], extra=None):
+    """A seat-map page: a section overview for large venues, otherwise (or for one section) the seats.
+
+    `seats(section_id)` and `overview()` give the data (`venues.seatmap` for a venue's own seats;
+    ticketing passes an event's), so the page works for any app that draws on a venue's seats.
+    """
+    section_id = id_or_none(request.GET.get("section"))
     large = venue.capacity > SECTION_VIEW_THRESHOLD
     context = {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-        "original": event or venue, "venue": venue, "event": event, "title": title,
+        "original": original, "venue": venue, "event": original if original is not venue else None, "title": title,
         "sections": list(Section.objects.filter(venue=venue).order_by("position", "id")),
         "section_id": section_id, **(extra or {}),
     }
     meta = venue.map_meta or {}
     if large and section_id is None:
-        context["overview"] = section_overview(venue=venue, event_id=event_id)
+        context["overview"] = overview()
         context["overview_viewbox"] = f"0 0 {meta.get('width', 1000)} {meta.get('height', 800)}"
         context["stage"] = meta.get("stage")
     else:
-        data = seatmap_data(venue=venue, event_id=event_id, section_id=section_id)
+        data = seats(section_id)
         context["seatmap_json"] = mark_safe(json.dumps(data).replace("</", "<\\/"))
         context["seat_count"] = len(data["seats"])
     return TemplateResponse(request, template, context)
@@ -252,7 +258,7 @@ class VenueBookingAddOnInline(admin.TabularInline):
 
 
 @admin.register(VenueBooking)
-class VenueBookingAdmin(admin.ModelAdmin):
+class VenueBookingAdmin(OrganizerScopedAdmin):
     form = VenueBookingForm
     list_display = ["title", "venue", "start", "end", "setup_hours", "teardown_hours", "status", "deposit_amount",
                     "organizer"]
@@ -265,21 +271,13 @@ class VenueBookingAdmin(admin.ModelAdmin):
     list_select_related = ["venue", "organizer"]
     change_form_template = "admin/venues/venuebooking/change_form_tools.html"
     actions = ["cancel_selected"]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.filter(organizer=request.user) if is_organizer_scope(request) else queryset
+    organizer_path = "organizer"
+    organizer_choice_paths = {"event": "organizer"}  # an organizer books the venue for their own events only
+    organizer_owner_field = "organizer"
 
     def has_delete_permission(self, request, obj=None):
         # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "event" and is_organizer_scope(request):
-            from events.models import Event
-
-            kwargs["queryset"] = Event.objects.filter(organizer=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Venue blocked (setup → teardown)")
     def blocked_window(self, booking):
@@ -298,8 +296,7 @@ class VenueBookingAdmin(admin.ModelAdmin):
                            reverse("admin:venues_venuebooking_invoice", args=[booking.pk]))
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.organizer_id is None:
-            obj.organizer = request.user
+        self.organizer_owner_set(request, obj, change)
         venue_booking_save(booking=obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

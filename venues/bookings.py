@@ -15,7 +15,7 @@ import psycopg
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from ticketing.payments import PaymentError, get_payment_provider
+from evently.payments import PaymentError, get_payment_provider
 from venues.exceptions import (
     DepositDeclined,
     DepositPending,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from venues.exceptions import InvalidLayout, VenueHasSales
+from venues.exceptions import InvalidLayout
 from venues.generators import TEMPLATES, VenueLayout
 from venues.models import Seat, Section, Venue
 
@@ -64,61 +65,37 @@ class Regenerated:
     event_ids: list[int]
 
 
-# Inventory rows that may go with the old seats: nobody holds or bought them, and no booking
-# (not even a cancelled one) points at them. An expired hold counts as available, as everywhere.
-_DELETE_FREE_INVENTORY = """
-DELETE FROM ticketing_eventseat es
- USING venues_seat seat
- WHERE es.seat_id = seat.id AND seat.venue_id = %s
-   AND (es.status IN ('available', 'blocked')
-        OR (es.status = 'held' AND es.booking_id IS NULL AND es.held_until <= now()))
-   AND NOT EXISTS (SELECT 1 FROM ticketing_bookingseat bs WHERE bs.event_seat_id = es.id)
-RETURNING es.event_id
-"""
+# Apps whose rows point at a venue's seats (ticketing's event inventory) register a release
+# function (`seat_dependents_register`, from their AppConfig.ready): called inside the
+# regeneration's transaction with the venue row locked, it removes what may go with the old
+# seats and returns the ids of the events it touched, or raises VenueHasSales for what may not.
+SeatDependentsRelease = Callable[..., list[int]]
+_seat_dependents: list[SeatDependentsRelease] = []
 
-_REMAINING_INVENTORY = """
-SELECT event.title, event.ends_at > now() AS is_future, es.status, count(*)
-  FROM ticketing_eventseat es
-  JOIN venues_seat seat ON seat.id = es.seat_id
-  JOIN events_event event ON event.id = es.event_id
- WHERE seat.venue_id = %s
- GROUP BY event.title, is_future, es.status
- ORDER BY is_future DESC, event.title, es.status
-"""
+
+def seat_dependents_register(release: SeatDependentsRelease) -> None:
+    if release not in _seat_dependents:
+        _seat_dependents.append(release)
 
 
 @transaction.atomic
 def venue_regenerate(*, venue: Venue, template: str, params: dict | None = None) -> Regenerated:
     """Replace the venue's seats with a freshly generated layout, never losing a sale.
 
-    Free inventory (available, blocked, expired holds with no booking history) of the venue's
-    events is deleted with the old seats; if any other inventory remains — seats held or sold for
-    a future event, or booking history of a past one — nothing changes and VenueHasSales lists it.
-    The DELETE locks the rows it removes, so a hold racing this call either lands first (and is
-    reported) or finds its seat gone. Raises InvalidLayout for bad parameters.
+    What other apps built on the old seats is released first by their registered functions
+    (`seat_dependents_register`; ticketing's `venue_inventory_release` deletes the free inventory of
+    the venue's events and refuses while seats are held or sold: VenueHasSales). Raises
+    InvalidLayout for bad parameters; on any error nothing changes.
     """
     layout = layout_generate(template=template, params=params)
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(_DELETE_FREE_INVENTORY, [venue.pk])
-        event_ids = sorted({row[0] for row in cursor.fetchall()})
-        cursor.execute(_REMAINING_INVENTORY, [venue.pk])
-        remaining = cursor.fetchall()
-    if remaining:
-        details = "; ".join(
-            f"{title}{'' if is_future else ' (past)'}: {count} {status}"
-            for title, is_future, status, count in remaining
-        )
-        raise VenueHasSales(
-            f"The seats of {venue.name} cannot be regenerated while tickets depend on them — {details}. "
-            "Release or cancel those first, or create a new venue.",
-            seats=[{"event": title, "is_future": is_future, "status": status, "count": count}
-                   for title, is_future, status, count in remaining],
-        )
+    event_ids: set[int] = set()
+    for release in _seat_dependents:
+        event_ids.update(release(venue=venue))
     Seat.objects.filter(venue=venue)._raw_delete(Seat.objects.db)
     Section.objects.filter(venue=venue)._raw_delete(Section.objects.db)
     venue_store_layout(venue=venue, layout=layout)
-    return Regenerated(layout=layout, event_ids=event_ids)
+    return Regenerated(layout=layout, event_ids=sorted(event_ids))
 
 
 ACCESSIBILITY_FLAGS = ("is_wheelchair", "is_companion", "is_restricted_view")

@@ -7,7 +7,7 @@
   must match; `head_vector`: title, venue and city only, what ranks. Both kept by a trigger on the event and
   one on its venue; not ORM fields, so event rows stay light.
 - `events_searchterm`: the vocabulary typo tolerance corrects to, filled by the same triggers.
-- The summaries' tables (filled by ticketing migration 0008's trigger and events.summary).
+- The summaries' tables (filled by ticketing migration 0010's trigger and events.summary).
 """
 
 import django.contrib.postgres.indexes

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from checkin.management.commands.seed_demo import VENUES
 from tests.buyer_ui.conftest import artifact_path, make_venue_event
-from ticketing.management.commands.seed_demo import VENUES
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),

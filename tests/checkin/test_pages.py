@@ -68,7 +68,7 @@ def test_admin_report_is_only_for_the_events_organizer(door, open_event):
 
 
 def test_seed_demo_makes_door_staff_of_every_demo_event(db, monkeypatch):
-    from ticketing.management.commands import seed_demo
+    from checkin.management.commands import seed_demo
 
     # the demo's venues, smaller (the command's own layout is tested elsewhere)
     monkeypatch.setattr(seed_demo, "VENUES", [

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
+from checkin.management.commands._demo_catalogue import CITIES
 from events.models import Event, EventStatus
 from tests.discovery.conftest import search
-from ticketing.management.commands._demo_catalogue import CITIES
 from venues.models import Venue
 
 
 def test_seed_demo_builds_a_catalogue_once_with_sales_for_trending(client, db, monkeypatch, settings):
-    from ticketing.management.commands import seed_demo
+    from checkin.management.commands import seed_demo
 
     # the flagship venues small (their layout is tested elsewhere); the catalogue at 30 events instead of 300
     monkeypatch.setattr(seed_demo, "VENUES", [

@@ -6,10 +6,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from events.models import CategorySummary, EventSummary, SeatCountChange
-from events.summary import event_summaries_rebuild, seat_counts_fold
+from events.summary import seat_counts_fold
 from tests.discovery.conftest import make_venue, search
 from ticketing.models import EventSeat
 from ticketing.services.blocking import seats_block
+from ticketing.services.search_counts import search_summaries_recount
 
 
 def counts(event) -> tuple[int, int, int, int]:
@@ -45,7 +46,7 @@ def test_the_summary_equals_a_recount_from_the_seats(listed, buyer):
     buyer.hold(event, seat_ids[3:4])
     folded = counts(event)
 
-    event_summaries_rebuild()
+    search_summaries_recount()
 
     assert counts(event) == folded == (2, 1, 3, 0)
     assert CategorySummary.objects.get(category__event=event).available_seats == 2

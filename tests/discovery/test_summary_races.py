@@ -10,11 +10,12 @@ import random
 import pytest
 
 from events.models import EventSummary
-from events.summary import event_summaries_rebuild, seat_counts_fold
+from events.summary import seat_counts_fold
 from tests.test_races import run_together
 from ticketing.exceptions import NoHeldSeats, SeatsUnavailable
 from ticketing.models import EventSeat
 from ticketing.services import Customer, booking_confirm, seat_hold, seat_release
+from ticketing.services.search_counts import search_summaries_recount
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -52,6 +53,6 @@ def test_counts_match_a_recount_after_concurrent_sales_and_folds(event, seat_ids
     recount = tuple(statuses.count(status) for status in ("available", "held", "sold", "blocked"))
     assert folded == recount
     assert recount[2] == 2 * results.count("sold") and recount[2] > 0
-    event_summaries_rebuild()
+    search_summaries_recount()
     assert EventSummary.objects.values_list("available_seats", "held_seats", "sold_seats", "blocked_seats").get(
         event=event) == recount

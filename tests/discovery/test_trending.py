@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from events import trending
+from events import summary, trending
 from events.models import EventSalesHour
 from tests.discovery.conftest import make_venue, search
 from ticketing.models import EventSeat
@@ -44,7 +44,7 @@ def test_confirmed_bookings_make_an_event_trend(client, listed, buyer, other_buy
     buy(other_buyer, somewhat, 1)
 
     assert trending_list(client) == [("Popular", 3.0), ("Somewhat", 1.0), ("Quiet", 0.0)]
-    assert quiet.pk not in [event_id for event_id, _ in trending.trending_scores()]
+    assert quiet.pk not in [event_id for event_id, _ in summary.trending_scores()]
 
 
 def test_holds_and_releases_do_not_count(client, listed, buyer, big_hall):
@@ -71,7 +71,7 @@ def test_sales_fall_out_of_the_window_after_twenty_four_hours(listed):
     old, edge, recent = listed("Old", days=1), listed("Edge", days=2), listed("Recent", days=3)
     at = trending._hour_start(trending.timezone.now()) + timedelta(minutes=30)
     hour = trending._hour_start(at)
-    trending.trending_rebuild(at=at)  # marks Redis as built, empty
+    summary.trending_rebuild(at=at)  # marks Redis as built, empty
     trending.sales_record([
         (old.pk, 10, hour - timedelta(hours=25)),  # ended 24.5 h before `at`: out
         (edge.pk, 10, hour - timedelta(hours=24)),  # half of it is inside the window
@@ -79,9 +79,9 @@ def test_sales_fall_out_of_the_window_after_twenty_four_hours(listed):
         (recent.pk, 2, hour),
     ])
 
-    assert trending.trending_scores(at=at) == [(recent.pk, 6.0), (edge.pk, 5.0)]
+    assert summary.trending_scores(at=at) == [(recent.pk, 6.0), (edge.pk, 5.0)]
     later = at + timedelta(minutes=20)
-    assert trending.trending_scores(at=later) == [(recent.pk, 6.0), (edge.pk, pytest.approx(10 / 6))]
+    assert summary.trending_scores(at=later) == [(recent.pk, 6.0), (edge.pk, pytest.approx(10 / 6))]
 
 
 def test_trending_is_rebuilt_from_postgres_after_redis_lost_it(client, listed, buyer, other_buyer, big_hall):
@@ -105,12 +105,12 @@ def test_the_worker_and_the_command_rebuild_trending(listed, buyer, big_hall):
     event_summaries_tick()
     forget_redis()
 
-    assert trending.trending_ensure() is True  # the worker's minute: the marker is gone, so it rebuilds
-    assert trending.trending_ensure() is False
-    assert trending.trending_scores() == [(event.pk, 2.0)]
+    assert summary.trending_ensure() is True  # the worker's minute: the marker is gone, so it rebuilds
+    assert summary.trending_ensure() is False
+    assert summary.trending_scores() == [(event.pk, 2.0)]
     forget_redis()
     call_command("trending_rebuild", stdout=open("/dev/null", "w"))
-    assert trending.trending_scores() == [(event.pk, 2.0)]
+    assert summary.trending_scores() == [(event.pk, 2.0)]
 
 
 def test_trending_shows_only_public_events(client, listed, buyer, big_hall):

@@ -7,7 +7,7 @@ from venues.models import VenueBooking, VenueBookingStatus
 
 def test_seed_demo_books_the_theater_once(db, monkeypatch):
     # the 50,000-seat stadium is not needed here: keep the test quick
-    from ticketing.management.commands import seed_demo
+    from checkin.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "VENUES", [seed_demo.VENUES[0]])
     monkeypatch.setattr(seed_demo, "EVENTS", [seed_demo.EVENTS[0]])

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from evently.models import PaymentAttempt
 from tests.organizer.conftest import at
-from ticketing.models import PaymentAttempt
 from venues.bookings import (
     venue_booking_add_on_add,
     venue_booking_cancel,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from evently.models import PaymentAttempt
 from events.models import CancellationPolicy, PricingTier
-from ticketing.models import Booking, EventSeat, PaymentAttempt
+from ticketing.models import Booking, EventSeat
 from ticketing.services import Customer
 
 ADA = Customer("Ada Lovelace", "ada@example.com")

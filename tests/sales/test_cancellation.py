@@ -9,10 +9,11 @@ import pytest
 import time_machine
 from django.test import Client
 
+from evently.models import PaymentAttempt
 from events.models import EventStatus, SeatCategory
 from tests.conftest import seat_statuses
 from tests.sales.conftest import assert_money_matches_seats, buy, policy, tier
-from ticketing.models import Booking, Cancellation, EventSeat, PaymentAttempt, Ticket
+from ticketing.models import Booking, Cancellation, EventSeat, Ticket
 
 
 def cancel(buyer, booking_id, seat_ids=None):

@@ -15,10 +15,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from evently.models import PaymentAttempt
+from evently.payments import FakePaymentProvider, get_payment_provider
 from tests.conftest import seat_statuses
 from tests.sales.conftest import ADA, assert_money_matches_seats, buy
-from ticketing.models import Booking, Cancellation, EventSeat, PaymentAttempt, PaymentWebhookEvent
-from ticketing.payments import get_payment_provider
+from ticketing.models import Booking, Cancellation, EventSeat, PaymentWebhookEvent
 from ticketing.services import booking_reconcile, bookings_reconcile_due, seat_hold
 from ticketing.services.bookings import _booking_reserve
 from ticketing.webhooks import SIGNATURE_HEADER, webhook_signature
@@ -285,3 +286,13 @@ def test_admin_shows_the_bookings_cancellations(admin_client, buyer, event, seat
     page = admin_client.get(f"/admin/ticketing/booking/{booking['booking_id']}/change/")
     assert page.status_code == 200
     assert "Cancelled by the buyer" in page.content.decode()
+
+
+def test_the_provider_path_from_before_the_move_still_names_the_fake_provider(settings):
+    """The old PAYMENT_PROVIDER path (ticketing.payments) keeps working after the move to evently."""
+    settings.PAYMENT_PROVIDER = "ticketing.payments.FakePaymentProvider"
+    get_payment_provider.cache_clear()
+    try:
+        assert isinstance(get_payment_provider(), FakePaymentProvider)
+    finally:
+        get_payment_provider.cache_clear()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.services import event_availability_refresh
+from evently.payments import PaymentError, get_payment_provider
 from ticketing import lock_objects
 from ticketing.exceptions import (
     IdempotencyKeyReused,
@@ -25,7 +25,6 @@ from ticketing.exceptions import (
     SaleNotActive,
 )
 from ticketing.models import Booking, BookingStatus, CancellationReason, EventSeat, SeatStatus
-from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.seat_state import (
     STAMP,
     STAMP_SQL,
@@ -36,6 +35,7 @@ from ticketing.seat_state import (
     seats_publish,
     status_changes,
 )
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.limits import email_limit_check, email_limit_lock_key, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import event_selling

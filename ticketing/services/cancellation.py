@@ -19,8 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from evently.payments import PaymentError, get_payment_provider
 from events.models import CancellationPolicy, Event, EventStatus
-from events.services import event_availability_refresh
 from ticketing import lock_objects
 from ticketing.exceptions import (
     BookingNotCancellable,
@@ -40,8 +40,8 @@ from ticketing.models import (
     Ticket,
     TicketStatus,
 )
-from ticketing.payments import PaymentError, get_payment_provider
 from ticketing.seat_state import seats_free
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to
 from ticketing.services.refunds import booking_refund_owed, refund_record
 

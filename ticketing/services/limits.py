@@ -39,7 +39,7 @@ def email_limit_check(cursor, *, event: Event, email: str, seats: int) -> None:
     # Per booking of the address, its active seats: both by index, never a scan of the sale's seats.
     cursor.execute(
         "SELECT COALESCE(sum((SELECT count(*) FROM ticketing_bookingseat bs "
-        "                      WHERE bs.booking_id = b.id AND bs.is_active)), 0) "
+        "                      WHERE bs.booking_id = b.id AND bs.is_active)), 0)::int "
         "  FROM ticketing_booking b "
         " WHERE b.event_id = %s AND lower(b.customer_email) = %s AND b.status IN ('pending', 'paid')",
         [event.pk, email.strip().lower()],

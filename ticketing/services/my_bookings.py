@@ -14,6 +14,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from ticketing.exceptions import MagicLinkExpired, MagicLinkInvalid
 from ticketing.models import Booking, BookingStatus
@@ -44,7 +45,7 @@ def magic_link_request(*, email: str) -> bool:
     link per address per minute (a Redis key), so the form cannot be used to flood an inbox.
     """
     email = email.strip().lower()
-    if not Booking.objects.filter(customer_email__iexact=email).exists():
+    if not Booking.objects.alias(email=Lower("customer_email")).filter(email=email.lower()).exists():
         return False
     if not cache.add(f"magic-link:{email}", 1, timeout=MAGIC_LINK_COOLDOWN_SECONDS):
         return False
@@ -63,13 +64,13 @@ def bookings_of(*, email: str | None = None, user=None, owner: str | None = None
     """Bookings someone may manage: by proven e-mail, by account, or by this browser's session."""
     condition = Q(pk__in=[])
     if email:
-        condition |= Q(customer_email__iexact=email)
+        condition |= Q(customer_email_lower=email.lower())
     if user is not None and getattr(user, "is_authenticated", False):
         condition |= Q(user=user)
     if owner:
         condition |= Q(buyer=owner)
     return (
-        Booking.objects.filter(condition)
+        Booking.objects.alias(customer_email_lower=Lower("customer_email")).filter(condition)
         .exclude(status__in=[BookingStatus.FAILED, BookingStatus.EXPIRED])
         .select_related("event__venue")
         .order_by("-created_at")

@@ -13,12 +13,15 @@ other way round.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
-from events.pricing import tiers_fill
+from events.pricing import categories_price_now, tiers_by_category, tiers_fill
 from ticketing.seat_state import TAKES_A_PLACE_SQL, live_hold_sql
 
 # Each requested seat with its category's price, and whether the owner already holds it at a fixed price.
@@ -102,3 +105,25 @@ def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -
     prices = [picked.get(seat_id, (None, None))[0] for seat_id in seat_ids]
     tier_ids = [picked.get(seat_id, (None, None))[1] for seat_id in seat_ids]
     return prices, tier_ids
+
+
+def tier_seats_used(tier_ids: Iterable[int]) -> dict[int, int]:
+    """Seats held or sold at each tier, by tier id (tiers with none are left out)."""
+    tier_ids = list(tier_ids)
+    if not tier_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(TIER_USE_SQL, [tier_ids])
+        return dict(cursor.fetchall())
+
+
+def categories_current_price(categories: list[SeatCategory], *, at: datetime | None = None) -> dict[int, dict]:
+    """What the next seat of each category costs now, and the tier selling it (None: the base price).
+
+    `{category_id: {"price": Decimal, "tier": {"id", "name", "available_until", "quota", "remaining"} | None}}`
+    (events.pricing.categories_price_now, with each tier's quota use counted from the seats).
+    """
+    tiers = tiers_by_category(category.pk for category in categories)
+    used = tier_seats_used(tier.pk for category_tiers in tiers.values() for tier in category_tiers
+                           if tier.quota is not None)
+    return categories_price_now(categories, tiers=tiers, used=used, at=at or timezone.now())

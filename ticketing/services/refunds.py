@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
+from evently.payments import PaymentError, get_payment_provider
 from ticketing.models import Booking, BookingSeat, Cancellation
-from ticketing.payments import PaymentError, get_payment_provider
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")

@@ -1,4 +1,5 @@
-"""Server-rendered buyer pages: checkout and confirmation; after the purchase, my bookings and the waitlist."""
+"""Server-rendered buyer pages: the event page, checkout and confirmation; after the purchase, my bookings and the
+waitlist."""
 
 from ticketing.views.after_purchase import (  # noqa: F401
     my_bookings,
@@ -7,3 +8,4 @@ from ticketing.views.after_purchase import (  # noqa: F401
     waitlist_join_page,
 )
 from ticketing.views.checkout import booking_confirmation, checkout  # noqa: F401
+from ticketing.views.event_page import event_detail  # noqa: F401

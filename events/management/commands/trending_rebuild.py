@@ -1,10 +1,9 @@
-"""Rebuild trending's Redis sets from Postgres (after Redis lost them; the worker also does it every minute
-when it finds them gone)."""
+"""Rebuild trending's Redis sets from Postgres (after Redis lost them; searches and the worker also do it
+when they find them gone)."""
 
 from django.core.management.base import BaseCommand
 
-from events.summary import seat_counts_fold
-from events.trending import trending_rebuild
+from events.summary import seat_counts_fold, trending_rebuild
 
 
 class Command(BaseCommand):

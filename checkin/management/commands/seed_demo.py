@@ -1,5 +1,8 @@
-"""Demo data: three venues, events on sale, a catalogue of a few hundred smaller events in nine cities
-(_demo_catalogue.py), and the demo users. Safe to run again."""
+"""Demo data: three venues, events on sale, venue bookings, door staff, a catalogue of a few hundred smaller
+events in nine cities (_demo_catalogue.py, for search) and the demo users. Safe to run again.
+
+It lives in checkin, the top layer, because it sets up every app.
+"""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -10,11 +13,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from checkin.management.commands._demo_catalogue import catalogue_sales, catalogue_seed
+from checkin.models import DoorAssignment, DoorSchedule
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
 from events.summary import event_summaries_tick
-from ticketing.management.commands._demo_catalogue import catalogue_sales, catalogue_seed
 from ticketing.services import event_inventory_create
-from venues.models import Venue, VenueType
+from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
+from venues.exceptions import VenueBookingConflict
+from venues.models import Venue, VenueBooking, VenueType
 from venues.services import venue_build_from_template
 
 VENUES = [
@@ -85,10 +91,6 @@ class Command(BaseCommand):
 
     def _venue_bookings(self, organizer):
         """The demo theater booked for Hamlet (setup, teardown, add-ons, deposit paid); idempotent."""
-        from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
-        from venues.exceptions import VenueBookingConflict
-        from venues.models import VenueBooking
-
         event = Event.objects.filter(title=EVENTS[0]["title"]).select_related("venue").first()
         if event is None or VenueBooking.objects.filter(event=event).exists():
             return
@@ -129,8 +131,6 @@ class Command(BaseCommand):
 
     def _door_staff(self, door):
         """`door` scans at every demo event, and doors are open now so the check-in page can be tried."""
-        from checkin.models import DoorAssignment, DoorSchedule
-
         now = timezone.now()
         for event in Event.objects.filter(title__in=[spec["title"] for spec in EVENTS]):
             DoorAssignment.objects.get_or_create(user=door, event=event)

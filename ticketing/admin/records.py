@@ -1,6 +1,8 @@
+"""Bookings and the records only services write, read-only in the admin, scoped to the organizer's events."""
+
 from django.contrib import admin
 
-from evently.admin import ReadOnlyAdmin
+from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin
 from ticketing.models import (
     Booking,
     BookingSeat,
@@ -67,7 +69,7 @@ class PaymentWebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(OrganizerScopedAdmin):
     """Read-only: bookings change only through the booking services (cancel, reconcile)."""
 
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
@@ -75,6 +77,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["reference", "customer_email", "customer_name", "event__title"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event"]
+    organizer_path = "event__organizer"
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
@@ -84,10 +87,6 @@ class BookingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(event__organizer=request.user)
 
 
 # --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
@@ -99,22 +98,16 @@ class TicketTransferAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(ReadOnlyAdmin):
+class OutgoingEmailAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     list_display = ["key", "to", "attempts", "claimed_at", "sent_at", "last_error"]
     list_filter = ["kind"]
     search_fields = ["key", "to"]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.none()
+    organizer_path = None  # the outbox is the operator's: organizers see none of it
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(ReadOnlyAdmin):
+class WaitlistEntryAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     list_display = ["event", "email", "party_size", "category", "status", "offer_expires_at", "created_at"]
     list_filter = ["status"]
     search_fields = ["email"]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(event__organizer=request.user)
+    organizer_path = "event__organizer"

@@ -19,6 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from events.models import Event, EventCategory, EventStatus, PricingTier, SeatCategory
+from events.services import event_status_refresh
+from ticketing.models import BoxOfficeSale, EventSeat
+from ticketing.services.blocking import seats_block
+from ticketing.services.bookings import Customer
+from ticketing.services.boxoffice import boxoffice_sell
 from venues.models import Venue, VenueType
 from venues.services import venue_build_from_template
 
@@ -227,9 +232,6 @@ def catalogue_sales(*, seller, stdout) -> int:
     """Box-office sales for some catalogue events (once), so trending and the availability badges show:
     two events sold out and four nearly (the organizer holds the other seats back — blocked), and a
     handful of tickets for eighteen more. Returns the number of bookings (one e-mail each, in var/mail)."""
-    from ticketing.models import BoxOfficeSale
-    from ticketing.services.bookings import Customer
-
     venue_names = [name for _, _, specs in CITIES for name, _, _, _ in specs]
     events = list(Event.objects.filter(venue__name__in=venue_names).order_by("starts_at", "id"))
     if not events or BoxOfficeSale.objects.filter(booking__event__in=events).exists():
@@ -246,11 +248,6 @@ def catalogue_sales(*, seller, stdout) -> int:
 
 def _sell(event: Event, position: int, *, rng: random.Random, customer, seller) -> None:
     """Positions 0–1 sell out, 2–5 keep a few seats, the rest sell 1–8 tickets."""
-    from events.services import event_status_refresh
-    from ticketing.models import EventSeat
-    from ticketing.services.blocking import seats_block
-    from ticketing.services.boxoffice import boxoffice_sell
-
     free = list(EventSeat.objects.filter(event=event, status="available").order_by("id").values_list("id", flat=True))
     sell = rng.randint(4, 8) if position < 6 else rng.randint(1, 8)
     keep_free = 0 if position < 2 else rng.randint(2, 6) if position < 6 else len(free)

@@ -1,8 +1,9 @@
 """The payment provider interface, and a fake provider for tests and the demo.
 
-Every call carries an idempotency key, so a retry after a timeout never charges twice. Booking
-code talks only to `get_payment_provider()`; a real provider (Stripe) plugs in through the
-PAYMENT_PROVIDER setting without touching booking code.
+Shared infrastructure: ticketing charges bookings and venues charge deposits through it. Every
+call carries an idempotency key, so a retry after a timeout never charges twice. Callers talk
+only to `get_payment_provider()`; a real provider (Stripe) plugs in through the PAYMENT_PROVIDER
+setting without touching their code. The fake provider keeps its ledger in `evently.models`.
 
 Fake provider tokens:
   tok_ok                  charged
@@ -22,6 +23,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
+
+from evently.models import PaymentAttempt
 
 
 class PaymentError(Exception):
@@ -75,14 +78,10 @@ class FakePaymentProvider:
         return ChargeResult(True, row[1]) if row[0] == "succeeded" else ChargeResult(False, row[1], "Card declined")
 
     def status(self, *, idempotency_key):
-        from ticketing.models import PaymentAttempt
-
         attempt = PaymentAttempt.objects.filter(idempotency_key=idempotency_key).first()
         return self._result(attempt) if attempt else None
 
     def refund(self, *, idempotency_key, amount, refund_key):
-        from ticketing.models import PaymentAttempt
-
         with transaction.atomic():
             attempt = PaymentAttempt.objects.select_for_update().get(idempotency_key=idempotency_key)
             refunds = attempt.refunds
@@ -101,6 +100,11 @@ class FakePaymentProvider:
         return ChargeResult(False, attempt.reference, "Card declined")
 
 
+# Paths settings or the environment may still name from before the provider moved here.
+PROVIDER_ALIASES = {"ticketing.payments.FakePaymentProvider": "evently.payments.FakePaymentProvider"}
+
+
 @lru_cache(maxsize=1)
 def get_payment_provider() -> PaymentProvider:
-    return import_string(settings.PAYMENT_PROVIDER)()
+    path = settings.PAYMENT_PROVIDER
+    return import_string(PROVIDER_ALIASES.get(path, path))()

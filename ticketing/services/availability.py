@@ -1,0 +1,45 @@
+"""Sold out and back: the event's status after a sale or a cancellation, and what the lifecycle
+asks about seats (`events.services.SeatInventory`, registered in `TicketingConfig.ready`)."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from events.models import Event, EventStatus
+from events.services import SeatInventory, event_status_refresh
+from ticketing.models import EventSeat
+
+
+def event_has_free_seats(event_id: int) -> bool:
+    """Whether any seat is available or held (a held seat may come back); sold and blocked ones are gone."""
+    with connection.cursor() as cursor:
+        # Ordered by id so that the unsold-seats index answers it: a scan of the table would walk
+        # past every seat sold so far.
+        cursor.execute(
+            "SELECT 1 FROM ticketing_eventseat WHERE event_id = %s AND status IN ('available', 'held') "
+            " ORDER BY id LIMIT 1",
+            [event_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def event_has_seats(event_id: int) -> bool:
+    return EventSeat.objects.filter(event_id=event_id).exists()
+
+
+SEAT_INVENTORY = SeatInventory(has_seats=event_has_seats, has_free_seats=event_has_free_seats)
+
+
+def event_availability_refresh(*, event_id: int) -> str:
+    """The cheap hook for booking services, run after a sale or a cancellation commits:
+    sold_out when the last seat is sold, on_sale again when one frees up.
+
+    The common case — an event on sale with seats left — costs two short reads and takes no lock,
+    so confirms of a big sale do not queue on the event row.
+    """
+    status = Event.objects.filter(pk=event_id).values_list("status", flat=True).first()
+    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
+        return status or ""
+    if status == EventStatus.ON_SALE and event_has_free_seats(event_id):
+        return status
+    return event_status_refresh(event_id=event_id)
