@@ -259,7 +259,7 @@ def _generate(count: int) -> None:
         cursor.execute("VACUUM ANALYZE venues_venue")
         cursor.execute("VACUUM ANALYZE events_eventsummary")
         cursor.execute("VACUUM ANALYZE events_searchterm")
-    from events.trending import trending_rebuild
+    from events.summary import trending_rebuild
 
     trending_rebuild()
     print(f"catalogue: {count:,} events generated in {time.monotonic() - started:.0f} s")
