@@ -44,10 +44,13 @@ RADIUS_DEFAULT_KM = 50.0  # `near` without `radius_km`
 RADIUS_MAX_KM = 20_000.0  # half the earth's circumference
 PRICE_MAX = Decimal("10000000")
 FEW_SEATS_LEFT = 10  # "few seats left" at or below this many (or 5 % of the seats)
-# With at least this many matches a page is found by walking the index on starts_at (see _run). Measured on
-# 100,000 events: walking wins from about √(page end × events) matches (≈1,400 for a first page) and loses
-# clearly below; counting this far costs a few milliseconds even for a broad word.
-DENSE_MATCHES = 4_000
+# How a page is found (see _plan): walking the index on starts_at when a probe of the first WALK_PROBE events
+# by date says a page of matches lies within WALK_BUDGET rows, else sorting the matches.
+TEXT_MATCH_SQL = "event.search_vector @@ text_query.query"
+HEAD_MATCH_SQL = "event.head_vector @@ text_query.query"
+SORT_UP_TO = RESULTS_WINDOW  # matches counted exactly: sorting them is cheap
+WALK_PROBE = 2_000
+WALK_BUDGET = 20_000
 TYPO_SIMILARITY = 0.3  # pg_trgm similarity a known word needs to stand in for an unknown one
 TYPO_ALTERNATIVES = 2
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (unused), C description, B venue and city, A title
@@ -308,21 +311,20 @@ def _tsquery_sql(words: list[str], corrections: dict[str, list[str]], *, match_a
 
 
 def _run(params: SearchParams, words: list[str], corrections, boosts, trending, *, match_all: bool):
-    """One page of rows and the number of matches (counted up to DENSE_MATCHES; the caller reports at most
-    RESULTS_WINDOW).
+    """One page of rows and the number of matches (counted up to RESULTS_WINDOW + 1: "1,000+").
 
-    The count comes first and picks the plan. The page is then found in two steps: the matching events' ids
-    and sort keys — joining the venue and the summary only where a filter or the sort needs them (Postgres
-    drops unused LEFT JOINs) — then, for the page's rows alone, everything a result shows and the snippet.
-    With many matches the page walks the index on `starts_at` and stops early; relevance and trending are
-    then a union of two branches, so that a page costs what it shows rather than what matches:
+    The count comes first; with it `_plan` picks how to find the page. The page is then found in two
+    steps: the matching events' ids and sort keys — joining the venue and the summary only where a filter
+    or the sort needs them (Postgres drops unused LEFT JOINs) — then, for the page's rows alone, everything
+    a result shows and the snippet. When the plan walks the index on `starts_at`, relevance and trending
+    are a union of two branches, so that a page costs what it shows rather than what matches:
 
     - relevance: events whose name, venue or city match (`head_vector`), ranked by `ts_rank` and the
       personal boost; then events that match in the description only, soonest first.
     - trending: events that sold in the last 24 hours (at most the 1,000 Redis returns), most tickets
       first; then all others, soonest first.
 
-    With few matches they are fetched through their own indexes and sorted by the same keys, in one branch:
+    Otherwise the matches are fetched through their own indexes and sorted by the same keys, in one branch:
     the same order (tests/discovery/test_search_filters.py checks both plans agree).
     """
     joins: list[tuple[str, list]] = []
@@ -331,7 +333,7 @@ def _run(params: SearchParams, words: list[str], corrections, boosts, trending, 
     if words:
         tsquery, tsquery_args = _tsquery_sql(words, corrections, match_all=match_all)
         joins.append((f"CROSS JOIN (SELECT {tsquery} AS query) AS text_query", tsquery_args))
-        where.append(("event.search_vector @@ text_query.query", []))
+        where.append((TEXT_MATCH_SQL, []))
         rank_sql = f"ts_rank('{RANK_WEIGHTS}', event.head_vector, text_query.query)"
     if boosts and words:
         joins.append(("LEFT JOIN unnest(%s::text[], %s::float8[]) AS boost(category, factor) "
@@ -374,35 +376,51 @@ def _run(params: SearchParams, words: list[str], corrections, boosts, trending, 
                 "LEFT JOIN events_eventsummary summary ON summary.event_id = event.id "
                 + " ".join(sql for sql, _ in joins) + " WHERE " + " AND ".join(sql for sql, _ in where))
     from_args = [arg for _, args in joins for arg in args] + [arg for _, args in where for arg in args]
-    head_sql = "event.head_vector @@ text_query.query" if words else "false"
+    head_sql = HEAD_MATCH_SQL if words else "false"
     with connection.cursor() as cursor:
-        # First how many match — counted up to DENSE_MATCHES and no further; the answer says at most "1,000+" — and
-        # how many of those in their name, venue or city. The numbers pick the plan below.
-        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE in_head) "
-                       f"FROM (SELECT {head_sql} AS in_head {from_sql} LIMIT %s) AS capped",
-                       from_args + [max(RESULTS_WINDOW, DENSE_MATCHES) + 1])
-        total, in_head = cursor.fetchone()
+        # First how many match, counted up to RESULTS_WINDOW and no further ("1,000+").
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 {from_sql} LIMIT %s) AS capped",
+                       from_args + [RESULTS_WINDOW + 1])
+        total = cursor.fetchone()[0]
         if total == 0 or (params.page - 1) * params.page_size >= total:
             return [], total
-        # Many matches: walking the index on starts_at finds a page of them quickly. Fewer: that walk would read
-        # many rows for each one it keeps, so the order is given by an expression the index cannot supply, and
-        # Postgres fetches the matches through their own indexes and sorts them.
-        is_dense = total >= DENSE_MATCHES
-        split = None
-        if params.sort == "trending" and not params.only_trending and is_dense:
-            split = ("trend.score > 0", "trend")
-        elif params.sort == "relevance" and words and is_dense and total - in_head >= DENSE_MATCHES // 2:
-            split = (head_sql, "score")  # many match in the description only: they are walked by date
+        walk, split = _plan(cursor, params, from_sql, from_args, total=total, words=words, head_sql=head_sql)
         rows = _page(cursor, params, from_sql, from_args, words=words, tsquery_args=tsquery_args if words else [],
-                     tsquery=tsquery if words else "", split=split, is_dense=is_dense,
+                     tsquery=tsquery if words else "", split=split, walk=walk,
                      score_sql=f"CASE WHEN {head_sql} THEN {rank_sql} * {boost_sql} ELSE 0 END",
                      distance_sql=distance_sql, trend_sql=trend_sql)
     return rows, total
 
 
+def _plan(cursor, params: SearchParams, from_sql: str, from_args: list, *, total: int, words: list[str],
+          head_sql: str) -> tuple[bool, tuple[str, str] | None]:
+    """Whether to find the page by walking the index on starts_at (and, for relevance and trending, as two
+    branches: which condition splits them, and the first branch's key), or by sorting the matches.
+
+    Sorting costs what matches; walking costs the rows walked until a page of matches is found. With at most
+    SORT_UP_TO matches (counted exactly) sorting is cheap. With more, the first WALK_PROBE events by date
+    are checked: if the rows the walk would need — page end × probe size ÷ matches in the probe — stay within
+    WALK_BUDGET, it walks. For relevance and trending only the second branch walks (events that match in the
+    description only; events that sold nothing), so the probe counts those."""
+    if total <= SORT_UP_TO or params.sort not in ("date", "relevance", "trending"):
+        return False, None
+    split = {"relevance": (head_sql, "score") if words else None,
+             "trending": None if params.only_trending else ("trend.score > 0", "trend")}.get(params.sort)
+    walked = f"NOT coalesce({split[0]}, false)" if split else "true"
+    cursor.execute(
+        f"SELECT count(*) FILTER (WHERE {walked}) {from_sql} AND event.id IN "
+        f"(SELECT id FROM events_event WHERE status = ANY(%s) AND ends_at > now() ORDER BY starts_at, id LIMIT %s)",
+        from_args + [list(PUBLIC_STATUSES), WALK_PROBE])
+    found = cursor.fetchone()[0]
+    walk = found > 0 and params.page * params.page_size * WALK_PROBE / found <= WALK_BUDGET
+    return walk, split if walk else None
+
+
 def _page(cursor, params: SearchParams, from_sql: str, from_args: list, *, words, tsquery_args, tsquery, split,
-          is_dense, score_sql, distance_sql, trend_sql) -> list[dict]:
-    starts_sql = "event.starts_at" if is_dense else "(event.starts_at + interval '0 s')"
+          walk, score_sql, distance_sql, trend_sql) -> list[dict]:
+    # Sorting: an expression the index on starts_at cannot supply, so Postgres fetches the matches through
+    # their own indexes (text, city, dates…) and sorts them instead of walking that index.
+    starts_sql = "event.starts_at" if walk else "(event.starts_at + interval '0 s')"
     keys_sql = (f"SELECT event.id, {starts_sql} AS starts_at, {score_sql} AS score, {distance_sql} AS distance_m, "
                 f"{trend_sql} AS trend, {'summary.min_price' if params.sort == 'price' else 'NULL'} AS sort_price "
                 f"{from_sql}")
@@ -417,9 +435,12 @@ def _page(cursor, params: SearchParams, from_sql: str, from_args: list, *, words
     if split:
         # Two branches: the first ranks its (fewer) rows; the second walks the date index and stops after a page.
         condition, primary = split
+        # A name/venue/city match is a match (head_vector's words are all in search_vector): the ranked branch
+        # reads only the smaller index instead of intersecting both.
+        ranked_sql = keys_sql.replace(TEXT_MATCH_SQL, "true") if condition == HEAD_MATCH_SQL else keys_sql
         keys_page_sql = f"""
             SELECT * FROM (
-                (SELECT *, 0 AS branch FROM ({keys_sql} AND {condition}) AS ranked ORDER BY {order} LIMIT %s)
+                (SELECT *, 0 AS branch FROM ({ranked_sql} AND {condition}) AS ranked ORDER BY {order} LIMIT %s)
                 UNION ALL
                 (SELECT *, 1 AS branch FROM ({keys_sql} AND NOT coalesce({condition}, false)) AS rest
                   ORDER BY starts_at, id LIMIT %s)) AS both_branches
