@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test install browser wrk clean bench bench-scaling bench-flat bench-viewers bench-layout bench-checkin \
-	cluster cluster-tools
+	cluster cluster-tools \
+        bench-search bench-trigger
 
 run: install
 	$(BIN)/python -m evently.embedded run
@@ -85,6 +86,12 @@ bench-layout: install       ## the whole 50,000-seat layout: time and bytes, gzi
 
 bench-checkin: install      ## door check-in: scans by 1, 4, 16 door devices
 	$(BENCH_RUN) bench.checkin_scan $(BENCH_OPTS)
+
+bench-search: install       ## search: typical queries on a 100,000-event catalogue (its own database)
+	$(BENCH_RUN) bench.search $(BENCH_ARGS)
+
+bench-trigger: install      ## what search's seat-count trigger adds to a booking's seat statements
+	$(BENCH_RUN) bench.seat_trigger $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -176,6 +176,12 @@ PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS",
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider" if LOCAL else None)
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
+DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smaller events in nine cities; 0: none
+
+# Search (docs/architecture.md, "Search"): a search first folds pending seat-count changes into the summaries,
+# at most once per this many seconds per process (0: before every search; the worker folds every minute anyway).
+SUMMARY_FOLD_SECONDS = env_int("SUMMARY_FOLD_SECONDS", 1)
+TRENDING_KEY_PREFIX = env_str("TRENDING_KEY_PREFIX", CACHES["default"]["KEY_PREFIX"] + ":trending")  # Redis keys
 
 # Abuse limits (docs/security.md): token buckets "capacity/seconds" per scope — the buyer's session,
 # the client IP (IPv6: its /64), its network (IPv4 /24, IPv6 /48), a login's username. Override

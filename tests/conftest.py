@@ -69,6 +69,17 @@ def _rate_limits_fresh():
     rate_limits_reset()
 
 
+@pytest.fixture(autouse=True)
+def _discovery_settings(settings):
+    """Search sees seat changes at once (no fold interval); seed_demo skips the 300-event catalogue unless a
+    test asks for it; trending keys are this test's own (tests/discovery)."""
+    import uuid
+
+    settings.SUMMARY_FOLD_SECONDS = 0
+    settings.DEMO_CATALOGUE_EVENTS = 0
+    settings.TRENDING_KEY_PREFIX = f"test-{uuid.uuid4().hex[:12]}:trending"
+
+
 @pytest.fixture
 def organizer(db):
     return User.objects.create_user("org", password="pw-organizer", is_staff=True)

@@ -112,9 +112,11 @@ def test_bad_changes_query_is_400(buyer, event, query):
     assert_error_shape(buyer.get(f"/api/events/{event.pk}/seats/changes?{query}"), 400, "invalid_request")
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=abc", "category=nope"])
-def test_bad_event_list_query_is_400(buyer, query):
-    assert_error_shape(buyer.get(f"/api/events?{query}"), 400, "invalid_request")
+@pytest.mark.parametrize(("query", "code"), [("page=0", "invalid_page"), ("page=abc", "invalid_page"),
+                                            ("category=nope", "invalid_category")])
+def test_bad_event_list_query_is_400(buyer, query, code):
+    # Every search parameter has its own code: tests/discovery/test_search_errors.py
+    assert_error_shape(buyer.get(f"/api/events?{query}"), 400, code)
 
 
 json_values = st.recursive(

@@ -1,4 +1,5 @@
-"""Demo data: three venues, events on sale, venue bookings, door staff and the demo users. Safe to run again.
+"""Demo data: three venues, events on sale, venue bookings, door staff, a catalogue of a few hundred smaller
+events in nine cities (_demo_catalogue.py, for search) and the demo users. Safe to run again.
 
 It lives in checkin, the top layer, because it sets up every app.
 """
@@ -12,8 +13,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from checkin.management.commands._demo_catalogue import catalogue_sales, catalogue_seed
 from checkin.models import DoorAssignment, DoorSchedule
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
+from events.summary import event_summaries_tick
 from ticketing.services import event_inventory_create
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
 from venues.exceptions import VenueBookingConflict
@@ -80,7 +83,10 @@ class Command(BaseCommand):
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
             self._door_staff(door)
+        catalogue_seed(organizer=organizer, size=settings.DEMO_CATALOGUE_EVENTS, stdout=self.stdout)
         self._venue_bookings(organizer)  # outside the transaction: paying a deposit calls the payment provider
+        catalogue_sales(seller=organizer, stdout=self.stdout)
+        event_summaries_tick()  # search's counts, prices and trending ready before the first visitor
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _venue_bookings(self, organizer):
