@@ -114,6 +114,11 @@ def cluster(django_db_setup):
         "PGBOUNCER_PORT": str(pgbouncer_port),
         "CLUSTER_WORKERS": "2", "Q_WORKERS": "1", "Q_CLUSTER_NAME": f"evently-cluster-test-{port}",
         "WEB_THREADS": "8", "LOG_LEVEL": "ERROR",
+        # Every test buyer comes from 127.0.0.1: the per-IP and per-network abuse limits (tests/trust)
+        # would throttle the races here; the per-session ones stay on.
+        **{f"RATE_LIMIT_{action}_{scope}": "0" for action in ("HOLD", "CONFIRM", "PAYMENT_DECLINED")
+           for scope in ("IP", "NET")},
+        "MAX_SEATS_HELD_PER_IP": "0",
     })
     env.pop("PUBLIC_URL", None)
     env.pop("PAYMENT_PROVIDER", None)

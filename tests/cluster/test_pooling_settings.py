@@ -53,7 +53,7 @@ def test_on_a_direct_connection_the_door_scan_really_is_a_prepared_statement(eve
         _scan_statement_execute({
             "nonce": uuid.uuid4().hex, "event_id": event.pk, "ticket_id": 0, "ticket_nonce": 0, "window_reason": "",
             "admitted_at": now, "scanned_at": now, "received_at": now, "gate": "Main", "device": "d1",
-            "is_offline": False, "local_result": "", "user_id": organizer.pk,
+            "is_offline": False, "local_result": "", "user_id": organizer.pk, "is_manual": False,
         })
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%checkin_admission%%'")
