@@ -153,6 +153,7 @@ DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smal
 # at most once per this many seconds per process (0: before every search; the worker folds every minute anyway).
 SUMMARY_FOLD_SECONDS = env_int("SUMMARY_FOLD_SECONDS", 1)
 TRENDING_KEY_PREFIX = env_str("TRENDING_KEY_PREFIX", CACHES["default"]["KEY_PREFIX"] + ":trending")  # Redis keys
+TRENDING_CACHE_SECONDS = env_int("TRENDING_CACHE_SECONDS", 5)  # a process reuses the trending ranking this long
 
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails
