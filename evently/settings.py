@@ -182,6 +182,7 @@ DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smal
 # at most once per this many seconds per process (0: before every search; the worker folds every minute anyway).
 SUMMARY_FOLD_SECONDS = env_int("SUMMARY_FOLD_SECONDS", 1)
 TRENDING_KEY_PREFIX = env_str("TRENDING_KEY_PREFIX", CACHES["default"]["KEY_PREFIX"] + ":trending")  # Redis keys
+TRENDING_CACHE_SECONDS = env_int("TRENDING_CACHE_SECONDS", 5)  # a process reuses the trending ranking this long
 
 # Abuse limits (docs/security.md): token buckets "capacity/seconds" per scope — the buyer's session,
 # the client IP (IPv6: its /64), its network (IPv4 /24, IPv6 /48), a login's username. Override

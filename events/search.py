@@ -25,7 +25,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.templatetags.static import static
 
 from evently.errors import InvalidInput
@@ -49,6 +49,7 @@ FEW_SEATS_LEFT = 10  # "few seats left" at or below this many (or 5 % of the sea
 TEXT_MATCH_SQL = "event.search_vector @@ text_query.query"
 HEAD_MATCH_SQL = "event.head_vector @@ text_query.query"
 SORT_UP_TO = RESULTS_WINDOW  # matches counted exactly: sorting them is cheap
+PARALLEL_WORKERS = 0  # per search statement (see event_search)
 WALK_PROBE = 2_000
 WALK_BUDGET = 20_000
 TYPO_SIMILARITY = 0.3  # pg_trgm similarity a known word needs to stand in for an unknown one
@@ -244,13 +245,17 @@ def event_search(*, params: SearchParams, boosts: Mapping[str, float] | None = N
     """
     event_summaries_fresh()
     words = params.words
-    corrections = _typo_corrections(words) if words else {}
     trending = _trending_scores() if params.sort == "trending" or params.only_trending else None
-    rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=True)
-    matched_any = False
-    if total == 0 and len(words) > 1:
-        rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=False)
-        matched_any = total > 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A search is a few short statements: parallel workers would cost more to start than they save, and
+        # on a small machine they would take cores from a sale.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = %s", [PARALLEL_WORKERS])
+        corrections = _typo_corrections(words) if words else {}
+        rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=True)
+        matched_any = False
+        if total == 0 and len(words) > 1:
+            rows, total = _run(params, words, corrections, boosts or {}, trending, match_all=False)
+            matched_any = total > 0
     return SearchPage(results=[_result(row, params) for row in rows], total=min(total, RESULTS_WINDOW),
                       params=params, corrections=corrections, matched_any_word=matched_any,
                       total_is_capped=total > RESULTS_WINDOW)

@@ -166,6 +166,7 @@ def seat_counts_fold(*, wait: bool = True) -> int:
             event_summaries_update(event_ids=sorted(event_ids))
         if sales:
             trending.sales_record(sales)
+            _trending_cache.clear()
     return len(touched)
 
 
@@ -202,6 +203,7 @@ def trending_rebuild(*, at: datetime | None = None) -> int:
         rows = list(EventSalesHour.objects.filter(hour__gte=trending.oldest_hour(at))
                     .values_list("event_id", "hour", "tickets"))
         trending.sets_replace(rows, at=at)
+        _trending_cache.clear()
     return len(rows)
 
 
@@ -213,13 +215,25 @@ def trending_ensure() -> bool:
     return True
 
 
+_trending_cache: dict[tuple[str, int], tuple[float, list[tuple[int, float]]]] = {}
+
+
 def trending_scores(*, limit: int = 1000, at: datetime | None = None) -> list[tuple[int, float]]:
-    """Trending's scores (events.trending.trending_scores), rebuilt from Postgres first if Redis lost them."""
+    """Trending's scores (events.trending.trending_scores), rebuilt from Postgres first if Redis lost them.
+
+    The current scores are kept in this process for TRENDING_CACHE_SECONDS (a ranking by the hour does not
+    need to be fresher, and the union costs a few milliseconds); a fold that records sales forgets them."""
+    key = (settings.TRENDING_KEY_PREFIX, limit)
+    cached = _trending_cache.get(key)
+    if at is None and cached and time.monotonic() - cached[0] < settings.TRENDING_CACHE_SECONDS:
+        return cached[1]
     scores, is_built = trending.trending_scores(limit=limit, at=at)
-    if is_built:
-        return scores
-    trending_rebuild(at=at)
-    return trending.trending_scores(limit=limit, at=at)[0]
+    if not is_built:
+        trending_rebuild(at=at)
+        scores = trending.trending_scores(limit=limit, at=at)[0]
+    if at is None:
+        _trending_cache[key] = (time.monotonic(), scores)
+    return scores
 
 
 def category_counts_replace(rows: Iterable[tuple[int, int, int, int, int, int]]) -> int:

@@ -76,6 +76,7 @@ def _discovery_settings(settings):
     import uuid
 
     settings.SUMMARY_FOLD_SECONDS = 0
+    settings.TRENDING_CACHE_SECONDS = 0
     settings.DEMO_CATALOGUE_EVENTS = 0
     settings.TRENDING_KEY_PREFIX = f"test-{uuid.uuid4().hex[:12]}:trending"
 

@@ -123,3 +123,15 @@ def test_trending_shows_only_public_events(client, listed, buyer, big_hall):
     event.save(update_fields=["status"])
 
     assert trending_list(client) == []
+
+
+def test_a_process_reuses_the_ranking_briefly_and_forgets_it_when_it_folds_a_sale(listed, buyer, big_hall, settings):
+    settings.TRENDING_CACHE_SECONDS = 60
+    event = listed("Sold", venue=big_hall, days=1)
+    assert summary.trending_scores() == []
+    trending.sales_record([(event.pk, 3, trending._hour_start(trending.timezone.now()))])  # another process's sale
+
+    assert summary.trending_scores() == []  # still the ranking of a moment ago
+    buy(buyer, event, 1)
+    summary.seat_counts_fold()
+    assert summary.trending_scores() == [(event.pk, 4.0)]
