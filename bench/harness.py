@@ -232,6 +232,13 @@ def drain_worker(groups: ProcessGroups, *, per: int, timeout: float, idle: dict[
 # --- the app under test -----------------------------------------------------------------------------------
 
 
+# Every benchmark buyer comes from 127.0.0.1: the per-IP and per-network abuse limits (and the
+# per-IP seat cap) would throttle the load itself. They are off; the per-session buckets stay, so
+# the limiter's one Redis round trip per hold and confirm is still measured (docs/security.md).
+BENCH_LIMITS = {f"RATE_LIMIT_{action}_{scope}": "0" for action in ("HOLD", "CONFIRM", "PAYMENT_DECLINED")
+                for scope in ("IP", "NET")} | {"MAX_SEATS_HELD_PER_IP": "0"}
+
+
 @dataclass
 class AppSettings:
     port: int = DEFAULT_PORT
@@ -257,7 +264,7 @@ class App:
         self.env = {**env, "PORT": str(app_settings.port), "HOST": "127.0.0.1",
                     "WEB_WORKERS": str(app_settings.web_workers), "WEB_THREADS": str(app_settings.web_threads),
                     "Q_WORKERS": str(app_settings.q_workers), "DEBUG": "0",
-                    "PUBLIC_URL": f"http://127.0.0.1:{app_settings.port}", **app_settings.extra_env}
+                    "PUBLIC_URL": f"http://127.0.0.1:{app_settings.port}", **BENCH_LIMITS, **app_settings.extra_env}
         self.process: subprocess.Popen | None = None
         self.log_path = BENCH_VAR_DIR / f"app-{app_settings.port}.log"
 

@@ -1,8 +1,10 @@
 """What is on: events at venues, and the seat categories they sell."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GistIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 
 class EventCategory(models.TextChoices):
@@ -59,6 +61,11 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"),
             models.CheckConstraint(condition=Q(max_seats_per_order__gte=1), name="event_max_seats_per_order_positive"),
+        ]
+        indexes = [
+            # Search and the home page list public events by date (events/search.py).
+            models.Index(fields=["starts_at", "id"], name="event_public_starts_idx",
+                         condition=Q(status__in=["published", "on_sale", "sold_out"])),
         ]
 
     def __str__(self):
@@ -169,3 +176,108 @@ class CancellationPolicy(models.Model):
 
     def __str__(self):
         return f"Cancellation policy of {self.event}"
+
+
+# --- discovery: what search reads instead of counting seats (docs/architecture.md, "Search") ---------------------
+#
+# Search never counts EventSeat rows. Every statement that changes seats makes a trigger on ticketing_eventseat
+# (ticketing migration 0010) append one SeatCountChange row per event and category it touched: an INSERT that
+# never waits on another transaction, so a sale-start stampede on one event does not queue on a counter row.
+# `events.summary.seat_counts_fold` moves those deltas into CategorySummary / EventSummary (and tickets sold into
+# EventSalesHour, which trending is rebuilt from) — before a search reads them, and every minute from the worker.
+# The title, description, venue and city are indexed in `events_event.search_vector` (a tsvector column kept by a
+# trigger, unknown to the ORM so that event rows stay light; events migration 0004).
+
+
+class SeatCountChange(models.Model):
+    """Seats that changed status in one statement, per event and category: +n for the new status, −n for the old."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.BigIntegerField()  # no foreign keys: the trigger must never fail a seat change
+    category_id = models.BigIntegerField()
+    available = models.IntegerField(default=0)
+    held = models.IntegerField(default=0)
+    sold = models.IntegerField(default=0)
+    blocked = models.IntegerField(default=0)
+    created_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self):
+        return f"event {self.event_id} category {self.category_id}: {self.available:+} available"
+
+
+class CategorySummary(models.Model):
+    """Seat counts of one seat category, and the price its next seat sells at now."""
+
+    category = models.OneToOneField(SeatCategory, primary_key=True, on_delete=models.CASCADE, related_name="summary")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    available_seats = models.IntegerField(default=0)
+    held_seats = models.IntegerField(default=0)
+    sold_seats = models.IntegerField(default=0)
+    blocked_seats = models.IntegerField(default=0)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, help_text="Empty: not computed yet.")
+    # The price changes by the clock at the next tier boundary, and by sales while a tier has a quota.
+    price_valid_until = models.DateTimeField(null=True)
+    has_quota_tier = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "category summaries"
+        indexes = [
+            models.Index(fields=["price_valid_until"], name="category_summary_price_due_idx"),
+            models.Index(fields=["category"], name="category_summary_unpriced_idx", condition=Q(price__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.category_id}: {self.available_seats} available at {self.price}"
+
+
+class EventSummary(models.Model):
+    """What a result card and the search filters need about an event's seats: counts and the price range now."""
+
+    event = models.OneToOneField(Event, primary_key=True, on_delete=models.CASCADE, related_name="summary")
+    available_seats = models.IntegerField(default=0)
+    held_seats = models.IntegerField(default=0)
+    sold_seats = models.IntegerField(default=0)
+    blocked_seats = models.IntegerField(default=0)
+    # The cheapest and dearest seat selling now, over the categories with seats available (all when none is).
+    min_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    max_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "event summaries"
+        indexes = [models.Index(fields=["min_price"], name="event_summary_min_price_idx")]
+
+    def __str__(self):
+        return f"{self.event_id}: {self.available_seats} available from {self.min_price}"
+
+    @property
+    def total_seats(self) -> int:
+        return self.available_seats + self.held_seats + self.sold_seats + self.blocked_seats
+
+
+class EventSalesHour(models.Model):
+    """Tickets sold per event and hour: what trending is rebuilt from when Redis lost it."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    tickets = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "hour"], name="event_sales_hour_unique")]
+        indexes = [models.Index(fields=["hour"], name="event_sales_hour_hour_idx")]
+
+    def __str__(self):
+        return f"{self.event_id} {self.hour:%Y-%m-%d %H}h: {self.tickets}"
+
+
+class SearchTerm(models.Model):
+    """Every word of every event's title, description, venue and city, unaccented and lowercase:
+    the vocabulary that typo tolerance corrects a query word to (pg_trgm similarity)."""
+
+    term = models.CharField(primary_key=True, max_length=40, db_collation="C")  # "C": prefix LIKE uses the index
+
+    class Meta:
+        indexes = [GistIndex(OpClass(models.F("term"), name="gist_trgm_ops"), name="search_term_trgm_idx")]  # KNN: <->
+
+    def __str__(self):
+        return self.term

@@ -68,7 +68,7 @@ def test_run_serves_demo_events_and_stops_cleanly_on_ctrl_c(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "evently.embedded", "run"], cwd=BASE_DIR,
-        env=clean_env(tmp_path, PORT=str(port), WEB_WORKERS="1", Q_WORKERS="1"),
+        env=clean_env(tmp_path, PORT=str(port), WEB_WORKERS="1", Q_WORKERS="1", DEMO_CATALOGUE_EVENTS="40"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -82,9 +82,11 @@ def test_run_serves_demo_events_and_stops_cleanly_on_ctrl_c(tmp_path):
                 assert process.poll() is None, process.stdout.read()
                 assert time.monotonic() < deadline, "make run did not answer in time"
                 time.sleep(1)
-        assert status == 200 and b"Championship Final" in body
-        events = json.loads(_get(base + "/api/events")[1])["results"]
+        assert status == 200 and b"Find your next event" in body
+        events = json.loads(_get(base + "/api/events?q=championship")[1])["results"]
         stadium = next(e for e in events if e["title"] == "Championship Final")
+        trending = json.loads(_get(base + "/api/events?sort=trending&page_size=1")[1])["results"]
+        assert trending[0]["tickets_sold_24h"] > 0  # the demo's box-office sales, folded and in Redis
         layout = json.loads(_get(base + f"/api/events/{stadium['id']}/layout")[1])
         assert sum(len(r["seats"]) for s in layout["sections"] for r in s["rows"]) == 50_000
     finally:

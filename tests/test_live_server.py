@@ -92,6 +92,9 @@ def test_a_viewer_that_stops_reading_is_dropped_without_delaying_the_others(asgi
     with urllib.request.urlopen(server.url + "/ws/health") as response:
         health = json.loads(response.read())
     assert health["dropped_slow"] == 1
+    # and the websocket-only server answers a balancer's health check like every node
+    with urllib.request.urlopen(server.url + "/healthz") as response:
+        assert (response.status, json.loads(response.read())["status"]) == (200, "ok")
 
 
 def _all_available(arrivals, seat_ids) -> bool:

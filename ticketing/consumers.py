@@ -4,7 +4,8 @@
     /ws/events/{id}/seats?section={sid}   the changes of one section (a zoomed-in large venue)
     /ws/events/{id}/sections              per-section availability counts (the large-venue overview)
 
-A page's own messages are ignored. An unknown event or section is refused at the handshake (403).
+A page's own messages are ignored. An unknown or draft event, or a section of another venue, is refused
+at the handshake (HTTP 403; close code 4404 where the server reports one).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from websockets.protocol import State
 
 from ticketing.live import STALL_SECONDS, LiveNotFound, live_hub, websocket_text_frame
 
+# Refusals before the handshake completes: the server answers 403; Channels' test communicator reports the code.
+NOT_FOUND_CLOSE_CODE = 4404
+TRY_AGAIN_LATER_CLOSE_CODE = 1013
+
 
 class LiveSeatMapConsumer(AsyncWebsocketConsumer):
     """One page's subscription. The hub calls `live_deliver` with text serialised once for all pages."""
@@ -35,17 +40,17 @@ class LiveSeatMapConsumer(AsyncWebsocketConsumer):
             event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
             section_id = self._section_id()
         except ValueError:
-            await self.close()
+            await self.close(code=NOT_FOUND_CLOSE_CODE)
             return
         kind = "section" if section_id is not None else self.kind
         hub = live_hub()
         try:
             feed, topic = await hub.topic(event_id=event_id, kind=kind, section_id=section_id)
-        except LiveNotFound:
-            await self.close()
+        except LiveNotFound:  # unknown or draft event (the layout API's rule), or a section of another venue
+            await self.close(code=NOT_FOUND_CLOSE_CODE)
             return
         except Exception:  # noqa: BLE001 - database or Redis down: refuse; the page polls and retries
-            await self.close()
+            await self.close(code=TRY_AGAIN_LATER_CLOSE_CODE)
             return
         await self.accept()
         self._connection = _server_connection(self.base_send)

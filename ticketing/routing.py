@@ -3,8 +3,11 @@
 from urllib.parse import parse_qs
 
 import orjson
+from asgiref.sync import sync_to_async
 from django.urls import path
 
+from evently.health import PATH as HEALTH_PATH
+from evently.health import health_response
 from ticketing.consumers import LiveSeatMapConsumer, SectionCountsConsumer
 from ticketing.live import live_hub_if_running
 
@@ -15,10 +18,14 @@ websocket_urlpatterns = [
 
 
 async def websocket_server_http(scope, receive, send):
-    """HTTP on a websocket-only server: `GET /ws/health` (this process's viewers, for a balancer), else 404."""
+    """HTTP on a websocket-only server: `GET /healthz` (Postgres and Redis reachable, like every node's,
+    for the balancer), `GET /ws/health` (this process's viewers and delivery figures), else 404."""
     if scope["type"] != "http":
         return
-    if scope["path"] == "/ws/health":
+    if scope["path"] == HEALTH_PATH:
+        response = await sync_to_async(health_response)()  # one shared thread: one database connection
+        status, body = response.status_code, orjson.loads(response.content)
+    elif scope["path"] == "/ws/health":
         hub = live_hub_if_running()
         status, body = 200, {"ok": True, "viewers": hub.subscriber_count() if hub else 0,
                              "events": len(hub.feeds) if hub else 0,

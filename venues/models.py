@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class VenueType(models.TextChoices):
@@ -22,8 +23,10 @@ class Venue(models.Model):
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300, blank=True)
     city = models.CharField(max_length=100, db_index=True)
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
+    # Where the venue is, for "near me" search. The database keeps a point on the earth
+    # (earthdistance's ll_to_earth, GiST-indexed) in step with these: see the venues migration 0003.
+    latitude = models.FloatField(null=True, blank=True, help_text="Degrees north, −90 to 90.")
+    longitude = models.FloatField(null=True, blank=True, help_text="Degrees east, −180 to 180.")
     timezone = models.CharField(max_length=64, default="Europe/Berlin")
     capacity = models.PositiveIntegerField(default=0, help_text="Number of seats; kept in step by the generators.")
     venue_type = models.CharField(max_length=20, choices=VenueType.choices, default=VenueType.OTHER)
@@ -31,9 +34,21 @@ class Venue(models.Model):
     is_active = models.BooleanField(default=True)
     # What the seat-map drawing needs around the seats: the stage or field outline and the canvas size.
     map_meta = models.JSONField(default=dict, blank=True)
+    # Who may change, regenerate or delete it in the admin (empty: a platform venue, superusers only).
+    # Every organizer may book any venue and sell events in it.
+    organizer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="venues")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(latitude__gte=-90, latitude__lte=90), name="venue_latitude_range"),
+            models.CheckConstraint(condition=Q(longitude__gte=-180, longitude__lte=180), name="venue_longitude_range"),
+            models.CheckConstraint(condition=Q(latitude__isnull=True, longitude__isnull=True)
+                                   | Q(latitude__isnull=False, longitude__isnull=False),
+                                   name="venue_coordinates_both_or_neither"),
+        ]
+        indexes = [models.Index(Lower("city"), name="venue_city_lower_idx")]  # search's city filter
 
     def __str__(self):
         return f"{self.name}, {self.city}"
@@ -83,6 +98,11 @@ class VenueBookingStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     CONFIRMED = "confirmed", "Confirmed"
     CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired (deposit not paid in time)"
+
+
+# Bookings in these states no longer hold the venue.
+VENUE_FREEING_STATUSES = [VenueBookingStatus.CANCELLED, VenueBookingStatus.EXPIRED]
 
 
 class VenueBooking(models.Model):
@@ -122,7 +142,7 @@ class VenueBooking(models.Model):
             ExclusionConstraint(
                 name="venue_booking_no_overlap",
                 expressions=[("venue", RangeOperators.EQUAL), ("blocked_period", RangeOperators.OVERLAPS)],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status__in=["cancelled", "expired"]),
             ),
         ]
 

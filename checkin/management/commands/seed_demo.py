@@ -1,4 +1,5 @@
-"""Demo data: three venues, events on sale, venue bookings, door staff and the demo users. Safe to run again.
+"""Demo data: three venues, events on sale, venue bookings, door staff, a catalogue of a few hundred smaller
+events in nine cities (_demo_catalogue.py, for search) and the demo users. Safe to run again.
 
 It lives in checkin, the top layer, because it sets up every app.
 """
@@ -12,8 +13,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from checkin.management.commands._demo_catalogue import catalogue_sales, catalogue_seed
 from checkin.models import DoorAssignment, DoorSchedule
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
+from events.summary import event_summaries_tick
 from ticketing.services import event_inventory_create
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
 from venues.exceptions import VenueBookingConflict
@@ -76,11 +79,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             organizer, door = self._users()
-            venues = {spec["name"]: self._venue(spec) for spec in VENUES}
+            venues = {spec["name"]: self._venue(spec, organizer) for spec in VENUES}
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
             self._door_staff(door)
+        catalogue_seed(organizer=organizer, size=settings.DEMO_CATALOGUE_EVENTS, stdout=self.stdout)
         self._venue_bookings(organizer)  # outside the transaction: paying a deposit calls the payment provider
+        catalogue_sales(seller=organizer, stdout=self.stdout)
+        event_summaries_tick()  # search's counts, prices and trending ready before the first visitor
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _venue_bookings(self, organizer):
@@ -130,11 +136,12 @@ class Command(BaseCommand):
             DoorAssignment.objects.get_or_create(user=door, event=event)
             DoorSchedule.objects.get_or_create(event=event, defaults={"doors_open_at": now - timedelta(hours=1)})
 
-    def _venue(self, spec):
+    def _venue(self, spec, organizer):
+        """The demo organizer's own venues (so the demo shows venue editing too)."""
         venue, created = Venue.objects.get_or_create(
             name=spec["name"],
-            defaults={key: spec[key] for key in
-                      ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")},
+            defaults={"organizer": organizer, **{key: spec[key] for key in
+                      ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")}},
         )
         if created or not venue.seats.exists():
             venue_build_from_template(venue=venue, template=spec["template"], params=spec["params"])
