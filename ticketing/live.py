@@ -12,9 +12,9 @@ in every process that serves websockets, one `LiveHub` per event loop:
 - derives from the mirror what each subscription ("topic") shows: every change of the event, one
   section's changes, or per-section availability counts (available ↔ not flips counted as they
   happen; holds that lapse are counted free at their expiry time, as the seat map shows them);
-- sends each topic at most once per interval, serialised once for all its subscribers. Intervals
-  adapt: 50 ms for a quiet topic, longer when it changes fast or when this process delivers more
-  than its target, so a viewer's message rate is bounded whatever the sale's rate;
+- sends each topic at most once per interval, serialised and framed once for all its subscribers.
+  Intervals adapt: 50 ms for a quiet topic, longer when it changes fast or when sending takes more
+  than a fifth of a core, so a viewer's message rate is bounded whatever the sale's rate;
 - drops a subscriber whose connection is not keeping up instead of queueing for it; it reconnects
   and catches up with `changes?since=` (docs/api.md).
 
