@@ -9,13 +9,14 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test install browser wrk clean bench bench-scaling bench-flat bench-viewers bench-layout bench-checkin \
+	cluster cluster-tools \
         bench-search bench-trigger
 
 run: install
 	$(BIN)/python -m evently.embedded run
 
 # lint-imports first: a new import across the app layers (pyproject.toml [tool.importlinter]) fails the run.
-test: install browser wrk
+test: install browser wrk cluster-tools
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -34,6 +35,23 @@ browser:
 	    echo "[evently] installing chromium for the browser tests"; \
 	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
 	  else echo "[evently] chromium not found: browser tests will be skipped"; fi; }
+
+# The production shape on this machine: haproxy → 2 app nodes, PgBouncer → Postgres, Redis, one
+# django-q2 cluster (docs/deployment.md). Demo data and the fake payment provider, like make run.
+cluster: install cluster-tools
+	$(BIN)/python -m evently.embedded cluster
+
+# Debian's haproxy and pgbouncer for make cluster and its tests; docker-compose only to validate
+# docker-compose.yml (`docker-compose config`; images cannot be pulled everywhere).
+cluster-tools:
+	@missing=""; for tool in haproxy pgbouncer docker-compose; do \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "[evently] installing$$missing for make cluster"; \
+	    (apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null)); \
+	  else echo "[evently] missing:$$missing — install them (Debian: apt-get install$$missing)"; fi; fi
 
 # The load generator of the benchmarks (and of their smoke test): Debian's wrk.
 wrk:

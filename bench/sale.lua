@@ -128,8 +128,14 @@ function request()
     verified = true
     return wrk.format("GET", "/api/session")
   end
-  if in_flight and in_flight ~= "x" then  -- the answer never came (connection reset): drop that buyer
+  if in_flight and in_flight ~= "x" then  -- the answer never came (connection reset or refused)
     record(in_flight, 0, now_us() - sent_at, now_us(), "no_response")
+    -- a lost session request touched no seat: the next buyer takes the same pair; after a lost hold or
+    -- confirm the pair's state is unknown, so that buyer is dropped with its seats
+    if in_flight == "session" then
+      next_seat = next_seat - 2
+      buyer = buyer - 1
+    end
     step = "session"
   end
   if step == "session" then

@@ -36,6 +36,10 @@ LUA_SCRIPT = Path(__file__).with_name("sale.lua")
 ENDPOINTS = ("session", "hold", "confirm")
 
 
+class AppDied(RuntimeError):
+    """The app under test went away during a run: its figures would be garbage."""
+
+
 @dataclass
 class Record:
     """One request as wrk's Lua script saw it (times in seconds on CLOCK_MONOTONIC, like time.monotonic())."""
@@ -109,6 +113,9 @@ def run_wrk(*, url: str, event_id: int, slices: list[list[int]], seconds: float,
     run = WrkRun(records=records, duration_s=summary["duration_us"] / 1e6, started=started, cpu_s=cpu_s,
                  summary=summary, threads_out_of_seats=threads_done)
     if meter:
+        dead = groups.dead_roots()
+        if dead:
+            raise AppDied(f"processes of {', '.join(dead)} ended during the run (was the app stopped?)")
         run.cpu = meter.report(per=len(run.confirms_201()), extra={"loadgen": cpu_s})
     return run
 
@@ -207,33 +214,52 @@ def sale_benchmark(*, url: str, event_id: int, buyers: int, seconds: float, warm
     `exclude`: seats the buyers must leave alone (the viewers' marker seats); `seats`: offer only that many.
     """
     seat_ids = [s for s in inventory.free_seat_ids(event_id) if s not in exclude][:seats]
-    confirmed, runs = 0, 0
-    if warmup:
-        log(f"warm-up: {warmup:.0f}s")
-        warm_ids = (inventory.free_seat_ids(warmup_event_id) if warmup_event_id
-                    else seat_ids[:min(len(seat_ids) // 5, buyers * 2 * max(20, int(warmup * 40)))])
-        warm = run_wrk(url=url, event_id=warmup_event_id or event_id, slices=seat_slices(warm_ids, buyers),
-                       seconds=warmup)
-        if not warmup_event_id:
-            seat_ids = seat_ids[len(warm_ids):]
-            confirmed, runs = len(warm.confirms_201()), 1
+    background = bool(groups and groups.roots.get("worker") and drain_timeout)
+    idle = harness.idle_cores(groups) if background else {}
+    confirmed, seat_ids = _warm_up(url=url, event_id=event_id, seat_ids=seat_ids, buyers=buyers, seconds=warmup,
+                                   warmup_event_id=warmup_event_id) if warmup else (0, seat_ids)
     worker = harness.wait_worker_idle() if groups and groups.roots.get("worker") else {}
     log(f"timed run: {buyers} buyers, {'sell-out of ' if sellout else ''}{len(seat_ids)} seats, "
         f"at most {seconds:.0f}s")
     run = run_wrk(url=url, event_id=event_id, slices=seat_slices(seat_ids, buyers), seconds=seconds, groups=groups)
     report = run_report(run, buyers=buyers)
-    report["worker_queue"] = {**worker, "queue_at_end": harness.worker_queue_size()}
-    if groups and groups.roots.get("worker") and drain_timeout:
-        report["after_window"] = harness.drain_worker(groups, per=report["bookings"], timeout=drain_timeout)
-        report["cpu"]["worker_ms_per_booking_incl_backlog"] = round(
-            (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0)
-            + (report["after_window"]["ms_per_booking"].get("worker") or 0), 3)
+    report["worker_queue"] = {**worker, "queue_at_end": harness.worker_queue_size(),
+                              "unsent_emails_at_end": harness.unsent_bench_emails()}
+    if background:
+        _add_backlog(report, groups=groups, idle=idle, timeout=drain_timeout)
     if sellout:
         report["flat_cost"] = {"seats_offered": len(seat_ids), **decile_rates(run)}
     inventory.wait_until_settled(event_id)
     report["audit"] = inventory.audit(event_id, confirmed_201=confirmed + report["bookings"],
-                                      in_flight_slack=buyers * (runs + 1))
+                                      in_flight_slack=buyers * (2 if warmup and not warmup_event_id else 1))
     return report
+
+
+def _warm_up(*, url: str, event_id: int, seat_ids: list[int], buyers: int, seconds: float,
+             warmup_event_id: int | None) -> tuple[int, list[int]]:
+    """A short untimed sale first, so that connections, caches and imports are warm when timing starts.
+
+    Sells seats of `warmup_event_id`, or a share of the event's own seats; returns the confirms it saw
+    answered 201 on the benchmark's event (for the audit) and the seats left for the timed run."""
+    log(f"warm-up: {seconds:.0f}s")
+    warm_ids = (inventory.free_seat_ids(warmup_event_id) if warmup_event_id
+                else seat_ids[:min(len(seat_ids) // 5, buyers * 2 * max(20, int(seconds * 40)))])
+    warm = run_wrk(url=url, event_id=warmup_event_id or event_id, slices=seat_slices(warm_ids, buyers),
+                   seconds=seconds)
+    if warmup_event_id:
+        return 0, seat_ids
+    return len(warm.confirms_201()), seat_ids[len(warm_ids):]
+
+
+def _add_backlog(report: dict, *, groups, idle: dict, timeout: float) -> None:
+    """The worker's backlog after the window, measured while it drains (see harness.drain_worker)."""
+    worker = report["worker_queue"]
+    report["after_window"] = harness.drain_worker(
+        groups, per=report["bookings"], timeout=timeout, idle=idle,
+        backlog_before_window=(worker.get("queue_at_start") or 0) + (worker.get("unsent_emails_at_start") or 0))
+    deferred = report["after_window"]["ms_per_booking"].get("worker")
+    report["cpu"]["worker_ms_per_booking_incl_backlog"] = None if deferred is None else round(
+        (report["cpu"]["groups"]["worker"]["ms_per_booking"] or 0) + deferred, 3)
 
 
 def summary_text(report: dict) -> str:
@@ -255,8 +281,11 @@ def summary_text(report: dict) -> str:
                      f"(other load on the machine: {cpu['other_load_cores']} cores)")
         if "worker_ms_per_booking_incl_backlog" in cpu:
             after = report["after_window"]
-            lines.append(f"  worker incl. the backlog it drained after the window ({after['seconds']} s, "
-                         f"{after['queue_left']} tasks left): {cpu['worker_ms_per_booking_incl_backlog']} ms/booking")
+            total = cpu["worker_ms_per_booking_incl_backlog"]
+            how = "extrapolated from the share drained" if after["estimated"] else "drained"
+            lines.append(f"  worker incl. the backlog left after the window ({after['backlog_at_start']} tasks and "
+                         f"e-mails): " + (f"{total} ms/booking ({how} in {after['seconds']} s)" if total is not None
+                                          else f"not measured: nothing drained within {after['seconds']} s"))
     if report.get("flat_cost"):
         flat = report["flat_cost"]
         lines.append(f"  flat cost: first 10% {flat.get('first_10pct')} /s, last 10% {flat.get('last_10pct')} /s "
@@ -317,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seats", type=int, default=None,
                         help="offer only the first N free seats (e.g. a shorter sell-out: --sellout --seats 10000)")
     parser.add_argument("--name", default=None, help="result file name (default: sale or sellout)")
+    parser.add_argument("--drain-timeout", type=float, default=120,
+                        help="after the window, wait this long for the worker's backlog and measure it (0: skip)")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (1800 if args.sellout else 20)
     name = args.name or ("sellout" if args.sellout else "sale")
@@ -336,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update(sale_benchmark(url=url, event_id=event.pk, buyers=args.buyers, seconds=args.seconds,
                                          warmup=args.warmup, groups=groups, sellout=args.sellout,
                                          warmup_event_id=warmup_event.pk if warmup_event else None,
-                                         seats=args.seats))
+                                         seats=args.seats, drain_timeout=args.drain_timeout))
         finally:
             if app:
                 app.stop()

@@ -48,7 +48,7 @@ def run_points(*, url: str, groups, web_workers: int | None, buyer_counts: list[
         event = inventory.create_bench_event()
         log(f"point: {web_workers or '?'} web processes, {buyers} buyers (event {event.pk})")
         report = sale.sale_benchmark(url=url, event_id=event.pk, buyers=buyers, seconds=args.seconds,
-                                     warmup=args.warmup, groups=groups)
+                                     warmup=args.warmup, groups=groups, drain_timeout=args.drain_timeout)
         print(sale.summary_text(report), flush=True)
         points.append({"summary": point_summary(report, web_workers=web_workers), "report": report})
     return points
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at-buyers", type=int, default=32, help="buyers for the web-process sweep")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--drain-timeout", type=float, default=30,
+                        help="after each point, wait this long for the worker's backlog (measured)")
     args = parser.parse_args(argv)
     harness.wrk_path()
     harness.raise_open_files_limit()

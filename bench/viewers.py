@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,7 @@ class ProbeLog:
     holds: list[MarkerHold] = field(default_factory=list)
     releases: list[float] = field(default_factory=list)  # when each cycle's release was answered
     errors: list[str] = field(default_factory=list)
+    headers: dict = field(default_factory=dict)  # the current probe buyer's CSRF headers
 
 
 async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: float, interval: float) -> ProbeLog:
@@ -130,34 +132,58 @@ async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: floa
     cycle = 0
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         while time.monotonic() < until:
-            client.cookies.clear()
-            token = (await client.get("/api/session")).json()["csrf_token"]
-            headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
-            held, quiet_index = [], 0
-            for seat in plan.cycle(cycle):
-                if time.monotonic() >= until:
-                    break
-                quiet = plan.section_of[seat] == plan.quiet_section
-                quiet_index += quiet
-                hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
-                response = await client.post("/api/seats/hold", json={"event_id": event_id, "seat_ids": [seat]},
-                                             headers=headers)
-                hold.status, hold.answered = response.status_code, time.monotonic()
-                probe.holds.append(hold)
-                if response.status_code == 200:
-                    held.append(seat)
-                else:
-                    probe.errors.append(f"hold {response.status_code} {response.text[:80]}")
-                await asyncio.sleep(max(0.0, hold.started + interval - time.monotonic()))
+            held = await _marker_cycle(client, url, event_id, plan, cycle, until=until, interval=interval,
+                                       probe=probe)
             if held:
-                response = await client.post("/api/seats/release", json={"event_id": event_id, "seat_ids": held},
-                                             headers=headers)
-                if response.status_code != 200:
-                    probe.errors.append(f"release {response.status_code} {response.text[:80]}")
+                await _probe_post(client, probe, "release", "/api/seats/release",
+                                  {"event_id": event_id, "seat_ids": held}, probe.headers)
             probe.releases.append(time.monotonic())
             cycle += 1
             await asyncio.sleep(1.0)
     return probe
+
+
+async def _marker_cycle(client, url, event_id, plan, cycle, *, until, interval, probe) -> list[int]:
+    """One cycle's holds by a new buyer; returns the seats held. Errors are logged, never raised: an
+    overloaded server is a result, not a reason to stop measuring."""
+    import httpx
+
+    client.cookies.clear()
+    try:
+        token = (await client.get("/api/session")).json()["csrf_token"]
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        probe.errors.append(f"session {type(error).__name__}")
+        await asyncio.sleep(interval)
+        return []
+    probe.headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
+    held, quiet_index = [], 0
+    for seat in plan.cycle(cycle):
+        if time.monotonic() >= until:
+            break
+        quiet = plan.section_of[seat] == plan.quiet_section
+        quiet_index += quiet
+        hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
+        hold.status = await _probe_post(client, probe, "hold", "/api/seats/hold",
+                                        {"event_id": event_id, "seat_ids": [seat]}, probe.headers)
+        hold.answered = time.monotonic()
+        probe.holds.append(hold)
+        if hold.status == 200:
+            held.append(seat)
+        await asyncio.sleep(max(0.0, hold.started + interval - time.monotonic()))
+    return held
+
+
+async def _probe_post(client, probe: ProbeLog, what: str, path: str, body: dict, headers: dict) -> int:
+    import httpx
+
+    try:
+        response = await client.post(path, json=body, headers=headers)
+    except httpx.HTTPError as error:
+        probe.errors.append(f"{what} {type(error).__name__}")
+        return 0
+    if response.status_code != 200:
+        probe.errors.append(f"{what} {response.status_code} {response.text[:80]}")
+    return response.status_code
 
 
 # --- viewer client processes ------------------------------------------------------------------------------------
@@ -260,6 +286,10 @@ class ViewerClients:
 
 
 def seat_deliveries(viewer: dict, holds: list[MarkerHold]) -> list[float | None]:
+    return [latency for _, latency in seat_delivery_pairs(viewer, holds)]
+
+
+def seat_delivery_pairs(viewer: dict, holds: list[MarkerHold]) -> list[tuple[MarkerHold, float | None]]:
     """Per expected marker hold: seconds until this viewer got the seat's "held" change (None: never).
 
     An arrival counts for a hold if it comes after the hold started and before the same seat's next hold.
@@ -280,12 +310,17 @@ def seat_deliveries(viewer: dict, holds: list[MarkerHold]) -> list[float | None]
         times, later = arrivals.get(hold.seat, []), starts[hold.seat]
         limit = next((t for t in later if t > hold.started), float("inf"))
         index = bisect.bisect_left(times, hold.started)
-        result.append(times[index] - hold.started if index < len(times) and times[index] < limit else None)
+        result.append((hold, times[index] - hold.started if index < len(times) and times[index] < limit else None))
     return result
 
 
 def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
                      window_start: float) -> list[float | None]:
+    return [latency for _, latency in count_delivery_pairs(viewer, holds, releases, plan, window_start)]
+
+
+def count_delivery_pairs(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
+                         window_start: float) -> list[tuple[MarkerHold, float | None]]:
     """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it."""
     counts = sorted(viewer["counts"])
     times = [at for at, _ in counts]
@@ -300,15 +335,28 @@ def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float
             (at for at, available in counts[bisect.bisect_left(times, releases[hold.cycle - 1]):]
              if available is not None and available >= full), None)
         if reset is None:
-            result.append(None)
+            result.append((hold, None))
             continue
         end = releases[hold.cycle] if hold.cycle < len(releases) else float("inf")
         start = bisect.bisect_left(times, max(reset, hold.started))
         seen = next((at for at, available in counts[start:]
                      if at < end + MISS_AFTER_S and available is not None
                      and available <= full - hold.quiet_index), None)
-        result.append(seen - hold.started if seen is not None else None)
+        result.append((hold, seen - hold.started if seen is not None else None))
     return result
+
+
+def missed_by_all(pairs: list[tuple[MarkerHold, float | None]], *, window_start: float) -> list[dict]:
+    """Marker holds that no viewer of a kind saw within 5 s: a lost message (or a stalled server), not a
+    slow client."""
+    seen: dict[int, bool] = {}
+    holds = {}
+    for hold, latency in pairs:
+        holds[id(hold)] = hold
+        seen[id(hold)] = seen.get(id(hold), False) or (latency is not None and latency <= MISS_AFTER_S)
+    return [{"seat": hold.seat, "section": hold.section, "at_s": round(hold.started - window_start, 2),
+             "answered_after_ms": round((hold.answered - hold.started) * 1000, 1)}
+            for key, ok in seen.items() if not ok for hold in [holds[key]]]
 
 
 def delivery_report(latencies: list[float | None]) -> dict:
@@ -339,10 +387,11 @@ def viewers_report(results: list[dict], probe: ProbeLog, plan: MarkerPlan, *, wi
         }
         entry["supported"] = bool(connected) and entry["closed_by_server"] < len(connected)
         if kind == "overview":
-            latencies = [x for v in connected for x in count_deliveries(v, holds, probe.releases, plan, window[0])]
+            pairs = [p for v in connected for p in count_delivery_pairs(v, holds, probe.releases, plan, window[0])]
         else:
-            latencies = [x for v in connected for x in seat_deliveries(v, holds)]
-        entry["delivery_ms"] = delivery_report(latencies)
+            pairs = [p for v in connected for p in seat_delivery_pairs(v, holds)]
+        entry["delivery_ms"] = delivery_report([latency for _, latency in pairs])
+        entry["holds_missed_by_every_viewer"] = missed_by_all(pairs, window_start=window[0])
         if kind == "section":
             foreign = sum(v["foreign"] for v in connected)
             entry["other_sections_changes_received"] = foreign
@@ -383,9 +432,9 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
             if groups.roots.get("worker"):
                 harness.wait_worker_idle()  # the last scenario's PDFs and e-mails
             window_groups = harness.ProcessGroups(roots={**groups.roots, "viewers": clients.pids}, notes=groups.notes)
+            sale_seats = [s for s in inventory.free_seat_ids(event.pk) if s not in plan.excluded]
             start = time.monotonic()
             clients.go(stop_at=start + args.seconds + MISS_AFTER_S + 1)
-            sale_seats = [s for s in inventory.free_seat_ids(event.pk) if s not in plan.excluded]
             run, probe, cpu = asyncio.run(_window(url, event.pk, plan, scenario, window_groups, sale_seats, args))
             results = clients.collect(timeout=MISS_AFTER_S + 60)
         finally:
@@ -397,14 +446,36 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
               "delivery": viewers_report(results, probe, plan, window=window),
               "markers": {"holds": len(probe.holds), "ok": sum(h.status == 200 for h in probe.holds),
                           "hold_answer_ms": harness.percentiles([h.answered - h.started for h in probe.holds]),
-                          "errors": probe.errors[:10]},
+                          "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
               "cpu": cpu}
+    report["client_limit_suspected"] = client_limited(report, processes=len(clients.processes))
+    report["fan_out_cost"] = fan_out_cost(results, cpu, viewers=scenario.viewers, seconds=args.seconds)
     if run:
         report["sale"] = sale.run_report(run, buyers=scenario.buyers)
         inventory.wait_until_settled(event.pk)
         report["sale"]["audit"] = inventory.audit(event.pk, confirmed_201=len(run.confirms_201()),
                                                   in_flight_slack=scenario.buyers)
     return report
+
+
+def fan_out_cost(results: list[dict], cpu: dict, *, viewers: int, seconds: float) -> dict:
+    """What the viewers cost the server: web cores per 1,000 viewers and web CPU per message delivered.
+
+    With buyers these include the sale's own cost; the markers-only scenario (--buyers 0) isolates the
+    fan-out."""
+    messages = sum(v["messages"] for result in results for v in result["viewers"])
+    web = (cpu.get("groups") or {}).get("web") or {}
+    return {"messages_delivered_per_s": round(messages / seconds, 1),
+            "web_cores_per_1000_viewers": round(web["cores"] * 1000 / viewers, 3) if web and viewers else None,
+            "web_us_per_message": round(web["cpu_s"] * 1e6 / messages, 1) if web and messages else None}
+
+
+def client_limited(report: dict, *, processes: int) -> bool:
+    """Are the viewers' own processes what delays the timestamps? Their event loop lags (p99 > 100 ms) or
+    one of them is near a full core."""
+    lags = [lag["p99"] for lag in report["delivery"]["client_loop_lag_ms"]]
+    cores = (report["cpu"].get("groups", {}).get("viewers") or {}).get("cores", 0)
+    return any(lag > 100 for lag in lags) or (processes and cores / processes > 0.8)
 
 
 async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
@@ -428,6 +499,7 @@ async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
 
 def detect_mix(url: str, event_id: int) -> dict[str, float]:
     """Half overview / half section if the server accepts /sections, else today's whole-event stream."""
+    from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
 
     try:
@@ -438,7 +510,7 @@ def detect_mix(url: str, event_id: int) -> dict[str, float]:
             except TimeoutError:
                 pass
         return {"overview": 0.5, "section": 0.5}
-    except Exception as error:  # noqa: BLE001 - refused, closed, 404: not supported
+    except (WebSocketException, OSError, TimeoutError) as error:  # refused, closed, 404: not supported
         log(f"/ws/events/{{id}}/sections not supported ({type(error).__name__}): viewers use the whole-event stream")
         return {"event": 1.0}
 
@@ -452,6 +524,9 @@ def summary_text(result: dict) -> str:
     if baseline:
         lines.append(f"no viewers: {baseline['bookings_per_s']} bookings/s")
     for scenario in result["scenarios"]:
+        if "error" in scenario:
+            lines.append(f"{scenario['viewers']} viewers: FAILED {scenario['error']}")
+            continue
         head = f"{scenario['viewers']} viewers ({scenario['connect']['connected']} connected), " \
                f"{scenario['buyers']} buyers"
         if scenario.get("sale"):
@@ -471,8 +546,13 @@ def summary_text(result: dict) -> str:
                              f"{entry['messages_per_viewer_per_s']} msgs/viewer/s{flags}")
         cpu = scenario["cpu"].get("groups", {})
         lines.append("  CPU cores: " + ", ".join(f"{name} {g['cores']}" for name, g in cpu.items()))
+        cost = scenario["fan_out_cost"]
+        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, web "
+                     f"{cost['web_cores_per_1000_viewers']} cores per 1,000 viewers, {cost['web_us_per_message']} µs "
+                     f"of web CPU per message")
         lags = [lag["p99"] for lag in scenario["delivery"]["client_loop_lag_ms"]]
-        lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}")
+        lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}"
+                     f"{'  — the CLIENT may be the limit' if scenario['client_limit_suspected'] else ''}")
     return "\n".join(lines)
 
 
@@ -507,16 +587,24 @@ def main(argv: list[str] | None = None) -> int:
             if args.buyers and not args.no_baseline:
                 log("baseline: the sale without viewers")
                 result["baseline"] = sale.sale_benchmark(url=url, event_id=first.pk, buyers=args.buyers,
-                                                         seconds=args.seconds, warmup=3, groups=groups)
-            result["scenarios"] = [run_scenario(Scenario(n, args.buyers, mix), url=url, groups=groups, args=args)
-                                   for n in args.viewers]
+                                                         seconds=args.seconds, warmup=3, groups=groups,
+                                                         drain_timeout=30)
+            result["scenarios"] = []
+            for count in args.viewers:
+                try:
+                    result["scenarios"].append(run_scenario(Scenario(count, args.buyers, mix), url=url,
+                                                            groups=groups, args=args))
+                except Exception as error:  # noqa: BLE001 - keep the other scenarios' results
+                    log(f"scenario with {count} viewers failed: {error!r}")
+                    result["scenarios"].append({"viewers": count, "error": repr(error)})
         finally:
             if app:
                 app.stop()
     harness.write_result("viewers", result)
     print(summary_text(result))
     audits = [result.get("baseline", {}).get("audit")] + [s.get("sale", {}).get("audit") for s in result["scenarios"]]
-    return 0 if all(a["passed"] for a in audits if a) else 2
+    failed = any("error" in s for s in result["scenarios"])
+    return 0 if all(a["passed"] for a in audits if a) and not failed else 2
 
 
 if __name__ == "__main__":

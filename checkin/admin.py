@@ -2,6 +2,7 @@
 progress report per event (admitted / expected over time, by gate)."""
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
@@ -26,6 +27,12 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["venue"] if is_organizer_scope(request) else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and is_organizer_scope(request):
+            # Only members of "Door staff" can be assigned (and looked up by id).
+            kwargs["queryset"] = User.objects.filter(groups__name=selectors.DOOR_STAFF_GROUP, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(DoorSchedule)

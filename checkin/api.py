@@ -46,6 +46,14 @@ class ScanIn(Schema):
         )
 
 
+class AdmitIn(Schema):
+    ticket_id: int = Field(..., ge=1, le=2**63 - 1)
+    event_id: int = Field(..., ge=1, le=2**63 - 1)
+    nonce: str = Field(..., min_length=8, max_length=64, description="The client's id for this admission (a UUID).")
+    gate: str = Field("", max_length=50)
+    device: str = Field("", max_length=64)
+
+
 class SyncIn(Schema):
     scans: list[ScanIn] = Field(..., max_length=500)
 
@@ -54,6 +62,16 @@ class SyncIn(Schema):
 def checkin_scan(request, payload: ScanIn):
     """`{"result": "admit" | "already_admitted" | "invalid", "reason", "message", "ticket", "first_scan"}`."""
     return services.checkin_scan(user=request.user, request=payload.as_request()).as_dict()
+
+
+@router.post("/checkin/admit", auth=door_staff)
+def checkin_admit(request, payload: AdmitIn):
+    """Admit a ticket found by search, by its id (search hands out no tokens); logged as manual.
+    Same answers as a scan."""
+    return services.checkin_scan(user=request.user, request=services.ScanRequest(
+        token="", nonce=payload.nonce, gate=payload.gate, device=payload.device, event_id=payload.event_id,
+        ticket_id=payload.ticket_id,
+    )).as_dict()
 
 
 @router.post("/checkin/sync", auth=door_staff)

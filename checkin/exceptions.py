@@ -15,3 +15,8 @@ class NotDoorStaff(PermissionDenied):
 class UnreadableScan(InvalidInput):
     code = "unreadable_scan"
     message = "This code is not an Evently ticket, and no event_id was sent to log it against."
+
+
+class ManifestUnavailable(PermissionDenied):
+    code = "outside_door_window"
+    message = "The offline ticket list is only available around the event's door times."

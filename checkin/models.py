@@ -96,6 +96,7 @@ class Scan(models.Model):
     local_result = models.CharField(max_length=20, blank=True, help_text="What an offline device decided.")
     is_conflict = models.BooleanField(
         default=False, help_text="An offline device let this ticket in, but the server did not admit it.")
+    is_manual = models.BooleanField(default=False, help_text="Admitted by ticket id after a search, not a QR code.")
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -21,16 +21,17 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
+from checkin.exceptions import ManifestUnavailable
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from events.models import Event
 from ticketing.models import Ticket, TicketStatus
-from ticketing.services import event_signing_key
+from ticketing.services import event_public_keys as ticketing_event_public_keys
 
 CACHE_SECONDS = 30
 DOOR_STAFF_GROUP = "Door staff"
 
 _lock = threading.Lock()
-_public_keys: dict[int, bytes] = {}
+_public_keys: dict[int, tuple[float, list[bytes]]] = {}
 _windows: dict[int, tuple[float, DoorWindow]] = {}
 _permissions: dict[tuple[int, int], tuple[float, bool]] = {}
 
@@ -51,16 +52,27 @@ class DoorWindow:
 
 def checkin_caches_clear() -> None:
     with _lock:
+        _public_keys.clear()
         _windows.clear()
         _permissions.clear()
 
 
+def event_public_keys(event_id: int, *, fresh: bool = False) -> list[bytes]:
+    """The event's Ed25519 public keys, current first (more than one after a rotation), kept in
+    memory for CACHE_SECONDS; `fresh` reads them again (a token signed by a key rotated in
+    another process moments ago)."""
+    cached = _public_keys.get(event_id)
+    if cached is not None and cached[0] > time.monotonic() and not fresh:
+        return cached[1]
+    keys = ticketing_event_public_keys(event_id)
+    with _lock:
+        _public_keys[event_id] = (time.monotonic() + CACHE_SECONDS, keys)
+    return keys
+
+
 def event_public_key(event_id: int) -> bytes:
-    """The event's Ed25519 public key (made on first use, then kept in memory: it never changes)."""
-    key = _public_keys.get(event_id)
-    if key is None:
-        key = _public_keys[event_id] = bytes(event_signing_key(event_id).public_key)
-    return key
+    """The event's current public key."""
+    return event_public_keys(event_id)[0]
 
 
 def door_window(event_id: int) -> DoorWindow | None:
@@ -120,20 +132,25 @@ def _seat_label(section: str, row: str, number: int | None) -> str:
 
 
 def checkin_manifest(*, event_id: int) -> dict:
-    """Everything a device needs to check tickets in offline.
+    """What a device needs to check tickets in offline, and nothing more.
 
-    `tickets` is [ticket_id, nonce, status, holder_name, seat_label] for every ticket of the
-    event: status is "" for a valid ticket, else the reason to refuse it (cancelled, refunded,
-    transferred). A token whose nonce differs from its ticket's here is a stale (transferred) one.
-    `admitted` is [ticket_id, admitted_at, gate] for tickets already in.
+    `tickets` is [ticket_id, nonce, refusal, seat_label] for every ticket of the event: refusal is
+    "" for a valid ticket, else the reason to refuse it (cancelled, refunded, transferred); a token
+    whose nonce differs from its ticket's here is a stale (transferred) one. `admitted` is
+    [ticket_id, admitted_at, gate] for tickets already in. No names, e-mails or booking references:
+    a lost phone must not carry the guest list (an online scan still shows the holder's name).
+    Only served during the door window (see `manifest_window`). Raises ManifestUnavailable.
     """
     event = Event.objects.select_related("venue").get(pk=event_id)
     window = door_window(event_id)
+    available_from = window.doors_open_at - timedelta(minutes=settings.CHECKIN_MANIFEST_LEAD_MINUTES)
+    now = timezone.now()
+    if not available_from <= now <= window.closes_at:
+        raise ManifestUnavailable(available_from=available_from.isoformat(), closes_at=window.closes_at.isoformat())
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT t.id, t.nonce, t.status, b.status, b.refund_amount > 0, t.holder_name,
-                   sec.name, s.row_label, s.number
+            SELECT t.id, t.nonce, t.status, b.status, b.refund_amount > 0, sec.name, s.row_label, s.number
             FROM ticketing_ticket t
             JOIN ticketing_booking b ON b.id = t.booking_id
             JOIN ticketing_bookingseat bs ON bs.id = t.booking_seat_id
@@ -146,8 +163,8 @@ def checkin_manifest(*, event_id: int) -> dict:
             [event_id],
         )
         tickets = [
-            [ticket_id, nonce, _refusal(status, booking_status, is_refunded), holder, _seat_label(sec, row, number)]
-            for ticket_id, nonce, status, booking_status, is_refunded, holder, sec, row, number in cursor.fetchall()
+            [ticket_id, nonce, _refusal(status, booking_status, is_refunded), _seat_label(sec, row, number)]
+            for ticket_id, nonce, status, booking_status, is_refunded, sec, row, number in cursor.fetchall()
         ]
     admitted = [
         [ticket_id, admitted_at.isoformat(), gate]
@@ -158,11 +175,17 @@ def checkin_manifest(*, event_id: int) -> dict:
         "event": {"id": event.pk, "title": event.title, "venue": event.venue.name,
                   "starts_at": event.starts_at.isoformat(), "ends_at": event.ends_at.isoformat(),
                   "doors_open_at": window.doors_open_at.isoformat(), "closes_at": window.closes_at.isoformat()},
-        "public_key": base64.urlsafe_b64encode(event_public_key(event_id)).rstrip(b"=").decode("ascii"),
+        "public_key": _b64(event_public_key(event_id)),
+        # The current key first, then keys rotated out: tickets signed with them stay valid.
+        "public_keys": [_b64(key) for key in event_public_keys(event_id)],
         "generated_at": timezone.now().isoformat(),
         "tickets": tickets,
         "admitted": admitted,
     }
+
+
+def _b64(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
 
 
 def _refusal(ticket_status: str, booking_status: str, is_refunded: bool) -> str:
@@ -221,7 +244,10 @@ def checkin_progress(*, event_id: int, bucket_minutes: int = 15) -> list[dict]:
 
 
 def ticket_search(*, event_id: int, query: str, limit: int = 20) -> list[dict]:
-    """Tickets of the event by booking reference (exact) or holder/customer name (contains)."""
+    """Tickets of the event by booking reference (exact) or holder/customer name (contains).
+
+    No tokens: a token admits whoever shows it, so search hands out ticket ids only, and the door
+    admits a found guest by id (`POST /api/checkin/admit`), logged as a manual admission."""
     query = query.strip()
     if len(query) < 2:
         return []
@@ -237,7 +263,7 @@ def ticket_search(*, event_id: int, query: str, limit: int = 20) -> list[dict]:
         seat = ticket.booking_seat.event_seat.seat
         admission = getattr(ticket, "admission", None)
         results.append({
-            "id": ticket.pk, "token": ticket.token, "status": ticket.status, "holder_name": ticket.holder_name,
+            "id": ticket.pk, "status": ticket.status, "holder_name": ticket.holder_name,
             "booking_reference": ticket.booking.reference,
             "seat": _seat_label(seat.section.name, seat.row_label, seat.number),
             "admitted_at": admission.admitted_at.isoformat() if admission else None,

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from checkin import selectors
 from checkin.exceptions import NotDoorStaff, UnreadableScan
 from checkin.models import Admission, Scan, ScanResult
-from ticketing.tokens import InvalidToken, token_claims_unverified, token_verify
+from ticketing.tokens import InvalidToken, token_claims_unverified, token_verify_any
 
 # Why a ticket is refused, and the words the door page shows for each.
 REASONS = {
@@ -46,6 +47,8 @@ class ScanRequest:
     scanned_at: datetime | None = None
     is_offline: bool = False
     local_result: str = ""
+    # A manual admission: door staff found the guest by search and admit the ticket by id (no token).
+    ticket_id: int | None = None
 
 
 @dataclass
@@ -123,11 +126,12 @@ WITH prior AS (
     LEFT JOIN prior ON TRUE
 ), logged AS (
     INSERT INTO checkin_scan (nonce, event_id, ticket_id, user_id, device, gate, result, reason, scanned_at,
-                              received_at, is_offline, local_result, is_conflict)
+                              received_at, is_offline, local_result, is_conflict, is_manual)
     SELECT %(nonce)s::text, %(event_id)s::bigint, %(ticket_id)s::bigint, %(user_id)s::integer, %(device)s::text,
            %(gate)s::text, result, final_reason,
            %(scanned_at)s::timestamptz, %(received_at)s::timestamptz, %(is_offline)s::boolean, %(local_result)s::text,
-           %(is_offline)s::boolean AND %(local_result)s::text = 'admit' AND result <> 'admit'
+           %(is_offline)s::boolean AND %(local_result)s::text = 'admit' AND result <> 'admit',
+           %(is_manual)s::boolean
     FROM outcome WHERE NOT EXISTS (SELECT 1 FROM prior)
     ON CONFLICT (nonce) DO NOTHING
     RETURNING is_conflict
@@ -151,10 +155,13 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
     token nor the request names an event.
     """
     now = timezone.now()
-    try:
-        claims = token_claims_unverified(request.token)
-    except (InvalidToken, ValueError):
+    if request.ticket_id is not None:
         claims = None
+    else:
+        try:
+            claims = token_claims_unverified(request.token)
+        except (InvalidToken, ValueError):
+            claims = None
     event_id = request.event_id or (claims.event_id if claims else None)
     if event_id is None:
         raise UnreadableScan()
@@ -165,17 +172,23 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
         raise NotDoorStaff()  # only reachable for a just-deleted event
 
     scanned_at = min(request.scanned_at or now, now) if request.is_offline else now
-    try:
-        claims = token_verify(request.token, selectors.event_public_key(event_id), event_id=event_id)
-    except InvalidToken as invalid:
-        return _scan_log_refusal(user=user, request=request, event_id=event_id, reason=invalid.reason,
-                                 ticket_id=claims.ticket_id if claims else None, scanned_at=scanned_at, now=now)
+    if request.ticket_id is not None:
+        # By id, from search: the ticket's own status decides (a transferred one is refused as such).
+        ticket_id, ticket_nonce = request.ticket_id, None
+    else:
+        try:
+            claims = _token_verify(request.token, event_id=event_id)
+        except InvalidToken as invalid:
+            return _scan_log_refusal(user=user, request=request, event_id=event_id, reason=invalid.reason,
+                                     ticket_id=claims.ticket_id if claims else None, scanned_at=scanned_at,
+                                     now=now)
+        ticket_id, ticket_nonce = claims.ticket_id, claims.nonce
 
     params = {
-        "nonce": request.nonce, "event_id": event_id, "ticket_id": claims.ticket_id, "ticket_nonce": claims.nonce,
+        "nonce": request.nonce, "event_id": event_id, "ticket_id": ticket_id, "ticket_nonce": ticket_nonce,
         "window_reason": window.reason_at(scanned_at), "admitted_at": scanned_at, "scanned_at": scanned_at,
         "received_at": now, "gate": request.gate, "device": request.device, "is_offline": request.is_offline,
-        "local_result": request.local_result, "user_id": user.pk,
+        "local_result": request.local_result, "user_id": user.pk, "is_manual": request.ticket_id is not None,
     }
     (result, reason, ticket_id, holder, reference, section, row, number, first_at, first_gate,
      is_conflict) = _scan_statement_execute(params)
@@ -190,14 +203,27 @@ def checkin_scan(*, user, request: ScanRequest) -> ScanOutcome:
     return outcome
 
 
+def _token_verify(token: str, *, event_id: int):
+    """Against the event's keys in memory; a signature none of them knows is checked once more
+    against the database's keys (the event's key may have been rotated in another process)."""
+    try:
+        return token_verify_any(token, selectors.event_public_keys(event_id), event_id=event_id)
+    except InvalidToken as invalid:
+        if invalid.reason != "forged":
+            raise
+    return token_verify_any(token, selectors.event_public_keys(event_id, fresh=True), event_id=event_id)
+
+
 def _scan_statement_execute(params: dict) -> tuple:
     """Run _SCAN_SQL as a server-side prepared statement: planning this statement costs more
     than executing it (about 1 ms against 0.4 ms here), and a persistent connection plans it
-    once. Django's own cursors bind parameters client-side, so this one is psycopg's."""
+    once. Django's own cursors bind parameters client-side, so this one is psycopg's. Behind
+    PgBouncer's transaction pooling the next scan may run on another server connection, where the
+    statement does not exist: DB_PREPARED_STATEMENTS is off there (evently/settings.py)."""
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         try:
-            cursor.execute(_SCAN_SQL, params, prepare=True)
+            cursor.execute(_SCAN_SQL, params, prepare=settings.DB_PREPARED_STATEMENTS)
         except psycopg.Error as error:
             # Surface like any other database error (Django's wrapper would have done this).
             raise DatabaseError(str(error)) from error

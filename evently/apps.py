@@ -6,3 +6,6 @@ class EventlyConfig(AppConfig):
 
     name = "evently"
     verbose_name = "Evently"
+
+    def ready(self):
+        from evently import checks  # noqa: F401  (registers the deployment checks)

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
@@ -36,6 +37,13 @@ class ChargeResult:
     succeeded: bool
     reference: str
     decline_reason: str = ""
+    # What the provider actually charged; callers check both against what they asked for, so a
+    # charge made for something else (another amount, another order) never pays for a booking.
+    amount: Decimal | None = None
+    currency: str = ""
+
+    def matches(self, *, amount: Decimal, currency: str) -> bool:
+        return self.amount is not None and Decimal(self.amount) == Decimal(amount) and self.currency == currency
 
 
 class PaymentProvider(Protocol):
@@ -49,6 +57,14 @@ class PaymentProvider(Protocol):
 
 
 class FakePaymentProvider:
+    """Accepts any token but a few magic ones as paid: only for `make run`, `make test` and demos.
+
+    Refuses to start outside local runs (EVENTLY_LOCAL), so a production deploy that forgot to
+    configure a real provider fails loudly instead of giving tickets away.
+    """
+
+    is_demo = True
+
     # One statement per charge, committed without waiting for the disk: this ledger stands in for
     # a remote provider's. If a crash loses a charge, the booking's reconciliation finds no charge
     # and gives the seats up — nothing was taken from anyone (the paid booking's own commit
@@ -63,6 +79,13 @@ class FakePaymentProvider:
     RETURNING status, reference
     """
 
+    def __init__(self):
+        if not settings.LOCAL:
+            raise ImproperlyConfigured(
+                "The fake payment provider accepts any card: it runs only in local runs and tests "
+                "(EVENTLY_LOCAL=1). Set PAYMENT_PROVIDER to a real provider."
+            )
+
     def charge(self, *, amount, currency, token, idempotency_key):
         if token == "tok_timeout":
             raise PaymentError("The payment provider did not answer in time.")
@@ -75,7 +98,9 @@ class FakePaymentProvider:
             raise PaymentError("The connection to the payment provider broke after the charge.")
         if row is None:  # this key was charged before: the same answer again
             return self.status(idempotency_key=idempotency_key)
-        return ChargeResult(True, row[1]) if row[0] == "succeeded" else ChargeResult(False, row[1], "Card declined")
+        if row[0] == "succeeded":
+            return ChargeResult(True, row[1], amount=amount, currency=currency)
+        return ChargeResult(False, row[1], "Card declined", amount=amount, currency=currency)
 
     def status(self, *, idempotency_key):
         attempt = PaymentAttempt.objects.filter(idempotency_key=idempotency_key).first()
@@ -83,7 +108,9 @@ class FakePaymentProvider:
 
     def refund(self, *, idempotency_key, amount, refund_key):
         with transaction.atomic():
-            attempt = PaymentAttempt.objects.select_for_update().get(idempotency_key=idempotency_key)
+            attempt = PaymentAttempt.objects.select_for_update().filter(idempotency_key=idempotency_key).first()
+            if attempt is None or attempt.status != "succeeded":
+                raise PaymentError("There is no charge to refund under this key.")
             refunds = attempt.refunds
             if refund_key not in refunds:
                 if attempt.refunded_amount + amount > attempt.amount:
@@ -96,8 +123,8 @@ class FakePaymentProvider:
     @staticmethod
     def _result(attempt) -> ChargeResult:
         if attempt.status == "succeeded":
-            return ChargeResult(True, attempt.reference)
-        return ChargeResult(False, attempt.reference, "Card declined")
+            return ChargeResult(True, attempt.reference, amount=attempt.amount, currency=attempt.currency)
+        return ChargeResult(False, attempt.reference, "Card declined", amount=attempt.amount, currency=attempt.currency)
 
 
 # Paths settings or the environment may still name from before the provider moved here.
@@ -106,5 +133,14 @@ PROVIDER_ALIASES = {"ticketing.payments.FakePaymentProvider": "evently.payments.
 
 @lru_cache(maxsize=1)
 def get_payment_provider() -> PaymentProvider:
+    return import_string(payment_provider_path())()
+
+
+def payment_provider_path() -> str:
     path = settings.PAYMENT_PROVIDER
-    return import_string(PROVIDER_ALIASES.get(path, path))()
+    return PROVIDER_ALIASES.get(path, path)
+
+
+def payment_provider_is_demo() -> bool:
+    """True when the configured provider is the fake one: pages then show the demo card tokens."""
+    return bool(getattr(import_string(payment_provider_path()), "is_demo", False))

@@ -6,17 +6,18 @@ REDIS_URL (starting embedded servers when they are unset) and EVENTLY_LOCAL=1.
 
 from pathlib import Path
 
-import dj_database_url
-
+from evently.database import database_config
 from evently.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("EVENTLY_VAR_DIR", str(BASE_DIR / "var")))
 
+# EVENTLY_LOCAL=1 marks `make run` / `make test` (set by evently.embedded): the only runs that get
+# built-in secrets and the fake payment provider. DEBUG alone never switches them on.
 LOCAL = env_bool("EVENTLY_LOCAL")
 DEBUG = env_bool("DEBUG")
 # Outside local runs a missing key must stop the process at start, not sign cookies with a default.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-only-insecure-key-change-me" if LOCAL or DEBUG else None)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-only-insecure-key-change-me" if LOCAL else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "evently.health.HealthCheckMiddleware",  # first: balancers ask by IP, before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,14 +72,20 @@ TEMPLATES = [
 ]
 
 # Web threads are long-lived (a fixed pool per server process), so persistent connections are safe
-# and save a connect per request.
+# and save a connect per request. Behind PgBouncer in transaction pooling mode (`make cluster`,
+# docker-compose.yml) DB_TRANSACTION_POOLING=1 turns off what cannot cross transactions: server-side
+# cursors and prepared statements (evently/database.py; PgBouncer >= 1.21 with max_prepared_statements
+# can take prepared statements again: DB_PREPARED_STATEMENTS=1).
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING")
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_config(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/evently"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        transaction_pooling=DB_TRANSACTION_POOLING,
+        prepared_statements=DB_PREPARED_STATEMENTS,
     )
 }
-DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -92,6 +100,20 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# HTTPS outside local runs (docs/security.md): cookies only over TLS, HSTS, HTTP redirected to
+# HTTPS. Behind a TLS proxy either let uvicorn trust it (FORWARDED_ALLOW_IPS=<proxy address>) or
+# name the header it sets: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (value "https").
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not LOCAL)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not LOCAL)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if LOCAL else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preload is a commitment beyond this site (browsers hard-code the domain): opt in explicitly.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+if env_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = (env_str("SECURE_PROXY_SSL_HEADER"), "https")
 
 # One publish per group, not one push per client: see docs/architecture.md.
 CHANNEL_LAYERS = {
@@ -113,8 +135,13 @@ Q_CLUSTER = {
     "orm": None,
 }
 
+# Django's standard validators: not like the username or e-mail, at least 10 characters, not one
+# of 20,000 common passwords, not all digits (createsuperuser, password change and reset use them).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -126,7 +153,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))  # the Docker image collects at build
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
@@ -142,9 +169,11 @@ SEAT_LOCK_TIMEOUT_MS = env_int("SEAT_LOCK_TIMEOUT_MS", 3000)  # then 429 busy in
 MAX_SEATS_PER_ORDER = env_int("MAX_SEATS_PER_ORDER", MAX_SEATS_PER_HOLD)
 MAX_SEATS_PER_EMAIL = env_int("MAX_SEATS_PER_EMAIL", 20)
 # Signs payment-provider webhooks (HMAC-SHA256); the default only works for local runs.
-PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL or DEBUG else None)
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", "local-webhook-secret" if LOCAL else None)
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", 300)
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider")
+# No default outside local runs: a deploy that names no provider stops at start instead of running
+# the fake one (which takes any card). The fake itself also refuses to start outside local runs.
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "evently.payments.FakePaymentProvider" if LOCAL else None)
 CURRENCY = env_str("CURRENCY", "EUR")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "evently-demo")
 DEMO_CATALOGUE_EVENTS = env_int("DEMO_CATALOGUE_EVENTS", 300)  # the demo's smaller events in nine cities; 0: none
@@ -155,12 +184,41 @@ SUMMARY_FOLD_SECONDS = env_int("SUMMARY_FOLD_SECONDS", 1)
 TRENDING_KEY_PREFIX = env_str("TRENDING_KEY_PREFIX", CACHES["default"]["KEY_PREFIX"] + ":trending")  # Redis keys
 TRENDING_CACHE_SECONDS = env_int("TRENDING_CACHE_SECONDS", 5)  # a process reuses the trending ranking this long
 
+# Abuse limits (docs/security.md): token buckets "capacity/seconds" per scope — the buyer's session,
+# the client IP (IPv6: its /64), its network (IPv4 /24, IPv6 /48), a login's username. Override
+# one with RATE_LIMIT_<ACTION>_<SCOPE>, e.g. RATE_LIMIT_HOLD_IP=120/10; "0" switches it off.
+# Generous per IP: at an on-sale many real buyers share one address (offices, campuses, mobile NAT).
+_RATE_LIMIT_DEFAULTS = {
+    "hold": {"session": f"{HOLD_RATE_LIMIT}/10", "ip": "60/10", "net": "300/10"},
+    "confirm": {"session": "10/60", "ip": "30/60", "net": "150/60"},
+    "payment_declined": {"session": "5/600", "ip": "10/600", "net": "50/600"},
+    "transfer": {"session": "10/600", "ip": "20/600", "net": "100/600"},
+    "magic_link": {"ip": "5/600", "net": "30/600"},
+    "waitlist_join": {"session": "5/600", "ip": "10/600", "net": "50/600"},
+    "login": {"ip": "10/300", "net": "50/300", "username": "10/900"},
+}
+RATE_LIMITS = {
+    action: {scope: env_str(f"RATE_LIMIT_{action.upper()}_{scope.upper()}", default)
+             for scope, default in scopes.items()}
+    for action, scopes in _RATE_LIMIT_DEFAULTS.items()
+}
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", REDIS_URL)
+# Seats held at once from one IP for one event (0 = no cap); a bot farm behind one address cannot
+# sit on a whole block.
+MAX_SEATS_HELD_PER_IP = env_int("MAX_SEATS_HELD_PER_IP", 40)
+
 # E-tickets, e-mail, my bookings, transfers, waitlist (docs/tickets.md)
+EVENTLY_NODE = env_str("EVENTLY_NODE", "")  # this process's name in a cluster (web1, worker1, …)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")  # links in e-mails
 TICKETS_PDF_DIR = Path(env_str("TICKETS_PDF_DIR", str(VAR_DIR / "tickets")))  # private: not under MEDIA_ROOT
 TICKET_DOORS_BEFORE_MINUTES = env_int("TICKET_DOORS_BEFORE_MINUTES", 60)
 MAGIC_LINK_MAX_AGE_SECONDS = env_int("MAGIC_LINK_MAX_AGE_SECONDS", 3600)
+BOOKING_LINK_DAYS_AFTER_EVENT = env_int("BOOKING_LINK_DAYS_AFTER_EVENT", 7)  # e-mailed PDF links expire then
 WAITLIST_OFFER_SECONDS = env_int("WAITLIST_OFFER_SECONDS", 1800)
+# Double opt-in: a join counts once its e-mailed link is opened, within this time.
+WAITLIST_CONFIRM_MAX_AGE_SECONDS = env_int("WAITLIST_CONFIRM_MAX_AGE_SECONDS", 86400)
+WAITLIST_CONFIRM_RESEND_SECONDS = env_int("WAITLIST_CONFIRM_RESEND_SECONDS", 600)  # one e-mail per address
 # Local runs write each e-mail as an .eml file in var/mail (open it in any mail program); production uses SMTP.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -175,7 +233,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Evently <tickets@evently.localhost>")
 # Check-in: doors open this long before an event starts (a DoorSchedule overrides it per event).
+# A venue booking request whose deposit is not paid within this time expires and frees the venue.
+VENUE_BOOKING_REQUEST_TTL_HOURS = env_int("VENUE_BOOKING_REQUEST_TTL_HOURS", 72)
 CHECKIN_DOORS_OPEN_MINUTES = env_int("CHECKIN_DOORS_OPEN_MINUTES", 120)
+# Devices may download the offline ticket list this long before doors open (until they close).
+CHECKIN_MANIFEST_LEAD_MINUTES = env_int("CHECKIN_MANIFEST_LEAD_MINUTES", 180)
 
 LOGGING = {
     "version": 1,

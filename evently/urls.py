@@ -1,16 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
 from evently.api import api
-from evently.views import api_not_found
+from evently.views import LoginView, LogoutView, admin_login, api_not_found
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # throttled (evently.views), before the admin's own URL
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
     path("checkin/", include("checkin.urls")),
     re_path(r"^api/.*$", api_not_found),

@@ -12,20 +12,20 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from evently.admin import OrganizerScopedAdmin
+from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline
 from evently.errors import DomainError
 from events.models import CancellationPolicy, Event, EventStatus, PricingTier, SeatCategory
 from events.services import event_next_transition, event_open_sale, event_publish
 
 
-class SeatCategoryInline(admin.TabularInline):
+class SeatCategoryInline(OrganizerScopedInline, admin.TabularInline):
     model = SeatCategory
     extra = 0
     show_change_link = True  # tiers are edited on the category's page
     fields = ["name", "colour", "price", "position"]
 
 
-class CancellationPolicyInline(admin.StackedInline):
+class CancellationPolicyInline(OrganizerScopedInline, admin.StackedInline):
     model = CancellationPolicy
     extra = 0
     max_num = 1
@@ -85,7 +85,7 @@ class EventAdmin(OrganizerScopedAdmin):
             messages.success(request, f"{changed} event(s) {done}.")
 
 
-class PricingTierInline(admin.TabularInline):
+class PricingTierInline(OrganizerScopedInline, admin.TabularInline):
     model = PricingTier
     extra = 0
     fields = ["position", "name", "price", "available_from", "available_until", "quota"]

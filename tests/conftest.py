@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.test import Client
@@ -52,6 +54,22 @@ class Buyer(Client):
 
 
 @pytest.fixture(autouse=True)
+def _rate_limits_fresh():
+    """Every test starts with full abuse-limit buckets (they live in the real Redis, keyed by IP:
+    the test client is always 127.0.0.1)."""
+    from evently.ratelimit import KEY_PREFIX, rate_limits_reset
+
+    rate_limits_reset()
+    client = redis.Redis.from_url(django_settings.RATE_LIMIT_REDIS_URL)
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    yield
+    rate_limits_reset()
+
+
+@pytest.fixture(autouse=True)
 def _discovery_settings(settings):
     """Search sees seat changes at once (no fold interval); seed_demo skips the 300-event catalogue unless a
     test asks for it; trending keys are this test's own (tests/discovery)."""
@@ -70,7 +88,7 @@ def organizer(db):
 
 def make_event(organizer, *, rows=4, seats_per_block=5, blocks=2, status=EventStatus.ON_SALE, price="40.00",
                title="Test Concert") -> Event:
-    venue = Venue.objects.create(name=f"Hall {Venue.objects.count() + 1}", city="Berlin")
+    venue = Venue.objects.create(name=f"Hall {Venue.objects.count() + 1}", city="Berlin", organizer=organizer)
     venue_build_from_template(venue=venue, template="conference",
                               params={"rows": rows, "seats_per_block": seats_per_block, "blocks": blocks})
     now = timezone.now()

@@ -45,7 +45,8 @@ MALFORMED_HOLDS = [
     ("negative seat id", '{"event_id": %(event)s, "seat_ids": [-1]}', 400, "invalid_request"),
     ("zero event id", '{"event_id": 0, "seat_ids": [%(seat)s]}', 400, "invalid_request"),
     ("huge array", '{"event_id": %(event)s, "seat_ids": [%(many)s]}', 400, "invalid_request"),
-    ("more than the hold limit", '{"event_id": %(event)s, "seat_ids": [%(eleven)s]}', 400, "invalid_request"),
+    # the event's per-order limit (10 here) is the hold limit (issue 12)
+    ("more than the hold limit", '{"event_id": %(event)s, "seat_ids": [%(eleven)s]}', 422, "order_limit_exceeded"),
     ("boolean seat id", '{"event_id": %(event)s, "seat_ids": [true]}', 400, "invalid_request"),
     ("64-bit overflow", '{"event_id": %(event)s, "seat_ids": [99999999999999999999999]}', 400, "invalid_request"),
     ("unknown seat", '{"event_id": %(event)s, "seat_ids": [987654321]}', 400, "unknown_seats"),

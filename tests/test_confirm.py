@@ -61,16 +61,31 @@ def test_same_idempotency_key_returns_the_same_booking(buyer, event, seat_ids):
     assert Ticket.objects.count() == 2
 
 
-def test_idempotency_key_of_another_buyer_is_a_conflict(buyer, other_buyer, event, seat_ids):
+def test_idempotency_key_only_deduplicates_its_own_buyers_requests(buyer, other_buyer, event, seat_ids):
+    """Issue 12: another buyer's identical key is their own booking; the key never reaches the provider."""
     buyer.hold(event, seat_ids[:1])
-    buyer.confirm(event, idempotency_key="checkout-attempt-1")
+    first = buyer.confirm(event, idempotency_key="checkout-attempt-1")
     other_buyer.hold(event, seat_ids[1:2])
 
     response = other_buyer.confirm(event, idempotency_key="checkout-attempt-1")
 
+    assert response.status_code == 201
+    assert response.json()["booking_id"] != first.json()["booking_id"]
+    assert seat_statuses(event)[seat_ids[1]] == "sold"
+
+
+def test_idempotency_key_reused_by_the_same_buyer_for_another_event_is_a_conflict(buyer, event, other_event,
+                                                                                  seat_ids):
+    buyer.hold(event, seat_ids[:1])
+    buyer.confirm(event, idempotency_key="checkout-attempt-1")
+    other_seat = other_event.seats.order_by("id").values_list("id", flat=True).first()
+    buyer.hold(other_event, [other_seat])
+
+    response = buyer.confirm(other_event, idempotency_key="checkout-attempt-1")
+
     assert response.status_code == 409
     assert response.json()["error"] == "idempotency_key_reused"
-    assert seat_statuses(event)[seat_ids[1]] == "held"
+    assert seat_statuses(other_event)[other_seat] == "held"
 
 
 def test_timeout_leaves_a_pending_booking_that_reconciliation_expires(buyer, event, seat_ids):

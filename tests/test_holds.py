@@ -51,19 +51,21 @@ def test_adding_a_seat_does_not_extend_the_countdown(buyer, event, seat_ids):
     assert second == first
 
 
-def test_owner_may_not_hold_more_than_the_limit(buyer, event, seat_ids, settings):
-    settings.MAX_SEATS_PER_HOLD = 3
+def test_owner_may_not_hold_more_than_the_limit(buyer, event, seat_ids):
+    event.max_seats_per_order = 3  # the event's per-order limit is the hold limit
+    event.save()
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
 
     response = buyer.hold(event, seat_ids[2:4])
 
     assert response.status_code == 422
-    assert response.json()["error"] == "hold_limit_exceeded"
+    assert response.json()["error"] == "order_limit_exceeded"
     assert set(held_by(event)) == set(seat_ids[:2])
 
 
-def test_holding_own_seat_again_is_not_counted_twice(buyer, event, seat_ids, settings):
-    settings.MAX_SEATS_PER_HOLD = 2
+def test_holding_own_seat_again_is_not_counted_twice(buyer, event, seat_ids):
+    event.max_seats_per_order = 2
+    event.save()
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
     assert buyer.hold(event, seat_ids[:2]).status_code == 200
 
@@ -132,16 +134,16 @@ def test_sweeper_releases_expired_holds_and_records_the_change(buyer, event, sea
     assert holds_expire() == 0  # safe to run twice
 
 
-def test_too_many_hold_requests_get_busy_with_retry_after(buyer, event, seat_ids, settings):
-    settings.HOLD_RATE_LIMIT = 2
+def test_too_many_hold_requests_get_rate_limited_with_retry_after(buyer, event, seat_ids, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "hold": {"session": "2/10"}}
     buyer.hold(event, [seat_ids[0]])
     buyer.hold(event, [seat_ids[1]])
 
     response = buyer.hold(event, [seat_ids[2]])
 
     assert response.status_code == 429
-    assert response.json()["error"] == "busy"
-    assert response["Retry-After"] == "10"
+    assert response.json()["error"] == "rate_limited"
+    assert response["Retry-After"] == "5"  # a token back every 10 s / 2
     assert set(held_by(event)) == set(seat_ids[:2])
 
 

@@ -14,10 +14,11 @@ import pytest
 from django.utils import timezone
 
 from events.models import SeatCategory
+from tests.tickets.conftest import waitlist_joined
 from ticketing import services
 from ticketing.models import Booking, EventSeat, WaitlistEntry
 from ticketing.services import Customer
-from ticketing.services.waitlist import waitlist_claim, waitlist_join, waitlist_leave
+from ticketing.services.waitlist import waitlist_claim, waitlist_leave
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +55,7 @@ def waiting_entry(event, seat_ids):
     """The house is sold out but for nothing; someone waits for two seats."""
     EventSeat.objects.filter(event=event).exclude(pk__in=seat_ids[:2]).update(status="blocked")
     EventSeat.objects.filter(pk__in=seat_ids[:2]).update(status="sold")
-    entry = waitlist_join(event_id=event.pk, email="wait@example.com", party_size=2)
+    entry = waitlist_joined(event_id=event.pk, email="wait@example.com", party_size=2)
     EventSeat.objects.filter(pk__in=seat_ids[:2]).update(status="available")
     return entry
 

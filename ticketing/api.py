@@ -8,8 +8,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from evently.ratelimit import rate_limit
-from ticketing import selectors, services
+from ticketing import selectors, services, throttle
 from ticketing.api_sales import cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
@@ -70,25 +69,27 @@ def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
 
 @router.post("/seats/hold", auth=csrf_buyer)
 def seat_hold(request, payload: SeatSelection):
-    rate_limit(key=f"hold:{request.auth}", limit=settings.HOLD_RATE_LIMIT, window_seconds=10)
-    hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
+    with throttle.hold_throttled(request, owner=request.auth, event_id=payload.event_id, seat_ids=payload.seat_ids):
+        hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
     return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat()}
 
 
 @router.post("/seats/release", auth=csrf_buyer)
 def seat_release(request, payload: SeatSelection):
     released = services.seat_release(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
+    throttle.seats_released(request, owner=request.auth, event_id=payload.event_id, seat_ids=released)
     return {"seat_ids": released}
 
 
 @router.post("/bookings/confirm", auth=csrf_buyer, response={201: dict, 202: dict})
 def booking_confirm(request, payload: ConfirmIn):
     key = payload.idempotency_key or request.headers.get("Idempotency-Key")
-    booking = services.booking_confirm(
-        event_id=payload.event_id, owner=request.auth,
-        customer=services.Customer(payload.customer.name, payload.customer.email, payload.customer.phone),
-        payment_token=payload.payment_token, idempotency_key=key, user=request.user,
-    )
+    with throttle.confirm_throttled(request, owner=request.auth, event_id=payload.event_id):
+        booking = services.booking_confirm(
+            event_id=payload.event_id, owner=request.auth,
+            customer=services.Customer(payload.customer.name, payload.customer.email, payload.customer.phone),
+            payment_token=payload.payment_token, idempotency_key=key, user=request.user,
+        )
     status = 201 if booking.status == "paid" else 202
     return Status(status, booking_as_dict(booking))
 
@@ -126,7 +127,10 @@ def booking_as_dict(booking: Booking) -> dict:
         "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
         "pdf_url": pdf_url,
         "tickets": [
-            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id, "token": ticket.token,
+            # A ticket given away by transfer belongs to its new holder: its QR token goes only to them
+            # (their e-mail, their "my bookings"), never back to the buyer who could then use it first.
+            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id,
+             "token": None if ticket.transferred_from_id else ticket.token,
              "status": ticket.status,
              # a ticket received by transfer is e-mailed to its new holder, not part of the buyer's PDF
              "pdf_url": pdf_url if ticket.status == "valid" and not ticket.transferred_from_id else None}

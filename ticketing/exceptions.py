@@ -82,6 +82,11 @@ class TicketNotTransferable(DomainError):
     message = "This ticket cannot be transferred."
 
 
+class SeatsTransferred(Conflict):
+    code = "seats_transferred"
+    message = ("These tickets were transferred: they belong to their new holders now, so you cannot cancel them.")
+
+
 class MagicLinkInvalid(InvalidInput):
     code = "magic_link_invalid"
     message = "This link is not valid. Ask for a new one."

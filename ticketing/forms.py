@@ -4,6 +4,8 @@ import re
 
 from django import forms
 
+from evently.payments import payment_provider_is_demo
+
 PHONE_PATTERN = re.compile(r"^\+?[0-9()\-. ]{6,40}$")
 
 
@@ -16,10 +18,17 @@ class CheckoutForm(forms.Form):
                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
     card = forms.CharField(
         label="Card", max_length=100,
-        help_text="Demo payments: enter tok_ok to pay, or tok_declined to see a declined card.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "demo-cards", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The demo card tokens are hints only while the fake provider takes the payments.
+        if payment_provider_is_demo():
+            card = self.fields["card"]
+            card.help_text = "Demo payments: enter tok_ok to pay, or tok_declined to see a declined card."
+            card.widget.attrs["list"] = "demo-cards"
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -87,7 +87,10 @@ class Booking(models.Model):
     status = models.CharField(max_length=10, choices=BookingStatus.choices, default=BookingStatus.PENDING)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
+    # The key the payment provider sees: made by the server, one per booking (`booking_payment_key`).
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # The buyer's own retry key (optional): de-duplicates that buyer's confirms, never reaches the provider.
+    client_key = models.CharField(max_length=100, blank=True, default="")
     payment_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -103,6 +106,8 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="booking_refund_not_negative"),
+            models.UniqueConstraint(fields=["buyer", "client_key"], condition=~Q(client_key=""),
+                                    name="booking_client_key_unique_per_buyer"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], name="booking_pending_expiry_idx", condition=Q(status="pending")),
@@ -113,6 +118,15 @@ class Booking(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def is_box_office(self) -> bool:
+        """Sold over the counter (cash or complimentary): no provider charge behind it."""
+        return self.buyer.startswith("boxoffice:")
+
+
+# A refund of a box-office booking is paid at the counter: its reference starts with this.
+BOX_OFFICE_REFUND_PREFIX = "box-office:"
 
 
 class BookingSeat(models.Model):
@@ -181,6 +195,25 @@ class EventSigningKey(models.Model):
         return f"Signing key of event {self.event_id}"
 
 
+class RetiredSigningKey(models.Model):
+    """A public key an event's tickets were signed with before its key was rotated.
+
+    Tickets signed with it keep verifying (online and on offline door devices) until the event
+    ends; the private half is gone, so nothing new is ever signed with it.
+    """
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="retired_signing_keys")
+    public_key = models.BinaryField()
+    created_at = models.DateTimeField(help_text="When the key was made.")
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-retired_at", "-id"]
+
+    def __str__(self):
+        return f"Retired signing key of event {self.event_id}"
+
+
 # --- e-ticket delivery, transfers and the waitlist (issue 5) ----------------------------------------
 
 
@@ -226,6 +259,7 @@ class OutgoingEmail(models.Model):
 
 
 class WaitlistStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for e-mail confirmation"
     WAITING = "waiting", "Waiting"
     OFFERED = "offered", "Seats offered"
     CLAIMED = "claimed", "Claimed"
@@ -296,6 +330,9 @@ class Cancellation(models.Model):
     fee = models.DecimalField(max_digits=12, decimal_places=2, help_text="What is kept: fees and non-refundable seats.")
     refund = models.DecimalField(max_digits=12, decimal_places=2)
     refund_reference = models.CharField(max_length=100, blank=True)
+    # When a payout was last tried: the sweep takes the least recently tried first, so a refund the
+    # provider keeps refusing never starves the others.
+    refund_attempted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,7 @@
 
 Definitions (also in docs/admin.md):
 - a seat in an expired hold with no booking counts as available, as it does for buyers;
-- revenue = the totals of paid bookings plus what cancelled bookings kept (total − refund);
+- revenue = what paid and cancelled bookings kept: total − refunds (partial cancellations included);
 - hold-to-booking conversion = paid online bookings ÷ checkout attempts, where an attempt is every
   online booking (paid, failed, expired, cancelled, pending) plus every buyer who holds seats right
   now without a booking. Holds that expired without a checkout leave no trace, so the figure is an
@@ -88,13 +88,14 @@ def event_report(*, event: Event) -> EventReport:
     totals = {key: sum(row[key] for row in categories) for key in ("sold", "held", "blocked", "available", "total")}
     bookings = Booking.objects.filter(event=event)
     by_status = dict(bookings.values_list("status").annotate(count=Count("id")).order_by())
+    # A paid booking may have had some seats cancelled and refunded: what it keeps is total − refunds.
     money = bookings.aggregate(
-        paid=Sum("total", filter=Q(status=BookingStatus.PAID)),
-        kept=Sum(F("total") - F("refund_amount"), filter=Q(status=BookingStatus.CANCELLED)),
+        kept=Sum(F("total") - F("refund_amount"),
+                 filter=Q(status__in=[BookingStatus.PAID, BookingStatus.CANCELLED])),
         refunds=Sum("refund_amount"),
     )
     refunds = money["refunds"] or Decimal("0")
-    revenue = (money["paid"] or Decimal("0")) + (money["kept"] or Decimal("0"))
+    revenue = money["kept"] or Decimal("0")
     box_office = bookings.filter(buyer__startswith="boxoffice:").count()
     return EventReport(
         event=event, categories=categories, totals=totals, revenue=revenue, refunds=refunds,

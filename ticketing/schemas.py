@@ -2,7 +2,6 @@
 
 from typing import Annotated
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Schema
@@ -22,8 +21,7 @@ class SeatSelection(Schema):
     def seat_ids_distinct_and_positive(cls, seat_ids):
         if len(set(seat_ids)) != len(seat_ids):
             raise ValueError("seat ids must not repeat")
-        if len(seat_ids) > settings.MAX_SEATS_PER_HOLD:
-            raise ValueError(f"at most {settings.MAX_SEATS_PER_HOLD} seats at a time")
+        # How many one buyer may hold is the event's per-order limit, checked by seat_hold.
         return seat_ids
 
 

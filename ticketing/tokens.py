@@ -82,6 +82,17 @@ def token_verify(token: str, public_key: bytes, *, event_id: int | None = None) 
     return claims
 
 
+def token_verify_any(token: str, public_keys: list[bytes], *, event_id: int | None = None) -> TicketClaims:
+    """Like token_verify, against any of the event's keys (the current one and those rotated out)."""
+    for public_key in public_keys[:-1]:
+        try:
+            return token_verify(token, public_key, event_id=event_id)
+        except InvalidToken as invalid:
+            if invalid.reason != "forged":
+                raise
+    return token_verify(token, public_keys[-1], event_id=event_id)
+
+
 def _decode(token: str) -> bytes:
     if not isinstance(token, str) or len(token) > 200:
         raise InvalidToken("malformed")

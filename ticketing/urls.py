@@ -10,4 +10,5 @@ urlpatterns = [
     path("events/<int:event_id>/waitlist/", views.waitlist_join_page, name="waitlist_join"),
     path("waitlist/<str:key>/", views.waitlist_entry_page, name="waitlist_entry"),
     path("waitlist/<str:key>/claim/", views.waitlist_claim_page, name="waitlist_claim"),
+    path("waitlist/<str:key>/confirm/", views.waitlist_confirm_page, name="waitlist_confirm"),
 ]

@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from evently.admin import OrganizerScopedAdmin, is_organizer_scope
+from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organizer_scope
 from evently.errors import DomainError
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
 from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
 from venues.invoices import venue_booking_invoice, venue_booking_invoice_pdf
-from venues.models import Section, Venue, VenueBooking, VenueBookingAddOn, VenueBookingStatus
+from venues.models import VENUE_FREEING_STATUSES, Section, Venue, VenueBooking, VenueBookingAddOn
 from venues.seatmap import SECTION_VIEW_THRESHOLD, seatmap_data, section_overview
 from venues.services import (
     ACCESSIBILITY_FLAGS,
@@ -44,7 +44,14 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(OrganizerScopedAdmin):
+    """Venues are shared: every organizer sees them all (to book them and sell events in them) but
+    changes, regenerates or deletes only the venues they created; platform venues (no organizer)
+    are for superusers to change."""
+
+    organizer_path = "organizer"
+    organizer_owner_field = "organizer"
+    organizer_sees_all_rows = True
     list_display = ["name", "city", "venue_type", "capacity", "is_active", "tools"]
     list_filter = ["venue_type", "is_active", "city"]
     search_fields = ["name", "city"]
@@ -100,7 +107,8 @@ class VenueAdmin(admin.ModelAdmin):
                         venue = Venue.objects.create(
                             name=form.cleaned_data["name"], city=form.cleaned_data["city"],
                             address=form.cleaned_data["address"], timezone=form.cleaned_data["timezone"],
-                            venue_type=TEMPLATE_VENUE_TYPES[template])
+                            venue_type=TEMPLATE_VENUE_TYPES[template],
+                            organizer=request.user if is_organizer_scope(request) else None)
                         venue_build_from_template(venue=venue, template=template, params=params)
                     self.log_addition(request, venue, [{"added": {}}])
                     messages.success(request, f"Venue “{venue.name}” created with {venue.capacity:,} seats.")
@@ -122,6 +130,11 @@ class VenueAdmin(admin.ModelAdmin):
                     layout = layout_generate(template=template, params=params)
                     preview = {"svg": mark_safe(layout_svg(layout)), "capacity": layout.capacity,
                                "sections": len(layout.sections)}
+                elif is_organizer_scope(request) and venue.events.filter(ends_at__gt=timezone.now()) \
+                        .exclude(organizer=request.user).exists():
+                    # Regenerating drops the unsold inventory of every coming event at the venue.
+                    messages.error(request, "Other organizers have coming events at this venue: only a platform "
+                                            "administrator can regenerate its seats.")
                 else:
                     result = venue_regenerate(venue=venue, template=template, params=params)
                     note = ""
@@ -177,7 +190,7 @@ class VenueAdmin(admin.ModelAdmin):
         tz = timezone.get_current_timezone()
         range_start = datetime.combine(weeks[0][0], time.min, tz)
         range_end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time.min, tz)
-        bookings = list(VenueBooking.objects.filter(venue=venue).exclude(status=VenueBookingStatus.CANCELLED)
+        bookings = list(VenueBooking.objects.filter(venue=venue).exclude(status__in=VENUE_FREEING_STATUSES)
                         .filter(blocked_period__overlap=(range_start, range_end)).select_related("organizer"))
         scoped = is_organizer_scope(request)
         grid = []
@@ -251,7 +264,7 @@ def seatmap_response(model_admin, request, *, venue: Venue, original, template: 
     return TemplateResponse(request, template, context)
 
 
-class VenueBookingAddOnInline(admin.TabularInline):
+class VenueBookingAddOnInline(OrganizerScopedInline, admin.TabularInline):
     model = VenueBookingAddOn
     extra = 1
     fields = ["type", "description", "cost"]
@@ -278,6 +291,12 @@ class VenueBookingAdmin(OrganizerScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # Clash messages name only this organizer's own bookings (a superuser's, all).
+        form.organizer_id = request.user.pk if is_organizer_scope(request) else None
+        return form
 
     @admin.display(description="Venue blocked (setup → teardown)")
     def blocked_window(self, booking):

@@ -2,16 +2,18 @@
 
 A venue hosts one thing at a time, setup and teardown included. The rule lives in Postgres (the
 exclusion constraint `venue_booking_no_overlap`), so two racing requests cannot both pass; these
-services only turn the constraint's refusal into an error that names the clashing booking.
+services only turn the constraint's refusal into an error that names the clashing booking (by
+name only to its own organizer). Requests whose deposit is not paid in time expire.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -24,7 +26,14 @@ from venues.exceptions import (
     VenueBookingNotFound,
     VenueBookingWrongStatus,
 )
-from venues.models import AddOnType, Venue, VenueBooking, VenueBookingAddOn, VenueBookingStatus
+from venues.models import (
+    VENUE_FREEING_STATUSES,
+    AddOnType,
+    Venue,
+    VenueBooking,
+    VenueBookingAddOn,
+    VenueBookingStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +47,7 @@ def venue_booking_clashes(*, venue_id: int, blocked_from: datetime, blocked_unti
 
     queryset = VenueBooking.objects.filter(
         venue_id=venue_id, blocked_period__overlap=DateTimeTZRange(blocked_from, blocked_until, "[)"),
-    ).exclude(status=VenueBookingStatus.CANCELLED)
+    ).exclude(status__in=VENUE_FREEING_STATUSES)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("start")
@@ -51,13 +60,22 @@ def _conflict_error(booking: VenueBooking) -> VenueBookingConflict:
         return VenueBookingConflict("The venue was booked at that time by a request that has since changed; "
                                     "please try again.")
     clash = clashes[0]
+    own = booking.organizer_id is None or clash.organizer_id == booking.organizer_id
     return VenueBookingConflict(
-        f"{booking.venue.name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
-        f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included) by booking #{clash.pk} "
-        f"“{clash.title}” ({clash.get_status_display().lower()}).",
-        conflicting_booking_id=clash.pk,
-        conflicting_booking=clash.title,
+        venue_booking_clash_text(booking.venue.name, clash, viewer_id=booking.organizer_id),
+        **({"conflicting_booking_id": clash.pk, "conflicting_booking": clash.title} if own else {}),
     )
+
+
+def venue_booking_clash_text(venue_name: str, clash: VenueBooking, *, viewer_id: int | None) -> str:
+    """Why a time is taken, told to organizer `viewer_id` (None: the platform, which sees all).
+    Another organizer's booking is only "booked": its title, number and status are theirs (a
+    rival's plans are not for everyone who tries the same dates)."""
+    when = (f"{venue_name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
+            f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included)")
+    if viewer_id is not None and clash.organizer_id != viewer_id:
+        return f"{when}."
+    return f"{when} by booking #{clash.pk} “{clash.title}” ({clash.get_status_display().lower()})."
 
 
 def _validate(booking: VenueBooking) -> None:
@@ -139,10 +157,19 @@ def venue_booking_pay_deposit(*, booking_id: int, payment_token: str) -> VenueBo
             booking.confirmed_at = timezone.now()
             booking.save(update_fields=["status", "deposit_payment_reference", "confirmed_at"])
             return booking
-    if reference and booking.status == VenueBookingStatus.CANCELLED:
+    if reference and booking.status in VENUE_FREEING_STATUSES:
         # Cancelled while we were charging: never keep a deposit for a booking that is gone.
         _deposit_refund(booking, reference=reference)
     return booking
+
+
+def venue_bookings_expire() -> int:
+    """The scheduled sweep: requests whose deposit was not paid within VENUE_BOOKING_REQUEST_TTL_HOURS
+    of being made expire and free the venue (a request never blocks it forever). Safe to run twice."""
+    cutoff = timezone.now() - timedelta(hours=settings.VENUE_BOOKING_REQUEST_TTL_HOURS)
+    return VenueBooking.objects.filter(
+        status=VenueBookingStatus.REQUESTED, created_at__lte=cutoff, deposit_payment_reference="",
+    ).update(status=VenueBookingStatus.EXPIRED, cancelled_at=timezone.now())
 
 
 def venue_booking_cancel(*, booking_id: int) -> VenueBooking:

@@ -7,9 +7,10 @@ import inspect
 from django import forms
 from django.utils import timezone
 
-from venues.bookings import venue_booking_clashes
+from evently.payments import payment_provider_is_demo
+from venues.bookings import venue_booking_clash_text, venue_booking_clashes
 from venues.generators import TEMPLATES
-from venues.models import Venue, VenueBooking, VenueBookingStatus, VenueType
+from venues.models import VENUE_FREEING_STATUSES, Venue, VenueBooking, VenueType
 
 TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADIUM,
                         "conference": VenueType.CONFERENCE}
@@ -95,21 +96,25 @@ class VenueBookingForm(forms.ModelForm):
             raise forms.ValidationError("The booking must end after it starts.")
         if self.instance.pk is None and start < timezone.now():
             self.add_error("start", "A new booking cannot start in the past.")
-        if self.instance.status == VenueBookingStatus.CANCELLED:
+        if self.instance.status in VENUE_FREEING_STATUSES:
             return cleaned
         probe = VenueBooking(start=start, end=end, setup_hours=cleaned.get("setup_hours") or 0,
                              teardown_hours=cleaned.get("teardown_hours") or 0)
         clash = venue_booking_clashes(venue_id=venue.pk, blocked_from=probe.blocked_from,
                                       blocked_until=probe.blocked_until, exclude_id=self.instance.pk).first()
         if clash:
-            raise forms.ValidationError(
-                f"{venue.name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
-                f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included) by booking #{clash.pk} "
-                f"“{clash.title}” ({clash.get_status_display().lower()}).")
+            # VenueBookingAdmin names the organizer filling in the form (None for a superuser).
+            viewer_id = getattr(self, "organizer_id", self.instance.organizer_id)
+            raise forms.ValidationError(venue_booking_clash_text(venue.name, clash, viewer_id=viewer_id))
         return cleaned
 
 
 class DepositForm(forms.Form):
-    payment_token = forms.CharField(
-        initial="tok_ok", max_length=100,
-        help_text="The card token from the payment form. With the fake provider: tok_ok, tok_declined, tok_timeout.")
+    payment_token = forms.CharField(max_length=100, help_text="The card token from the payment form.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if payment_provider_is_demo():  # demo tokens only while the fake provider takes payments
+            field = self.fields["payment_token"]
+            field.initial = "tok_ok"
+            field.help_text += " With the fake provider: tok_ok, tok_declined, tok_timeout."

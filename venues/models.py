@@ -34,6 +34,10 @@ class Venue(models.Model):
     is_active = models.BooleanField(default=True)
     # What the seat-map drawing needs around the seats: the stage or field outline and the canvas size.
     map_meta = models.JSONField(default=dict, blank=True)
+    # Who may change, regenerate or delete it in the admin (empty: a platform venue, superusers only).
+    # Every organizer may book any venue and sell events in it.
+    organizer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="venues")
 
     class Meta:
         ordering = ["name"]
@@ -94,6 +98,11 @@ class VenueBookingStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     CONFIRMED = "confirmed", "Confirmed"
     CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired (deposit not paid in time)"
+
+
+# Bookings in these states no longer hold the venue.
+VENUE_FREEING_STATUSES = [VenueBookingStatus.CANCELLED, VenueBookingStatus.EXPIRED]
 
 
 class VenueBooking(models.Model):
@@ -133,7 +142,7 @@ class VenueBooking(models.Model):
             ExclusionConstraint(
                 name="venue_booking_no_overlap",
                 expressions=[("venue", RangeOperators.EQUAL), ("blocked_period", RangeOperators.OVERLAPS)],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status__in=["cancelled", "expired"]),
             ),
         ]
 

@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('events', '0003_lifecycle_schedule'),
-        ('venues', '0003_venue_coordinates_near_search'),
+        ('venues', '0004_venue_coordinates_near_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -171,6 +171,30 @@ def test_offline_device_refuses_forged_and_already_admitted_tickets_locally(asgi
         enter_code(page, door_token)
         assert "ALREADY ADMITTED (offline)" in wait_verdict(page, "already_admitted")
         assert page.inner_text("[data-testid=queue]") == "2"
-        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKey !== null") is True
+        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKeys !== null") is True
+    finally:
+        context.close()
+
+
+def test_offline_device_knows_rotated_keys_and_logging_out_wipes_it(asgi_server, browser, door_event, door_token):
+    """Issue 12: a ticket signed before a key rotation still verifies offline; logging out syncs the
+    queue, then leaves no ticket list, queue or admissions on the device."""
+    from ticketing.services import event_signing_key_rotate
+
+    event_signing_key_rotate(event_id=door_event.pk)  # door_token was signed with the old key
+    context = browser.new_context(**PHONE)
+    try:
+        page = log_in(context, asgi_server.url)
+        assert page.evaluate("window.eventlyCheckin.state.manifest.publicKeys.length") == 2
+        context.set_offline(True)
+        enter_code(page, door_token)
+        assert "ADMIT (offline)" in wait_verdict(page, "admit")
+        context.set_offline(False)
+        page.click("[data-testid=logout]")
+        page.wait_for_url(f"{asgi_server.url}/")
+        names = page.evaluate("async () => (await indexedDB.databases()).map((db) => db.name)")
+        assert "evently-checkin" not in names
+        assert page.evaluate("localStorage.getItem('evently-event')") is None
+        assert Scan.objects.filter(is_offline=True, result="admit").count() == 1  # synced before the wipe
     finally:
         context.close()

@@ -28,7 +28,7 @@ from ticketing.webhooks import SIGNATURE_HEADER, webhook_signature
 def reserve(event, seat_ids, owner="crash-buyer", key="crash-key-0001") -> Booking:
     """Phase 1 of booking_confirm, as it runs before the charge."""
     seat_hold(event_id=event.pk, seat_ids=seat_ids, owner=owner)
-    return _booking_reserve(event=event, owner=owner, customer=ADA, key=key, user=None)
+    return _booking_reserve(event=event, owner=owner, customer=ADA, client_key=key, user=None)
 
 
 def charge(booking, token="tok_ok"):

@@ -63,3 +63,10 @@ def pdf_qr_codes(pdf_bytes: bytes) -> list[list[str]]:
 def pdf_text(pdf_bytes: bytes) -> list[str]:
     document = pypdfium2.PdfDocument(pdf_bytes)
     return [page.get_textpage().get_text_range() for page in document]
+
+
+def waitlist_joined(**join_arguments):
+    """Join the waitlist and confirm through the e-mailed link (double opt-in): the entry, in line."""
+    from ticketing.services.waitlist import waitlist_confirm, waitlist_join
+
+    return waitlist_confirm(entry_id=waitlist_join(**join_arguments).pk)

@@ -9,9 +9,10 @@ import pytest
 from django.core import mail
 
 from tests.conftest import make_event
+from tests.tickets.conftest import waitlist_joined
 from ticketing import services
 from ticketing.models import Booking, EventSeat, WaitlistEntry
-from ticketing.services.waitlist import waitlist_claim_url, waitlist_join
+from ticketing.services.waitlist import waitlist_claim_url
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -52,7 +53,7 @@ def test_a_waitlist_offer_is_claimed_and_paid_in_the_browser(live_server, page, 
     event = make_event(organizer)
     booking = paid_booking(event)
     EventSeat.objects.filter(event=event, status="available").update(status="blocked")
-    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=2)
+    entry = waitlist_joined(event_id=event.pk, email="bob@example.com", party_size=2)
     services.booking_cancel(booking_id=booking.pk, owner=booking.buyer)
     entry.refresh_from_db()
     assert entry.status == "offered"

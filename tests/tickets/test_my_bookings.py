@@ -109,9 +109,10 @@ def test_cancel_and_transfer_from_my_bookings(paid_booking, client, django_captu
     assert mail.outbox[-1].to == ["grace@example.com"]
     # and cancels the booking
     client.post("/my-bookings/", {"action": "cancel", "booking_id": paid_booking.pk})
+    # then only the ticket she still held is cancelled: Grace's stays hers (issue 12)
     paid_booking.refresh_from_db()
-    assert paid_booking.status == "cancelled"
-    assert set(Ticket.objects.values_list("status", flat=True)) == {"transferred", "cancelled"}
+    assert paid_booking.status == "paid"
+    assert sorted(Ticket.objects.values_list("status", flat=True)) == ["cancelled", "transferred", "valid"]
 
 
 def test_a_stranger_cannot_cancel_through_my_bookings(paid_booking, client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -11,9 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import Buyer, seat_statuses
+from tests.tickets.conftest import waitlist_joined
 from ticketing import services
-from ticketing.models import Booking, EventSeat, WaitlistEntry
-from ticketing.services.waitlist import waitlist_entry_key, waitlist_join
+from ticketing.models import Booking, EventSeat, OutgoingEmail, WaitlistEntry
+from ticketing.services.waitlist import waitlist_confirm_key, waitlist_entry_from_key, waitlist_entry_key
 
 
 def sell_out(event) -> None:
@@ -22,7 +24,14 @@ def sell_out(event) -> None:
 
 
 def join(client, event, email, party_size=2, **extra):
-    return client.post_json(f"/api/events/{event.pk}/waitlist", {"email": email, "party_size": party_size, **extra})
+    """Join through the API, then confirm through the link e-mailed to `email` (double opt-in);
+    answers the confirmation (the entry), or the join's error."""
+    joined = client.post_json(f"/api/events/{event.pk}/waitlist", {"email": email, "party_size": party_size, **extra})
+    if joined.status_code != 202:
+        return joined
+    outgoing = OutgoingEmail.objects.filter(kind="waitlist-confirm", to=email.lower()).latest("pk")
+    key = waitlist_confirm_key(WaitlistEntry.objects.get(pk=outgoing.object_id))
+    return client.post_json(f"/api/waitlist/{key}/confirm")
 
 
 def cancel(booking: Booking, capture=None):
@@ -57,22 +66,24 @@ def test_joining_is_refused_while_enough_seats_are_on_sale(buyer, event):
 def test_joining_a_sold_out_event_shows_the_place_in_line(buyer, other_buyer, event, sold_out_booking):
     first = join(buyer, event, "bob@example.com", party_size=2)
     second = join(other_buyer, event, "cy@example.com", party_size=1)
-    assert first.status_code == 201, first.content
+    assert first.status_code == 200, first.content
     assert (first.json()["status"], first.json()["position"]) == ("waiting", 1)
     assert second.json()["position"] == 2
     assert buyer.get(f"/api/waitlist/{first.json()['key']}").json()["position"] == 1
 
 
-def test_one_entry_per_email_per_event(buyer, other_buyer, event, sold_out_booking):
-    join(buyer, event, "bob@example.com")
-    response = join(other_buyer, event, "BOB@example.com", party_size=1)
-    assert (response.status_code, response.json()["error"]) == (409, "waitlist_duplicate")
-    assert WaitlistEntry.objects.count() == 1
+def test_one_entry_per_email_per_event(buyer, other_buyer, event, sold_out_booking, settings):
+    settings.WAITLIST_CONFIRM_RESEND_SECONDS = 0
+    first = join(buyer, event, "bob@example.com")
+    again = join(other_buyer, event, "BOB@example.com", party_size=1)
+    # confirming a second request of the same address answers the entry already in line
+    assert (again.status_code, again.json()["entry_id"]) == (200, first.json()["entry_id"])
+    assert WaitlistEntry.objects.filter(status="waiting").count() == 1
 
 
-def test_party_size_above_the_order_limit_is_refused(buyer, event, sold_out_booking, settings):
-    response = join(buyer, event, "bob@example.com", party_size=settings.MAX_SEATS_PER_HOLD + 1)
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+def test_party_size_above_the_order_limit_is_refused(buyer, event, sold_out_booking):
+    response = join(buyer, event, "bob@example.com", party_size=event.max_seats_per_order + 1)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_party_size")
     assert WaitlistEntry.objects.count() == 0
 
 
@@ -95,7 +106,8 @@ def test_a_cancellation_offers_the_seats_to_the_first_entry_and_emails_them(
     # and Bob has an e-mail with the claim link (Ada gets her cancellation note)
     to_bob = [m for m in mail.outbox if m.to == ["bob@example.com"]]
     assert len(to_bob) == 1
-    assert f"/waitlist/{waitlist_entry_key(entry)}/claim/" in to_bob[0].body
+    claim_key = re.search(r"/waitlist/([^/\s]+)/claim/", to_bob[0].body).group(1)
+    assert waitlist_entry_from_key(claim_key).pk == entry.pk
 
 
 def test_the_first_entry_whose_party_fits_is_served(buyer, other_buyer, event, sold_out_booking):
@@ -180,7 +192,15 @@ def test_leaving_while_offered_passes_the_seats_on(buyer, other_buyer, event, so
 
 
 def test_waitlist_pages_show_position_and_let_people_leave(client, event, sold_out_booking):
-    response = client.post(f"/events/{event.pk}/waitlist/", {"email": "bob@example.com", "party_size": "2"})
+    response = client.post(f"/events/{event.pk}/waitlist/", {"email": "bob@example.com", "party_size": "2"},
+                           follow=True)
+    assert "open the link we sent to bob@example.com" in response.content.decode()
+    # the e-mailed link shows a button (a mail scanner following it confirms nothing) ...
+    confirm_url = f"/waitlist/{waitlist_confirm_key(WaitlistEntry.objects.get())}/confirm/"
+    assert "Confirm my place in line" in client.get(confirm_url).content.decode()
+    assert WaitlistEntry.objects.get().status == "pending"
+    # ... which puts Bob in line and opens his entry's page
+    response = client.post(confirm_url)
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "You are number <strong>1</strong> in line." in page
@@ -189,7 +209,7 @@ def test_waitlist_pages_show_position_and_let_people_leave(client, event, sold_o
 
 
 def test_claim_page_shows_the_offer_and_claims_only_on_post(client, event, sold_out_booking):
-    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=2)
+    entry = waitlist_joined(event_id=event.pk, email="bob@example.com", party_size=2)
     cancel(sold_out_booking)
     url = f"/waitlist/{waitlist_entry_key(entry)}/claim/"
     assert "Continue to checkout" in client.get(url).content.decode()
@@ -215,7 +235,7 @@ def test_concurrent_frees_never_offer_one_seat_to_two_entries(organizer):
                                                      customer=services.Customer("A", f"a{index}@example.com")))
         sell_out(event)
         for index in range(6):
-            waitlist_join(event_id=event.pk, email=f"w{index}@example.com", party_size=1 + index % 2)
+            waitlist_joined(event_id=event.pk, email=f"w{index}@example.com", party_size=1 + index % 2)
         barrier = threading.Barrier(len(bookings))
         errors = []
 
@@ -251,7 +271,7 @@ def test_an_expired_public_hold_is_offered_to_the_waitlist_by_the_sweeper(buyer,
     EventSeat.objects.filter(event=event).exclude(pk__in=seat_ids[:2]).update(status="blocked")
     assert other_buyer.hold(event, seat_ids[:2]).status_code == 200
     EventSeat.objects.filter(pk__in=seat_ids[:2]).update(held_until=timezone.now() + timedelta(seconds=2))
-    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=2)
+    entry = waitlist_joined(event_id=event.pk, email="bob@example.com", party_size=2)
     # when the hold runs out and the sweeper runs
     EventSeat.objects.filter(pk__in=seat_ids[:2]).update(held_until=timezone.now() - timedelta(seconds=1))
     services.holds_expire()
@@ -263,7 +283,7 @@ def test_an_expired_public_hold_is_offered_to_the_waitlist_by_the_sweeper(buyer,
 def test_released_seats_are_offered_to_the_waitlist(other_buyer, event, seat_ids):
     EventSeat.objects.filter(event=event).exclude(pk__in=seat_ids[:1]).update(status="blocked")
     assert other_buyer.hold(event, seat_ids[:1]).status_code == 200
-    entry = waitlist_join(event_id=event.pk, email="bob@example.com", party_size=1)
+    entry = waitlist_joined(event_id=event.pk, email="bob@example.com", party_size=1)
     assert other_buyer.release(event, seat_ids[:1]).status_code == 200
     entry.refresh_from_db()
     assert (entry.status, entry.offered_seat_ids) == ("offered", seat_ids[:1])
@@ -273,8 +293,8 @@ def test_an_entry_for_one_category_is_not_offered_seats_of_another(buyer, event,
     from events.models import SeatCategory
 
     vip = SeatCategory.objects.create(event=event, name="VIP", price="90.00")
-    vip_fan = waitlist_join(event_id=event.pk, email="vip@example.com", party_size=2, category_id=vip.pk)
-    anyone = waitlist_join(event_id=event.pk, email="any@example.com", party_size=2)
+    vip_fan = waitlist_joined(event_id=event.pk, email="vip@example.com", party_size=2, category_id=vip.pk)
+    anyone = waitlist_joined(event_id=event.pk, email="any@example.com", party_size=2)
     cancel(sold_out_booking)  # frees two Standard seats
     assert WaitlistEntry.objects.get(pk=vip_fan.pk).status == "waiting"
     assert WaitlistEntry.objects.get(pk=anyone.pk).status == "offered"

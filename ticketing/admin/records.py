@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin
+from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, ReadOnlyInline, SuperuserOnlyAdmin
 from ticketing.models import (
     Booking,
     BookingSeat,
@@ -15,62 +15,42 @@ from ticketing.models import (
 )
 
 
-class BookingSeatInline(admin.TabularInline):
+class BookingSeatInline(ReadOnlyInline, admin.TabularInline):
     model = BookingSeat
     extra = 0
     can_delete = False
     readonly_fields = ["event_seat", "price", "is_active"]
 
 
-class TicketInline(admin.TabularInline):
+class TicketInline(ReadOnlyInline, admin.TabularInline):
     model = Ticket
     extra = 0
     can_delete = False
-    readonly_fields = ["booking_seat", "status", "holder_name", "created_at"]
-    exclude = ["token"]
+    fields = ["booking_seat", "status", "holder_name", "holder_email", "transferred_from", "admitted_at", "created_at"]
+    readonly_fields = fields
 
 
-class CancellationInline(admin.TabularInline):
+class CancellationInline(ReadOnlyInline, admin.TabularInline):
     model = Cancellation
     extra = 0
     can_delete = False
     fields = ["created_at", "reason", "cancelled_by", "amount", "fee", "refund", "refund_reference"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PaymentWebhookEvent)
-class PaymentWebhookEventAdmin(admin.ModelAdmin):
+class PaymentWebhookEventAdmin(SuperuserOnlyAdmin):
     """Read-only log of provider webhooks (superusers)."""
 
     list_display = ["event_id", "type", "received_at", "processed_at", "outcome"]
     list_filter = ["type"]
     search_fields = ["event_id"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Booking)
-class BookingAdmin(OrganizerScopedAdmin):
-    """Read-only: bookings change only through the booking services (cancel, reconcile)."""
+class BookingAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
+    """Read-only, its inlines too: bookings, their seats and tickets change only through the booking
+    services (cancel, reconcile, transfer, check-in); nobody edits a nonce or an admission here."""
 
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
     list_filter = ["status"]
@@ -79,30 +59,21 @@ class BookingAdmin(OrganizerScopedAdmin):
     list_select_related = ["event"]
     organizer_path = "event__organizer"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
 
 @admin.register(TicketTransfer)
-class TicketTransferAdmin(ReadOnlyAdmin):
+class TicketTransferAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
+    organizer_path = "from_ticket__booking__event__organizer"
     list_display = ["from_ticket", "to_ticket", "from_name", "to_name", "to_email", "transferred_by", "created_at"]
     search_fields = ["to_email", "to_name", "from_name"]
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
+class OutgoingEmailAdmin(SuperuserOnlyAdmin):
     list_display = ["key", "to", "attempts", "claimed_at", "sent_at", "last_error"]
     list_filter = ["kind"]
-    search_fields = ["key", "to"]
-    organizer_path = None  # the outbox is the operator's: organizers see none of it
+    search_fields = ["key", "to"]  # the outbox is the operator's: organizers see none of it
 
 
 @admin.register(WaitlistEntry)

@@ -32,4 +32,10 @@ from ticketing.services.seats import (  # noqa: F401
     seat_hold,
     seat_release,
 )
-from ticketing.services.tickets import event_signing_key, ticket_token_issue, tickets_issue_for  # noqa: F401
+from ticketing.services.tickets import (  # noqa: F401
+    event_public_keys,
+    event_signing_key,
+    event_signing_key_rotate,
+    ticket_token_issue,
+    tickets_issue_for,
+)

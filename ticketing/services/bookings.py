@@ -64,33 +64,46 @@ def booking_confirm(
     """Turn the owner's current hold into a paid booking with tickets.
 
     Phase 1 reserves the held seats in a pending booking (one transaction); phase 2 charges the
-    provider with the booking's idempotency key (no transaction); phase 3 sells the seats and
-    issues tickets (one transaction). The same idempotency key always answers with the same
-    booking. Raises NoHeldSeats, PaymentDeclined (the hold is kept while its time lasts),
-    SaleNotActive, IdempotencyKeyReused. A payment whose outcome is unknown leaves the booking
-    pending; `booking_reconcile` finishes it.
+    provider with the booking's own server-made key (no transaction); phase 3 sells the seats and
+    issues tickets (one transaction). The same `idempotency_key` from the same buyer always
+    answers with the same booking; it never reaches the provider. Raises NoHeldSeats,
+    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused.
+    A payment whose outcome is unknown leaves the booking pending; `booking_reconcile` finishes it.
     """
     # A repeated key is found where it matters, without a look-up per confirm: the hold is gone
-    # (NoHeldSeats), the key clashes (IntegrityError), or the sale has closed since.
-    key = idempotency_key or uuid.uuid4().hex
+    # (NoHeldSeats), the key clashes (IntegrityError), or the sale has closed since. The key only
+    # ever names this buyer's bookings; the provider sees a key made here (booking_payment_key).
+    client_key = idempotency_key or ""
     try:
         event = event_selling(event_id)
-        booking = _booking_reserve(event=event, owner=owner, customer=customer, key=key, user=user)
+        booking = _booking_reserve(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
     except (SaleNotActive, NoHeldSeats):
-        replay = _booking_replay(key, owner=owner, event_id=event_id) if idempotency_key else None
+        replay = _booking_replay(client_key, owner=owner, event_id=event_id)
         if replay:
             return replay
         raise
     if booking.status != BookingStatus.PENDING:  # a concurrent request with the same key got there first
-        return _booking_replay(key, owner=owner, event_id=event_id)
+        return _booking_replay(client_key, owner=owner, event_id=event_id) or booking
     return _booking_pay(booking, payment_token=payment_token)
 
 
-def _booking_replay(key: str, *, owner: str, event_id: int) -> Booking | None:
-    booking = Booking.objects.filter(idempotency_key=key).first()
+def booking_payment_key() -> str:
+    """The idempotency key the payment provider sees: made here, one per booking, never the client's.
+
+    A client-chosen key could name someone else's charge (an organizer's deposit, another
+    booking) and have the status fallback mark this booking paid with it.
+    """
+    return f"booking-{uuid.uuid4().hex}"
+
+
+def _booking_replay(client_key: str, *, owner: str, event_id: int) -> Booking | None:
+    """The booking this buyer already made with this key; a key only ever names its own buyer's bookings."""
+    if not client_key:
+        return None
+    booking = Booking.objects.filter(buyer=owner, client_key=client_key).first()
     if booking is None:
         return None
-    if booking.buyer != owner or booking.event_id != event_id:
+    if booking.event_id != event_id:
         raise IdempotencyKeyReused()
     if booking.status == BookingStatus.FAILED:
         raise PaymentDeclined(booking_id=booking.pk)
@@ -110,10 +123,12 @@ SELECT es.id, COALESCE(es.price, category.price), es.tier_id, es.held_until
 RESERVE_SQL = f"""
 WITH booking AS (
     INSERT INTO ticketing_booking (event_id, reference, buyer, user_id, customer_name, customer_email, customer_phone,
-                                   status, total, currency, idempotency_key, payment_reference, failure_reason,
-                                   refund_amount, refund_reference, created_at, expires_at, hold_expires_at)
+                                   status, total, currency, idempotency_key, client_key, payment_reference,
+                                   failure_reason, refund_amount, refund_reference, created_at, expires_at,
+                                   hold_expires_at)
     VALUES (%(event_id)s, %(reference)s, %(buyer)s, %(user_id)s, %(name)s, %(email)s, %(phone)s,
-            'pending', %(total)s, %(currency)s, %(key)s, '', '', 0, '', %(now)s, %(expires_at)s, %(hold_expires_at)s)
+            'pending', %(total)s, %(currency)s, %(key)s, %(client_key)s, '', '', 0, '', %(now)s, %(expires_at)s,
+            %(hold_expires_at)s)
     RETURNING id
 ), booked AS (
     INSERT INTO ticketing_bookingseat (booking_id, event_seat_id, price, tier_id, is_active)
@@ -128,24 +143,24 @@ SELECT id FROM booking
 """
 
 
-def _booking_reserve(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
+def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user) -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
 
     Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
-    EmailLimitExceeded (nothing written; the hold stays). A clash on the idempotency key (a
+    EmailLimitExceeded (nothing written; the hold stays). A clash on the buyer's key (a
     concurrent retry) answers with that booking.
     """
     try:
-        return _booking_reserve_once(event=event, owner=owner, customer=customer, key=key, user=user)
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
     except IntegrityError:
-        existing = _booking_replay(key, owner=owner, event_id=event.pk)
+        existing = _booking_replay(client_key, owner=owner, event_id=event.pk)
         if existing:
             return existing
         # the 1-in-10^12 reference collision: nothing was written, try once more with a new one
-        return _booking_reserve_once(event=event, owner=owner, customer=customer, key=key, user=user)
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
 
 
-def _booking_reserve_once(*, event, owner: str, customer: Customer, key: str, user) -> Booking:
+def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: str, user) -> Booking:
     event_id = event.pk
     # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
     email_lock = email_limit_lock_key(event=event, email=customer.email)
@@ -161,7 +176,8 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, key: str, us
             event_id=event_id, buyer=owner, user_id=user.pk if getattr(user, "is_authenticated", False) else None,
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
             total=sum((price for _, price, _, _ in seats), Decimal("0")), currency=settings.CURRENCY,
-            idempotency_key=key, expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
+            idempotency_key=booking_payment_key(), client_key=client_key,
+            expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
             hold_expires_at=min(held_until for _, _, _, held_until in seats), reference=booking_reference_new(),
             created_at=now,
         )
@@ -169,7 +185,8 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, key: str, us
         cursor.execute(RESERVE_SQL, {
             "event_id": event_id, "reference": booking.reference, "buyer": owner, "user_id": booking.user_id,
             "name": customer.name, "email": customer.email, "phone": customer.phone, "total": booking.total,
-            "currency": booking.currency, "key": key, "now": now, "expires_at": booking.expires_at,
+            "currency": booking.currency, "key": booking.idempotency_key, "client_key": client_key, "now": now,
+            "expires_at": booking.expires_at,
             "hold_expires_at": booking.hold_expires_at, "seat_ids": seat_ids,
             "prices": [price for _, price, _, _ in seats], "tier_ids": [tier_id for _, _, tier_id, _ in seats],
         })
@@ -197,10 +214,24 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
             result = None
         if result is None or not result.succeeded:
             return booking  # stays pending; reconciliation asks the provider later
+    if result.succeeded and not charge_is_for_booking(booking, result):
+        return booking  # stays pending: reconciliation gives it up (a charge for something else never pays)
     if not result.succeeded:
         booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk)
     return booking_finalize(booking.pk, payment_reference=result.reference, booking=booking)
+
+
+def charge_is_for_booking(booking: Booking, result) -> bool:
+    """The provider charged this booking's total in its currency (a provider that does not report
+    the amount is trusted: the key is ours, made per booking)."""
+    if result.amount is None:
+        return True
+    if result.matches(amount=booking.total, currency=booking.currency):
+        return True
+    logger.error("charge %s for booking %s is %s %s, not %s %s: not accepted as its payment", result.reference,
+                 booking.reference, result.amount, result.currency, booking.total, booking.currency)
+    return False
 
 
 def booking_finalize(booking_id: int, *, payment_reference: str, booking: Booking | None = None) -> Booking:
@@ -306,9 +337,9 @@ def booking_reconcile(booking_id: int) -> Booking:
     booking = Booking.objects.get(pk=booking_id)
     if booking.status == BookingStatus.PENDING:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
-        if result and result.succeeded:
+        if result and result.succeeded and charge_is_for_booking(booking, result):
             return booking_finalize(booking.pk, payment_reference=result.reference)
-        if result is not None or booking.expires_at <= timezone.now():
+        if (result is not None and not result.succeeded) or booking.expires_at <= timezone.now():
             booking_fail(booking.pk, reason="Payment not completed in time.", keep_hold=False,
                           status=BookingStatus.EXPIRED)
     else:
@@ -328,6 +359,8 @@ def bookings_reconcile_due() -> int:
             booking_reconcile(booking_id)
         except PaymentError:
             logger.warning("reconciliation of booking %s must wait: provider unreachable", booking_id)
+        except Exception:  # noqa: BLE001 - one bad row must never stop the sweep for every other booking
+            logger.exception("reconciliation of booking %s failed; the sweep goes on", booking_id)
     return len(due)
 
 

@@ -17,6 +17,7 @@ from events.models import Event, EventStatus
 from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavailable, UnknownSeats
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
 from ticketing.seat_state import free_seat_sql, seats_changed
+from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import Customer, booking_reference_new
 from ticketing.services.tickets import event_signing_key, tickets_issue_for
 
@@ -89,4 +90,5 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             BoxOfficeSale.objects.create(booking=booking, sold_by=sold_by, method=method)
             tickets_issue_for(booking)
             seats_changed(cursor, event_id=event_id, seat_ids=sorted(sold))
+    event_availability_refresh(event_id=event_id)  # the last seat sold here makes the event sold out
     return booking

@@ -30,6 +30,7 @@ from ticketing.exceptions import (
     EventNotCancellable,
     EventNotFound,
     SeatsNotInBooking,
+    SeatsTransferred,
 )
 from ticketing.models import (
     Booking,
@@ -42,7 +43,8 @@ from ticketing.models import (
 )
 from ticketing.seat_state import seats_free
 from ticketing.services.availability import event_availability_refresh
-from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to
+from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
+from ticketing.services.delivery import email_enqueue
 from ticketing.services.refunds import booking_refund_owed, refund_record
 
 CENT = Decimal("0.01")
@@ -175,14 +177,28 @@ def _is_organizer_cancel(booking: Booking, *, owner: str | None, user) -> bool:
     return user.is_superuser or booking.event.organizer_id == user.pk
 
 
-def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None) -> list[BookingSeat]:
+def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool) -> list[BookingSeat]:
+    """The booking's active seats to cancel: all or `seat_ids`.
+
+    A ticket transferred to someone else belongs to its new holder: the buyer's own cancel leaves
+    it alone (cancelling "everything" covers the seats the buyer still holds) and names it if asked
+    for explicitly. Only the organizer (or an event cancellation) cancels such a seat, and its
+    holder is told. Raises SeatsNotInBooking, SeatsTransferred.
+    """
     active = list(booking.booking_seats.filter(is_active=True).select_related("event_seat").order_by("event_seat_id"))
-    if seat_ids is None:
-        return active
+    given_away = set() if by_organizer else set(
+        Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False)
+        .values_list("booking_seat__event_seat_id", flat=True)
+    )
     by_seat = {bs.event_seat_id: bs for bs in active}
+    if seat_ids is None:
+        return [bs for bs in active if bs.event_seat_id not in given_away]
     unknown = sorted(set(seat_ids) - set(by_seat))
     if unknown:
         raise SeatsNotInBooking(seat_ids=unknown)
+    transferred = sorted(set(seat_ids) & given_away)
+    if transferred:
+        raise SeatsTransferred(seat_ids=transferred)
     return [by_seat[seat_id] for seat_id in sorted(set(seat_ids))]
 
 
@@ -215,13 +231,15 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
     not raised (`allowed: false` with the error code the cancel would return).
     """
     booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
-    seats = _seats_to_cancel(booking, seat_ids)
-    quote = cancellation_quote(event=booking.event, booking_seats=seats,
-                               full_refund=_is_organizer_cancel(booking, owner=owner, user=user))
+    by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
+    seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
     error = None
     try:
         _check_cancellable(booking, quote, at=timezone.now())
-    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed) as broken:
+        if not seats:
+            raise _nothing_left_to_cancel(booking)
+    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred) as broken:
         error = {"error": broken.code, "message": broken.message}
     return {
         "booking_id": booking.pk,
@@ -259,11 +277,11 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
     with transaction.atomic():
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
-        seats = _seats_to_cancel(booking, seat_ids)
+        seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
         quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
         _check_cancellable(booking, quote, at=timezone.now())
         if not seats:
-            raise BookingNotCancellable(status=booking.status)
+            raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
             booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
             user=user, buyer="" if by_organizer else (owner or ""),
@@ -272,15 +290,27 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
     return cancellation
 
 
+def _nothing_left_to_cancel(booking: Booking) -> Exception:
+    if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
+        return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
+    return BookingNotCancellable(status=booking.status)
+
+
 def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason: str, user, buyer: str) -> Cancellation:
     """Free the quoted seats, cancel their tickets, record the refund. Inside a transaction holding the booking lock."""
     booking_seats = [seat.booking_seat for seat in quote.seats]
     seat_ids = [bs.event_seat_id for bs in booking_seats]
     list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
-    Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID).update(
+    cancelled_tickets = list(Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
+                             .values_list("pk", "holder_email"))
+    Ticket.objects.filter(pk__in=[ticket_id for ticket_id, _ in cancelled_tickets]).update(
         status=TicketStatus.CANCELLED
     )
+    # Whoever holds a cancelled ticket by transfer is told too (the buyer hears of the cancellation itself).
+    for ticket_id, holder_email in cancelled_tickets:
+        if holder_email and holder_email.lower() != booking.customer_email.lower():
+            email_enqueue(kind="ticket-cancelled", object_id=ticket_id, to=holder_email)
     if not booking.booking_seats.filter(is_active=True).exists():
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = timezone.now()
@@ -345,7 +375,7 @@ def _event_cancel_pending(booking_id: int) -> None:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
     except PaymentError:
         result = None  # reconciliation asks again; a late charge is refunded by booking_finalize
-    if result and result.succeeded:
+    if result and result.succeeded and charge_is_for_booking(booking, result):
         booking_finalize(booking_id, payment_reference=result.reference)  # sees the cancelled event: refunds
         return
     booking_fail(booking_id, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)

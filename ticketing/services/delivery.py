@@ -14,6 +14,7 @@ import time
 from collections import deque
 from datetime import UTC, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -23,9 +24,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from ticketing.models import Booking, OutgoingEmail, Ticket, TicketStatus, TicketTransfer, WaitlistEntry
+from ticketing.models import (
+    BOX_OFFICE_REFUND_PREFIX,
+    Booking,
+    Cancellation,
+    OutgoingEmail,
+    Ticket,
+    TicketStatus,
+    TicketTransfer,
+    WaitlistEntry,
+)
 from ticketing.pdf import ticket_pages, tickets_pdf_render
-from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_entry_url
+from ticketing.services.magic_links import magic_link_token
+from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_confirm_url, waitlist_entry_url
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +47,20 @@ BOOKING_LINK_SALT = "evently.booking-link"
 # --- who may fetch a booking's PDF without a session ---------------------------------------------
 
 def booking_link_key(booking_id: int) -> str:
-    """A signed key for one booking, put in e-mailed links: whoever has the e-mail may fetch the tickets."""
+    """A signed key for one booking, put in e-mailed links: whoever has the e-mail may fetch the tickets
+    until BOOKING_LINK_DAYS_AFTER_EVENT days after the event ends (see booking_link_key_is_valid)."""
     return signing.dumps(booking_id, salt=BOOKING_LINK_SALT, compress=True)
 
 
-def booking_link_key_is_valid(key: str, booking_id: int) -> bool:
+def booking_link_key_is_valid(key: str, booking: Booking) -> bool:
+    """The key was made for this booking and its link has not expired: links in e-mails work until
+    a few days after the event (not forever: a forwarded or leaked e-mail stops opening tickets)."""
     try:
-        return signing.loads(key, salt=BOOKING_LINK_SALT) == booking_id
+        if signing.loads(key, salt=BOOKING_LINK_SALT) != booking.pk:
+            return False
     except signing.BadSignature:
         return False
+    return timezone.now() < booking.event.ends_at + timedelta(days=settings.BOOKING_LINK_DAYS_AFTER_EVENT)
 
 
 def booking_pdf_url(booking: Booking, *, signed: bool = False) -> str:
@@ -306,18 +322,79 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email)
 
 
+def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """Double opt-in: the link that puts the entry in line (and, from then on, its own page)."""
+    entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
+    if entry.status != "pending":
+        return None
+    hours = settings.WAITLIST_CONFIRM_MAX_AGE_SECONDS // 3600
+    body = (
+        f"Hello,\n\n"
+        f"someone (we hope you) asked to put this address on the waitlist for {entry.event.title} "
+        f"({entry.party_size} seat(s)).\n"
+        f"Open this link within {hours} hours to take your place in line:\n"
+        f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}\n\n"
+        f"If it was not you, ignore this e-mail: nothing happens without the link.\n"
+    )
+    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email)
+
+
+def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    cancellation = Cancellation.objects.select_related("booking__event").get(pk=outgoing.object_id)
+    booking = cancellation.booking
+    currency = booking.currency
+    if not cancellation.refund:
+        refund_text = "No refund is due."
+    elif booking.is_box_office or cancellation.refund_reference.startswith(BOX_OFFICE_REFUND_PREFIX):
+        refund_text = f"Refund: {cancellation.refund} {currency}, paid out at the box office."
+    else:
+        refund_text = f"Refund: {cancellation.refund} {currency} to the card you paid with."
+    body = (
+        f"Hello {booking.customer_name},\n\n{cancellation.get_reason_display()}.\n"
+        f"Seats cancelled: {cancellation.booking_seats.count()}. {refund_text}"
+        f" (fee {cancellation.fee} {currency}).\n\nEvently\n"
+    )
+    return _message(subject=f"{booking.event.title}: booking {booking.reference} — "
+                            f"{cancellation.get_reason_display()}", body=body, to=booking.customer_email)
+
+
+def _ticket_cancelled_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """To the holder of a transferred ticket the organizer (or an event cancellation) cancelled."""
+    ticket = Ticket.objects.select_related("booking__event", "booking_seat__event_seat__seat__section").get(
+        pk=outgoing.object_id)
+    event, seat = ticket.booking.event, ticket.booking_seat.event_seat.seat
+    body = (
+        f"Hello {ticket.holder_name},\n\n"
+        f"your ticket for {event.title} ({seat.section.name}, row {seat.row_label}, seat {seat.number}) has been "
+        f"cancelled by the organizer{' because the event was cancelled' if event.status == 'cancelled' else ''}.\n"
+        f"Its QR code no longer admits anyone. The refund goes to the person who bought it.\n\nEvently\n"
+    )
+    return _message(subject=f"Your ticket for {event.title} was cancelled", body=body, to=outgoing.to)
+
+
+def _magic_link_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """The "my bookings" sign-in link, signed when it is sent (its lifetime starts then)."""
+    url = f"{settings.PUBLIC_URL}/my-bookings/?{urlencode({'token': magic_link_token(outgoing.to)})}"
+    body = (
+        f"Hello,\n\nopen this link to see your bookings and tickets (it works for "
+        f"{settings.MAGIC_LINK_MAX_AGE_SECONDS // 60} minutes):\n{url}\n\n"
+        f"If you did not ask for it, ignore this e-mail.\n"
+    )
+    return _message(subject="Your bookings at Evently", body=body, to=outgoing.to)
+
+
 EMAIL_BUILDERS = {
     "booking-tickets": _booking_tickets_email,
     "ticket-transfer": _ticket_transfer_email,
     "waitlist-offer": _waitlist_offer_email,
+    "waitlist-confirm": _waitlist_confirm_email,
+    "cancellation": _cancellation_email,
+    "ticket-cancelled": _ticket_cancelled_email,
+    "magic-link": _magic_link_email,
 }
 
 
-def magic_link_send(*, email: str, url: str) -> None:
-    """The "my bookings" sign-in link. Not de-duplicated: each request is its own e-mail."""
-    body = (
-        f"Hello,\n\nopen this link to see your bookings (it works for "
-        f"{settings.MAGIC_LINK_MAX_AGE_SECONDS // 60} minutes):\n{url}\n\n"
-        f"If you did not ask for it, ignore this e-mail.\n"
-    )
-    _message(subject="Your bookings at Evently", body=body, to=email).send(fail_silently=False)
+def magic_link_send(*, email: str, url: str = "") -> None:
+    """Kept for tasks queued before magic links went through the outbox (`url` is made afresh)."""
+    email_enqueue(kind="magic-link", object_id=0, to=email,
+                  key=f"magic-link:{hashlib.sha256(email.encode()).hexdigest()[:32]}:{int(timezone.now().timestamp())}")

@@ -7,56 +7,36 @@ MAGIC_LINK_MAX_AGE_SECONDS. Whoever opens it gets the address stored in their se
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import hashlib
+import time
 
-from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from ticketing.exceptions import MagicLinkExpired, MagicLinkInvalid
-from ticketing.models import Booking, BookingStatus
+from ticketing.models import Booking, BookingStatus, Ticket, TicketStatus
+from ticketing.services.delivery import email_enqueue
+from ticketing.services.magic_links import MAGIC_LINK_SALT, magic_link_email, magic_link_token  # noqa: F401
 
-MAGIC_LINK_SALT = "evently.my-bookings"
 MAGIC_LINK_COOLDOWN_SECONDS = 60
 
 
-def magic_link_token(email: str) -> str:
-    return signing.TimestampSigner(salt=MAGIC_LINK_SALT).sign_object({"email": email.strip().lower()})
-
-
-def magic_link_email(token: str) -> str:
-    """The e-mail address the token was made for. Raises MagicLinkExpired or MagicLinkInvalid."""
-    signer = signing.TimestampSigner(salt=MAGIC_LINK_SALT)
-    try:
-        return signer.unsign_object(token, max_age=settings.MAGIC_LINK_MAX_AGE_SECONDS)["email"]
-    except signing.SignatureExpired:
-        raise MagicLinkExpired() from None
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise MagicLinkInvalid() from None
-
-
 def magic_link_request(*, email: str) -> bool:
-    """E-mail a sign-in link to `email` if it has bookings; returns whether one was sent.
+    """E-mail a sign-in link to `email` if it has bookings or holds tickets; returns whether one was sent.
 
     The caller answers the same either way, so nobody learns which addresses have bookings. One
     link per address per minute (a Redis key), so the form cannot be used to flood an inbox.
     """
     email = email.strip().lower()
-    if not Booking.objects.alias(email=Lower("customer_email")).filter(email=email.lower()).exists():
+    if not (Booking.objects.alias(email=Lower("customer_email")).filter(email=email).exists()
+            or Ticket.objects.filter(holder_email__iexact=email, status=TicketStatus.VALID).exists()):
         return False
     if not cache.add(f"magic-link:{email}", 1, timeout=MAGIC_LINK_COOLDOWN_SECONDS):
         return False
-    url = f"{settings.PUBLIC_URL}/my-bookings/?{urlencode({'token': magic_link_token(email)})}"
-
-    def send():
-        from django_q.tasks import async_task
-
-        async_task("ticketing.tasks.magic_link_send", email, url)
-
-    transaction.on_commit(send)
+    # Through the send-once outbox; the key's time bucket also limits an address to one link a minute.
+    bucket = int(time.time()) // MAGIC_LINK_COOLDOWN_SECONDS
+    email_enqueue(kind="magic-link", object_id=0, to=email,
+                  key=f"magic-link:{hashlib.sha256(email.encode()).hexdigest()[:32]}:{bucket}")
     return True
 
 
@@ -74,4 +54,15 @@ def bookings_of(*, email: str | None = None, user=None, owner: str | None = None
         .exclude(status__in=[BookingStatus.FAILED, BookingStatus.EXPIRED])
         .select_related("event__venue")
         .order_by("-created_at")
+    )
+
+
+def tickets_received(*, email: str | None):
+    """Valid tickets transferred to `email` (proven by magic link): the new holder's own tickets."""
+    if not email:
+        return Ticket.objects.none()
+    return (
+        Ticket.objects.filter(holder_email__iexact=email, status=TicketStatus.VALID, transferred_from__isnull=False)
+        .select_related("booking__event__venue", "booking_seat__event_seat__seat__section")
+        .order_by("booking__event__starts_at", "id")
     )

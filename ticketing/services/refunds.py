@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from evently.payments import PaymentError, get_payment_provider
-from ticketing.models import Booking, BookingSeat, Cancellation
+from ticketing.models import BOX_OFFICE_REFUND_PREFIX, Booking, BookingSeat, Cancellation
+from ticketing.services.delivery import email_enqueue
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -37,18 +38,31 @@ def refund_record(*, booking: Booking, reason: str, amount: Decimal, fee: Decima
     if cancellation.refund:
         Booking.objects.filter(pk=booking.pk).update(refund_amount=F("refund_amount") + cancellation.refund)
         booking.refresh_from_db(fields=["refund_amount"])
-    transaction.on_commit(lambda: _cancellation_notify_later(cancellation.pk))
+    # Through the send-once outbox: a re-run of the caller never mails the buyer twice.
+    email_enqueue(kind="cancellation", object_id=cancellation.pk, to=booking.customer_email)
     return cancellation
 
 
 def cancellation_refund_pay(cancellation_id: int) -> bool:
-    """Pay out one recorded refund; outside any transaction, idempotent. False if it must wait."""
+    """Pay out one recorded refund; outside any transaction, idempotent. False if it must wait.
+
+    Box-office bookings were paid at the counter, not through the provider: their refund is
+    recorded as owed at the box office (`refund_reference` "box-office:…") and never sent to the
+    provider. Any failure is logged and left for the next sweep; it never escapes to the caller,
+    whose cancellation has already committed.
+    """
     cancellation = Cancellation.objects.select_related("booking").get(pk=cancellation_id)
     booking = cancellation.booking
     if not cancellation.refund or cancellation.refund_reference:
         return True
+    if booking.is_box_office:
+        reference = f"{BOX_OFFICE_REFUND_PREFIX}{booking.reference}-{cancellation.pk}"
+        Cancellation.objects.filter(pk=cancellation.pk, refund_reference="").update(refund_reference=reference)
+        Booking.objects.filter(pk=booking.pk).update(refund_reference=reference)
+        return True
     if not booking.payment_reference:  # nothing was charged (cannot happen for paid bookings)
         return False
+    Cancellation.objects.filter(pk=cancellation.pk).update(refund_attempted_at=timezone.now())
     try:
         reference = get_payment_provider().refund(
             idempotency_key=booking.idempotency_key, amount=cancellation.refund,
@@ -56,6 +70,9 @@ def cancellation_refund_pay(cancellation_id: int) -> bool:
         )
     except PaymentError:
         logger.warning("refund of cancellation %s failed; reconciliation retries it", cancellation.pk)
+        return False
+    except Exception:  # noqa: BLE001 - a provider bug must not undo a committed cancellation or stop a sweep
+        logger.exception("refund of cancellation %s failed unexpectedly; reconciliation retries it", cancellation.pk)
         return False
     Cancellation.objects.filter(pk=cancellation.pk, refund_reference="").update(refund_reference=reference)
     Booking.objects.filter(pk=booking.pk).update(refund_reference=reference)
@@ -71,17 +88,11 @@ def booking_refund_owed(booking_id: int) -> None:
 
 
 def refunds_due() -> list[int]:
-    """Booking ids with a recorded refund not yet paid out."""
-    return list(
+    """Booking ids with a recorded refund not yet paid out: never tried first, then least recently tried,
+    so refunds the provider keeps refusing go to the back of the line instead of blocking it."""
+    booking_ids = (
         Cancellation.objects.filter(refund__gt=0, refund_reference="", booking__payment_reference__gt="")
-        .values_list("booking_id", flat=True).distinct()[:500]
+        .order_by(F("refund_attempted_at").asc(nulls_first=True), "pk")
+        .values_list("booking_id", flat=True)[:500]
     )
-
-
-def _cancellation_notify_later(cancellation_id: int) -> None:
-    try:
-        from django_q.tasks import async_task
-
-        async_task("ticketing.tasks.cancellation_notify", cancellation_id)
-    except Exception:  # noqa: BLE001 - a notice that cannot be queued must not undo a committed refund
-        logger.exception("could not queue the notice for cancellation %s", cancellation_id)
+    return list(dict.fromkeys(booking_ids))

@@ -16,7 +16,6 @@ from django.utils import timezone
 from events.models import Event
 from ticketing.exceptions import (
     EventNotFound,
-    HoldLimitExceeded,
     SaleNotActive,
     SeatsUnavailable,
     UnknownSeats,
@@ -85,7 +84,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
 
     The owner's seats for one event share one expiry (the first hold's), so adding a seat never
     extends the countdown. Raises SeatsUnavailable (with the taken ids), UnknownSeats,
-    HoldLimitExceeded, OrderLimitExceeded or SaleNotActive; on any error nothing is held. Each
+    OrderLimitExceeded (the event's per-order limit) or SaleNotActive; on any error nothing is held. Each
     newly held seat gets the price of its category's active pricing tier, kept until it is sold.
     """
     seat_ids = sorted(set(seat_ids))
@@ -101,13 +100,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
             [settings.HOLD_TTL_SECONDS, seat_ids, event_id, owner],
         )
         until, already_held = cursor.fetchone()
-        if already_held + len(seat_ids) > settings.MAX_SEATS_PER_HOLD:
-            raise HoldLimitExceeded(
-                f"You can hold at most {settings.MAX_SEATS_PER_HOLD} seats for this event "
-                f"(you already hold {already_held}).",
-                limit=settings.MAX_SEATS_PER_HOLD,
-                held=already_held,
-            )
+        # The event's per-order limit is the hold limit (MAX_SEATS_PER_HOLD only sets new events' default).
         order_limit_check(event=event, seats=already_held + len(seat_ids))
         prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=seat_ids)
         cursor.execute(HOLD_SQL, {"owner": owner, "until": until, "event_id": event_id, "seat_ids": seat_ids,
@@ -127,14 +120,19 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
 
 
 def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]:
-    """Release the owner's own holds among `seat_ids`; others' seats are left alone. Returns what was released."""
+    """Release the owner's own holds among `seat_ids`; others' seats are left alone. Returns what was released.
+
+    Raises EventNotFound for an event that does not exist."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(RELAXED_COMMIT_SQL)
-        return seats_free(
+        released = seats_free(
             cursor, event_id=event_id,
             where="id = ANY(%s) AND hold_owner = %s AND status = 'held' AND booking_id IS NULL",
             params=[sorted(set(seat_ids)), owner],
         )
+    if not released and not Event.objects.filter(pk=event_id).exists():  # only checked when nothing matched
+        raise EventNotFound()
+    return released
 
 
 def holds_expire() -> int:

@@ -49,6 +49,9 @@ from ticketing.services.delivery import email_enqueue
 from ticketing.services.pricing import seat_prices_fix
 from ticketing.services.waitlist_links import (  # noqa: F401 - the waitlist's public API
     waitlist_claim_url,
+    waitlist_confirm_key,
+    waitlist_confirm_url,
+    waitlist_entry_from_confirm_key,
     waitlist_entry_from_key,
     waitlist_entry_key,
     waitlist_entry_url,
@@ -76,36 +79,87 @@ def _available_count(cursor, *, event_id: int, category_id: int | None) -> int:
 def waitlist_join(
     *, event_id: int, email: str, party_size: int, category_id: int | None = None, name: str = "",
 ) -> WaitlistEntry:
-    """Put `email` on the event's waitlist (or one category's) for `party_size` seats.
+    """Ask to put `email` on the event's waitlist (or one category's) for `party_size` seats.
 
-    Raises EventNotFound, WaitlistClosed (the event is not on sale or sold out), InvalidInput
-    (party size or category), WaitlistSeatsAvailable (409: enough seats are free — book them),
-    WaitlistDuplicate (409: this e-mail already waits for this event).
+    Double opt-in: the entry is `pending` and an e-mail with a confirmation link goes to `email`;
+    only `waitlist_confirm` (that link) puts it in line. So nothing is handed to whoever joins —
+    a bot with addresses but no inboxes gets nowhere — and joining with someone else's address
+    cannot block them: a pending entry blocks nobody. One confirmation e-mail per address and
+    event per WAITLIST_CONFIRM_RESEND_SECONDS. Raises EventNotFound, WaitlistClosed, InvalidInput
+    (party size or category), WaitlistSeatsAvailable (409: enough seats are free — book them).
     """
+    event = _event_open_for_waitlist(event_id)
+    if not 1 <= party_size <= event.max_seats_per_order:
+        raise InvalidInput(f"Party size must be 1 to {event.max_seats_per_order}.", code="invalid_party_size")
+    if category_id is not None and not SeatCategory.objects.filter(pk=category_id, event_id=event_id).exists():
+        raise InvalidInput("This seat category does not belong to the event.", code="unknown_category")
+    email = email.strip().lower()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _event_lock(cursor, event_id)
+        available = _available_count(cursor, event_id=event_id, category_id=category_id)
+        if available >= party_size:
+            raise WaitlistSeatsAvailable(available=available)
+        recent = WaitlistEntry.objects.filter(
+            event_id=event_id, email=email, status=WaitlistStatus.PENDING,
+            created_at__gt=timezone.now() - timedelta(seconds=settings.WAITLIST_CONFIRM_RESEND_SECONDS),
+        ).first()
+        if recent is not None:
+            # The address was just sent a link: no second e-mail to its inbox. The link it has
+            # confirms the latest request (its page shows what it confirms).
+            WaitlistEntry.objects.filter(pk=recent.pk).update(category_id=category_id, name=name.strip(),
+                                                              party_size=party_size)
+            recent.refresh_from_db()
+            return recent
+        entry = WaitlistEntry.objects.create(
+            event=event, category_id=category_id, email=email, name=name.strip(), party_size=party_size,
+            status=WaitlistStatus.PENDING,
+        )
+        email_enqueue(kind="waitlist-confirm", object_id=entry.pk, to=email)
+    return entry
+
+
+def _event_open_for_waitlist(event_id: int) -> Event:
     event = Event.objects.filter(pk=event_id).exclude(status=EventStatus.DRAFT).first()
     if event is None:
         raise EventNotFound()
     if event.status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) or event.starts_at <= timezone.now():
         raise WaitlistClosed()
-    if not 1 <= party_size <= settings.MAX_SEATS_PER_HOLD:
-        raise InvalidInput(f"Party size must be 1 to {settings.MAX_SEATS_PER_HOLD}.", code="invalid_party_size")
-    if category_id is not None and not SeatCategory.objects.filter(pk=category_id, event_id=event_id).exists():
-        raise InvalidInput("This seat category does not belong to the event.", code="unknown_category")
-    email = email.strip().lower()
+    return event
+
+
+def waitlist_confirm(*, entry_id: int) -> WaitlistEntry:
+    """The e-mailed link was opened: the pending entry joins the line (its place counts from now).
+
+    If the address already waits for this event, that entry is the answer and this one is
+    dropped. Confirming twice is a no-op. Raises WaitlistEntryNotFound, WaitlistClosed.
+    """
+    entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise WaitlistEntryNotFound()
+    if entry.status != WaitlistStatus.PENDING:
+        return entry
+    _event_open_for_waitlist(entry.event_id)
     with transaction.atomic(), connection.cursor() as cursor:
-        # Under the event's waitlist lock a concurrent free either committed before (we see its
-        # seats available → 409) or runs after our commit (it sees our entry and offers to it).
-        _event_lock(cursor, event_id)
-        available = _available_count(cursor, event_id=event_id, category_id=category_id)
-        if available >= party_size:
-            raise WaitlistSeatsAvailable(available=available)
+        # The waitlist lock, as a free takes it: a free sees either none or all of this entry.
+        _event_lock(cursor, entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
+        if entry.status != WaitlistStatus.PENDING:
+            return entry
+        existing = WaitlistEntry.objects.filter(
+            event_id=entry.event_id, email=entry.email,
+            status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED],
+        ).first()
+        if existing is not None:
+            WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.LEFT)
+            return existing
         try:
             with transaction.atomic():
-                return WaitlistEntry.objects.create(
-                    event=event, category_id=category_id, email=email, name=name.strip(), party_size=party_size,
-                )
+                WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.WAITING,
+                                                                 created_at=timezone.now())
         except IntegrityError:
             raise WaitlistDuplicate() from None
+    entry.refresh_from_db()
+    return entry
 
 
 def waitlist_position(entry: WaitlistEntry) -> int | None:

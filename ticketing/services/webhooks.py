@@ -8,6 +8,8 @@ booking — or, if it was given up meanwhile, refunds the charge (`booking_final
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import orjson
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -55,12 +57,24 @@ def payment_webhook_receive(*, body: bytes, signature: str | None) -> dict:
     return {"status": "processed", "outcome": outcome}
 
 
+def _webhook_charge_matches(booking: Booking, data: dict) -> bool:
+    """A webhook that reports an amount must report this booking's total and currency."""
+    if "amount" not in data and "currency" not in data:
+        return True
+    try:
+        return Decimal(str(data.get("amount"))) == booking.total and data.get("currency") == booking.currency
+    except (InvalidOperation, ValueError):
+        return False
+
+
 def _webhook_process(event_type: str, data: dict) -> str:
     booking = Booking.objects.filter(idempotency_key=data["idempotency_key"]).first()
     if booking is None:
         return "unknown_booking"
     if event_type == "charge.succeeded":
         reference = str(data.get("reference") or "")[:100]
+        if not _webhook_charge_matches(booking, data):
+            return "amount_mismatch"
         booking = booking_finalize(booking.pk, payment_reference=reference)
         if booking.status == BookingStatus.PAID:
             return "booking_paid"

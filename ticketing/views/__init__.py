@@ -4,6 +4,7 @@ waitlist."""
 from ticketing.views.after_purchase import (  # noqa: F401
     my_bookings,
     waitlist_claim_page,
+    waitlist_confirm_page,
     waitlist_entry_page,
     waitlist_join_page,
 )

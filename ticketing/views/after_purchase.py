@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from evently.errors import DomainError
+from evently.payments import payment_provider_is_demo
+from evently.ratelimit import rate_limit
 from events.models import Event
 from ticketing import services
 from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
@@ -21,10 +23,12 @@ from ticketing.exceptions import BookingNotFound
 from ticketing.models import Booking, Ticket, WaitlistStatus
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import booking_pdf_url
-from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request
+from ticketing.services.my_bookings import bookings_of, magic_link_email, magic_link_request, tickets_received
 from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import (
     waitlist_claim,
+    waitlist_confirm,
+    waitlist_entry_from_confirm_key,
     waitlist_entry_from_key,
     waitlist_entry_url,
     waitlist_join,
@@ -71,7 +75,9 @@ def my_bookings(request):
              if booking.status == "paid" else None}
             for booking in bookings]
     signed_in = bool(email) or request.user.is_authenticated
-    return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in})
+    received = list(tickets_received(email=email)[:100])
+    return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in,
+                                                          "received": received})
 
 
 def _my_bookings_action(request) -> None:
@@ -83,6 +89,7 @@ def _my_bookings_action(request) -> None:
             if address is None:
                 messages.error(request, "Please enter a valid e-mail address.")
                 return
+            rate_limit("magic_link", request=request)
             magic_link_request(email=address)
             messages.info(request, f"If {address} has bookings, a link to them is on its way. It works for an hour.")
         elif action == "forget":
@@ -101,6 +108,7 @@ def _my_bookings_action(request) -> None:
             if to_email is None or not to_name:
                 messages.error(request, "Please give the new holder's name and a valid e-mail address.")
                 return
+            rate_limit("transfer", request=request, session=owner or request.session.session_key)
             transfer = ticket_transfer(ticket_id=_int(request.POST.get("ticket_id")), to_name=to_name,
                                        to_email=to_email, owner=owner, user=user, email=email)
             messages.info(request, f"The ticket now belongs to {transfer.to_name}; we e-mailed it to {to_email}.")
@@ -125,14 +133,31 @@ def waitlist_join_page(request, event_id: int):
             messages.error(request, "Please enter a valid e-mail address.")
         else:
             try:
-                entry = waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
-                                      category_id=_int(request.POST.get("category_id")) or None,
-                                      name=request.POST.get("name", "")[:200])
-                return redirect(waitlist_entry_url(entry))
+                rate_limit("waitlist_join", request=request, session=buyer_id(request))
+                waitlist_join(event_id=event.pk, email=email, party_size=_int(request.POST.get("party_size")),
+                              category_id=_int(request.POST.get("category_id")) or None,
+                              name=request.POST.get("name", "")[:200])
+                # Double opt-in: the place in line (and its page) comes through the e-mailed link only.
+                messages.info(request, f"Almost there: open the link we sent to {email} to take your place in line.")
+                return redirect(request.path)
             except DomainError as error:
                 messages.error(request, error.message)
     return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
-                                                            "party_sizes": range(1, 11)})
+                                                            "party_sizes": range(1, event.max_seats_per_order + 1)})
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_confirm_page(request, key: str):
+    """The double opt-in link: GET shows a button (mail scanners that follow links confirm nothing);
+    POST puts the entry in line and opens its page."""
+    try:
+        entry = waitlist_entry_from_confirm_key(key)
+        if request.method == "POST":
+            entry = waitlist_confirm(entry_id=entry.pk)
+            return redirect(waitlist_entry_url(entry))
+    except DomainError as error:
+        return render(request, "ticketing/waitlist_confirm.html", {"error": error.message}, status=404)
+    return render(request, "ticketing/waitlist_confirm.html", {"entry": entry, "event": entry.event})
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,6 +190,6 @@ def waitlist_claim_page(request, key: str):
     claimed_here = entry.status == WaitlistStatus.CLAIMED and entry.claimed_by == buyer_id_if_known(request)
     return render(request, "ticketing/waitlist_claim.html", {
         "entry": entry, "event": entry.event, "claimed_here": claimed_here, "key": key,
-        "seat_count": len(entry.offered_seat_ids),
+        "seat_count": len(entry.offered_seat_ids), "demo_payments": payment_provider_is_demo(),
     })
 

@@ -8,9 +8,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from evently.errors import DomainError
+from evently.payments import payment_provider_is_demo
 from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
-from ticketing import selectors, services
+from ticketing import selectors, services, throttle
 from ticketing.buyer import buyer_id_if_known
 from ticketing.exceptions import NoHeldSeats, PaymentDeclined
 from ticketing.forms import CheckoutForm
@@ -29,11 +30,12 @@ def checkout(request, event_id: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                booking = services.booking_confirm(
-                    event_id=event.pk, owner=owner,
-                    customer=services.Customer(data["name"], data["email"], data["phone"]),
-                    payment_token=data["card"], idempotency_key=data["idempotency_key"], user=request.user,
-                )
+                with throttle.confirm_throttled(request, owner=owner, event_id=event.pk):
+                    booking = services.booking_confirm(
+                        event_id=event.pk, owner=owner,
+                        customer=services.Customer(data["name"], data["email"], data["phone"]),
+                        payment_token=data["card"], idempotency_key=data["idempotency_key"], user=request.user,
+                    )
             except NoHeldSeats:
                 messages.warning(request, "Your hold has expired, so there is nothing to pay for. "
                                           "Please choose seats again.")
@@ -59,6 +61,7 @@ def checkout(request, event_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/checkout.html", {
         "event": event, "form": form, "seats": seats, "total": money(total),
+        "demo_payments": payment_provider_is_demo(),
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
 

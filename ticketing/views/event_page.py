@@ -42,7 +42,7 @@ def event_detail(request, event_id: int):
     current = categories_current_price(categories)  # what a seat costs now: the active pricing tier's
     page_data = {
         "event_id": event.pk, "version": version, "mode": "overview" if is_overview else "full",
-        "hold_ttl_seconds": settings.HOLD_TTL_SECONDS, "max_seats": settings.MAX_SEATS_PER_HOLD,
+        "hold_ttl_seconds": settings.HOLD_TTL_SECONDS, "max_seats": event.max_seats_per_order,
         "currency": seatmap.CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + " "),
         "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(current[c.pk]["price"])}
                        for c in categories},

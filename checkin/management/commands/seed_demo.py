@@ -79,7 +79,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             organizer, door = self._users()
-            venues = {spec["name"]: self._venue(spec) for spec in VENUES}
+            venues = {spec["name"]: self._venue(spec, organizer) for spec in VENUES}
             for spec in EVENTS:
                 self._event(spec, venues[spec["venue"]], organizer)
             self._door_staff(door)
@@ -136,11 +136,12 @@ class Command(BaseCommand):
             DoorAssignment.objects.get_or_create(user=door, event=event)
             DoorSchedule.objects.get_or_create(event=event, defaults={"doors_open_at": now - timedelta(hours=1)})
 
-    def _venue(self, spec):
+    def _venue(self, spec, organizer):
+        """The demo organizer's own venues (so the demo shows venue editing too)."""
         venue, created = Venue.objects.get_or_create(
             name=spec["name"],
-            defaults={key: spec[key] for key in
-                      ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")},
+            defaults={"organizer": organizer, **{key: spec[key] for key in
+                      ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")}},
         )
         if created or not venue.seats.exists():
             venue_build_from_template(venue=venue, template=spec["template"], params=spec["params"])

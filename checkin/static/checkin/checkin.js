@@ -21,7 +21,7 @@
   const state = {
     online: navigator.onLine,
     eventId: null,
-    manifest: null,           // {event, publicKey (CryptoKey|null), tickets: Map, admitted: Map}
+    manifest: null,           // {event, publicKeys ([CryptoKey]|null), tickets: Map, admitted: Map}
     stats: { admitted: 0, expected: 0 },
     offlineAdmits: 0,
     queued: 0,
@@ -140,16 +140,34 @@
       return null;
     }
   }
+  // The current key and any rotated out (their tickets stay valid); null where Ed25519 is missing.
+  async function importKeys(raw) {
+    const keys = await Promise.all((raw.public_keys || [raw.public_key]).map(importKey));
+    return keys.every((key) => key) ? keys : null;
+  }
+  async function verifyAny(keys, signature, payload) {
+    for (const key of keys) {
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key, signature, payload)) return true;
+    }
+    return false;
+  }
+  // The list is only for the door window: once doors close it is deleted from the device.
+  function manifestExpired(raw) { return new Date() > new Date(raw.event.closes_at); }
+  async function forgetManifest(eventId) {
+    await idbDelete("manifests", eventId);
+    if (state.eventId === eventId) state.manifest = null;
+  }
   async function useManifest(raw) {
-    const tickets = new Map(raw.tickets.map(([id, nonce, refusal, holder, seat]) =>
-      [id, { nonce, refusal, holder_name: holder, seat_label: seat }]));
+    if (manifestExpired(raw)) { await forgetManifest(raw.event.id); return; }
+    const tickets = new Map(raw.tickets.map(([id, nonce, refusal, seat]) =>
+      [id, { nonce, refusal, seat_label: seat }]));
     const admitted = new Map(raw.admitted.map(([id, at, gate]) => [id, { at, gate }]));
     for (const local of await idbAll("admitted")) {
       if (local.eventId === raw.event.id && !admitted.has(local.ticketId)) {
         admitted.set(local.ticketId, { at: local.at, gate: local.gate });
       }
     }
-    state.manifest = { event: raw.event, publicKey: await importKey(raw.public_key), tickets, admitted,
+    state.manifest = { event: raw.event, publicKeys: await importKeys(raw), tickets, admitted,
                        generatedAt: raw.generated_at };
     $("manifest-age").textContent = "· list of " + tickets.size + " tickets from " +
       new Date(raw.generated_at).toLocaleTimeString();
@@ -161,6 +179,10 @@
       await idbPut("manifests", { eventId, raw });
       if (eventId === state.eventId) await useManifest(raw);
     } catch (error) {
+      if (error instanceof ApiError && error.data.error === "outside_door_window") {
+        await forgetManifest(eventId);
+        return;
+      }
       if (error instanceof NetworkDown) goOffline();
       const saved = await idbGet("manifests", eventId);
       if (saved && eventId === state.eventId && !state.manifest) await useManifest(saved.raw);
@@ -252,9 +274,8 @@
     const claims = { eventId: view.getUint32(1), ticketId: view.getUint32(5), nonce: view.getUint32(17) };
     if (claims.eventId !== manifest.event.id) return invalid("wrong_event");
     const known = manifest.tickets.get(claims.ticketId);
-    if (manifest.publicKey) {
-      const ok = await crypto.subtle.verify({ name: "Ed25519" }, manifest.publicKey, raw.slice(21), raw.slice(0, 21));
-      if (!ok) return invalid("forged");
+    if (manifest.publicKeys) {
+      if (!(await verifyAny(manifest.publicKeys, raw.slice(21), raw.slice(0, 21)))) return invalid("forged");
     } else if (!known || known.nonce !== claims.nonce) {
       return invalid("forged");  // no Ed25519 here: only codes the manifest knows are accepted
     }
@@ -271,7 +292,8 @@
   }
 
   function ticketView(claims, known) {
-    return { id: claims.ticketId, holder_name: known ? known.holder_name : "",
+    // The offline list carries no names (a lost phone must not carry the guest list): the seat only.
+    return { id: claims.ticketId, holder_name: "",
              seat_label: known ? known.seat_label : "Ticket " + claims.ticketId + " (issued after the list)" };
   }
 
@@ -458,7 +480,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = "Check in";
-      button.addEventListener("click", () => check(ticket.token));
+      button.addEventListener("click", () => admitById(ticket.id));
       item.append(label, button);
       list.append(item);
     }
@@ -468,6 +490,42 @@
       list.append(item);
     }
   });
+
+  // Search hands out no tokens: a guest found by name is admitted by ticket id, logged as manual.
+  async function admitById(ticketId) {
+    let outcome;
+    try {
+      outcome = await fetchJSON("/api/checkin/admit", { method: "POST", body: {
+        ticket_id: ticketId, event_id: state.eventId, nonce: uuid(), gate: $("gate").value.trim(), device } });
+    } catch (error) {
+      outcome = error instanceof ApiError ? { result: "invalid", reason: error.data.error, message: error.message }
+                                          : { result: "invalid", reason: "offline", message: "Admitting by name needs the network." };
+    }
+    if (outcome.result === "admit") { state.stats.admitted += 1; renderCounter(); }
+    show(outcome);
+    return outcome;
+  }
+
+  // ---- logging out wipes the device --------------------------------------------------------------
+  // Queued scans are synced first; then the ticket lists, the queue and this device's admissions are
+  // deleted (the server's answer to the logout also asks the browser to clear the site's storage).
+  async function wipeAndLogOut(event) {
+    event.preventDefault();
+    const form = event.target;
+    if (state.online) await sync();
+    const left = (await idbAll("queue")).length;
+    if (left && !confirm(left + " scan(s) could not be synced yet and will be lost. Log out anyway?")) return;
+    (await dbReady).close();
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase("evently-checkin");
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+    localStorage.removeItem("evently-event");
+    if (self.caches) for (const key of await caches.keys()) await caches.delete(key);
+    state.manifest = null;
+    form.submit();
+  }
+  if ($("logout")) $("logout").addEventListener("submit", wipeAndLogOut);
 
   // ---- start -------------------------------------------------------------------------------------
   async function selectEvent(eventId) {
@@ -498,5 +556,5 @@
     navigator.serviceWorker.register("/checkin/sw.js", { scope: "/checkin/" }).catch((error) => console.warn(error));
   }
   if (new URLSearchParams(location.search).has("camera")) startCamera();
-  window.eventlyCheckin = { state, check, sync };  // for tests and the curious
+  window.eventlyCheckin = { state, check, sync, admitById };  // for tests and the curious
 })();

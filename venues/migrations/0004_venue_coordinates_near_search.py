@@ -41,7 +41,7 @@ ALTER TABLE venues_venue DROP COLUMN IF EXISTS earth_point;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('venues', '0002_venue_bookings'),
+        ('venues', '0003_venue_owner_and_expiring_requests'),
     ]
 
     operations = [

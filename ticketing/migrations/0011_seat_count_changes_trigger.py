@@ -67,7 +67,7 @@ DROP FUNCTION IF EXISTS ticketing_eventseat_count_changes();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ticketing", "0009_paymentattempt_moved_to_evently"),
+        ("ticketing", "0010_trust"),
         ("events", "0004_discovery_search_and_summaries"),
     ]
 
