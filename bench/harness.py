@@ -406,6 +406,17 @@ class ProcessGroups:
         return {name: sum(p.ticks for p in descendants_of(pids, table)) / CLOCK_TICKS
                 for name, pids in self.roots.items() if pids}
 
+    def process_seconds(self, groups=("web", "ws", "worker", "viewers")) -> dict[int, tuple[str, str, float]]:
+        """pid → (group, short command line, CPU seconds) for every process of `groups`."""
+        table = process_table()
+        result = {}
+        for name in groups:
+            for process in descendants_of(self.roots.get(name, []), table):
+                words = process.cmdline.split()
+                short = " ".join(w for w in words if "python" not in w and not w.startswith("/"))[:60] or process.comm
+                result[process.pid] = (name, short, process.ticks / CLOCK_TICKS)
+        return result
+
 
 def app_process_groups(*, app_pid: int | None = None, port: int | None = None) -> ProcessGroups:
     """web (uvicorn and its workers), worker (qcluster and its children), postgres (the postmaster's
@@ -414,9 +425,11 @@ def app_process_groups(*, app_pid: int | None = None, port: int | None = None) -
     notes = []
     if app_pid:
         children = [p for p in table.values() if p.ppid == app_pid]
-        web = [p.pid for p in children if "uvicorn" in p.cmdline]
+        web = [p.pid for p in children if "uvicorn" in p.cmdline and "websocket_application" not in p.cmdline]
+        ws = [p.pid for p in children if "uvicorn" in p.cmdline and "websocket_application" in p.cmdline]
         worker = [p.pid for p in children if "qcluster" in p.cmdline]
     else:
+        ws = []
         web, worker = _find_running_app(table, port)
         if not web:
             notes.append(f"no uvicorn with --port {port} found: web CPU unknown")
@@ -425,8 +438,11 @@ def app_process_groups(*, app_pid: int | None = None, port: int | None = None) -
     postgres, redis = database_pid(), redis_pid()
     if postgres is None or postgres not in table:
         notes.append("Postgres is not a local process: its CPU is unknown")
-    return ProcessGroups(roots={"web": web, "worker": worker, "postgres": [postgres] if postgres in table else [],
-                                "redis": [redis] if redis in table else []}, notes=notes)
+    roots = {"web": web, "worker": worker, "postgres": [postgres] if postgres in table else [],
+             "redis": [redis] if redis in table else []}
+    if app_pid and ws:
+        roots["ws"] = ws  # websocket-only servers (make run's WS_WORKERS)
+    return ProcessGroups(roots=roots, notes=notes)
 
 
 def _find_running_app(table: dict[int, ProcStat], port: int | None) -> tuple[list[int], list[int]]:
@@ -454,12 +470,14 @@ class CpuMeter:
         self.after: dict[str, float] = {}
 
     def start(self) -> None:
+        self.processes_before = self.groups.process_seconds()
         self.before = self.groups.cpu_seconds()
         self.machine_before = machine_cpu_busy()
         self.self_before = _own_cpu()
         self.started = time.monotonic()
 
     def stop(self) -> None:
+        self.processes_after = self.groups.process_seconds()
         self.after = self.groups.cpu_seconds()
         self.machine_after = machine_cpu_busy()
         self.self_after = _own_cpu()
@@ -486,6 +504,12 @@ class CpuMeter:
             "machine_busy_cores": round(busy / self.wall, 3),
             # what else ran on the machine meanwhile (other sessions, the kernel's softirq for loopback…)
             "other_load_cores": round(max(0.0, busy - ours) / self.wall, 3),
+            # per process of the app's groups (web processes one by one, websocket processes, workers)
+            "processes": [
+                {"group": group, "pid": pid, "command": command,
+                 "cores": round((seconds - self.processes_before.get(pid, (group, command, 0.0))[2]) / self.wall, 3)}
+                for pid, (group, command, seconds) in sorted(self.processes_after.items())
+                if seconds - self.processes_before.get(pid, (group, command, 0.0))[2] >= 0.01 * self.wall],
             "notes": self.groups.notes,
         }
 

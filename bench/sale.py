@@ -313,7 +313,7 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
 
 def app_settings(args) -> harness.AppSettings:
     return harness.AppSettings(port=args.port, web_workers=args.web_workers, web_threads=args.web_threads,
-                               q_workers=args.q_workers)
+                               q_workers=args.q_workers, extra_env=getattr(args, "extra_env", None) or {})
 
 
 def start_or_find_app(args, env: dict):

@@ -16,13 +16,15 @@ all `event`. A view type the server refuses (handshake rejected or closed) is re
 Markers: every --interval (0.3 s) a probe holds one marker seat and records the time just before the hold
 request; each viewer timestamps the arrival of that seat's "held" change. Markers alternate between busy
 sections (the sale sells there too) and one quiet section that the sale leaves alone. After a cycle of 8
-holds the probe releases them, pauses 1 s, and uses the next set of marker seats (a seat comes back only
-every 4 cycles, long after the 5-second miss limit).
+holds the probe releases the busy ones, pauses 1 s, and uses the next set of busy marker seats (a seat
+comes back only every 4 cycles, long after the 5-second miss limit); quiet markers stay held to the end.
 Delivery, per view type:
   event / section: the first "held" change of the marker seat after its hold started;
-  overview: the first counts message, after the viewer saw the quiet section back at full availability A,
-            whose quiet-section count is ≤ A − j for the cycle's j-th quiet hold (counts change only with
-            marker holds there, so a count can only reflect the hold — never a sale).
+  overview: the first counts message after the hold started whose quiet-section count is ≤ A − j for the
+            window's j-th quiet hold (A: the quiet section's count before the first; only marker holds
+            change it and none is released, so the count only falls, and such a count can only reflect
+            the hold — never a sale, never an older message). No transient value has to be seen.
+Also reported for event / section: delivery after the hold's HTTP answer (what the live path itself adds).
 Reported: delivery p50/p90/p99 per view type, deliveries missing after 5 s, messages and bytes per viewer
 per second, bookings/s with viewers vs without, CPU per process group (viewers' clients included), and
 the clients' own event-loop lag (when it is high, the client — not the server — is the limit).
@@ -40,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +55,8 @@ from bench.harness import log  # noqa: E402
 
 MISS_AFTER_S = 5.0
 HOLDS_PER_CYCLE = 8
-MARKER_SETS = 4  # cycles before a marker seat is used again
+MARKER_SETS = 4  # cycles before a busy marker seat is used again
+QUIET_MARKERS = 600  # quiet markers are never reused within a window (600 × 0.6 s: 6 minutes)
 VIEW_TYPES = ("event", "section", "overview")
 
 
@@ -65,13 +69,20 @@ class MarkerPlan:
 
     quiet_section: int
     busy_sections: list[int]
-    cycles: list[list[int]]  # MARKER_SETS lists of seat ids, in hold order
+    cycles: list[list[int]]  # MARKER_SETS lists of busy seat ids, in hold order
     section_of: dict[int, int]
     quiet_available: int
     excluded: frozenset[int]  # seats the buyers leave alone: the quiet section and every marker
+    quiet_pool: list[int] = field(default_factory=list)  # quiet markers, each used once per window
 
     def cycle(self, index: int) -> list[int]:
-        return self.cycles[index % len(self.cycles)]
+        """This cycle's markers: quiet and busy alternating (quiet ones never repeat; busy ones every 4 cycles)."""
+        busy = self.cycles[index % len(self.cycles)]
+        per_cycle = len(busy)
+        quiet = self.quiet_pool[index * per_cycle:(index + 1) * per_cycle]
+        if len(quiet) < per_cycle:  # the quiet pool is used up (a very long window): busy markers only
+            return busy
+        return [seat for pair in zip(quiet, busy, strict=True) for seat in pair]
 
 
 def marker_plan(event_id: int, busy_count: int) -> MarkerPlan:
@@ -86,19 +97,18 @@ def marker_plan(event_id: int, busy_count: int) -> MarkerPlan:
     sections = list(by_section)
     quiet, busy = sections[-1], sections[:max(1, min(busy_count, len(sections) - 1))]
     per_cycle = HOLDS_PER_CYCLE // 2  # quiet and busy markers alternate
-    quiet_pool = by_section[quiet][:per_cycle * MARKER_SETS]
+    quiet_pool = by_section[quiet][:QUIET_MARKERS]
     # busy markers from the middle of each busy section, none used twice within MARKER_SETS cycles
     busy_pool = {s: by_section[s][len(by_section[s]) // 2:][:per_cycle * MARKER_SETS] for s in busy}
     cycles = []
     for index in range(MARKER_SETS):
-        quiet_seats = quiet_pool[index * per_cycle:(index + 1) * per_cycle]
-        busy_seats = [busy_pool[busy[(index * per_cycle + j) % len(busy)]][index * per_cycle + j]
-                      for j in range(per_cycle)]
-        cycles.append([seat for pair in zip(quiet_seats, busy_seats, strict=True) for seat in pair])
-    markers = {seat for cycle in cycles for seat in cycle}
+        cycles.append([busy_pool[busy[(index * per_cycle + j) % len(busy)]][index * per_cycle + j]
+                       for j in range(per_cycle)])
+    markers = {seat for cycle in cycles for seat in cycle} | set(quiet_pool)
     section_of = {seat: section for seat, section in rows if seat in markers}
     return MarkerPlan(quiet_section=quiet, busy_sections=busy, cycles=cycles, section_of=section_of,
-                      quiet_available=len(by_section[quiet]), excluded=frozenset(set(by_section[quiet]) | markers))
+                      quiet_available=len(by_section[quiet]), excluded=frozenset(set(by_section[quiet]) | markers),
+                      quiet_pool=quiet_pool)
 
 
 # --- the probe ---------------------------------------------------------------------------------------------------
@@ -109,7 +119,7 @@ class MarkerHold:
     seat: int
     section: int
     cycle: int
-    quiet_index: int | None  # j: the j-th hold in the quiet section within this cycle (1-based)
+    quiet_index: int | None  # j: the j-th hold in the quiet section in this window (1-based)
     started: float  # just before the hold request
     status: int = 0
     answered: float = 0.0
@@ -121,6 +131,7 @@ class ProbeLog:
     releases: list[float] = field(default_factory=list)  # when each cycle's release was answered
     errors: list[str] = field(default_factory=list)
     headers: dict = field(default_factory=dict)  # the current probe buyer's CSRF headers
+    quiet_holds: int = 0  # quiet-section holds so far in the window
 
 
 async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: float, interval: float) -> ProbeLog:
@@ -134,6 +145,7 @@ async def marker_probe(url: str, event_id: int, plan: MarkerPlan, *, until: floa
         while time.monotonic() < until:
             held = await _marker_cycle(client, url, event_id, plan, cycle, until=until, interval=interval,
                                        probe=probe)
+            held = [seat for seat in held if plan.section_of[seat] != plan.quiet_section]  # quiet ones stay held
             if held:
                 await _probe_post(client, probe, "release", "/api/seats/release",
                                   {"event_id": event_id, "seat_ids": held}, probe.headers)
@@ -156,13 +168,13 @@ async def _marker_cycle(client, url, event_id, plan, cycle, *, until, interval, 
         await asyncio.sleep(interval)
         return []
     probe.headers = {"X-CSRFToken": token, "Origin": url, "Referer": f"{url}/events/{event_id}/"}
-    held, quiet_index = [], 0
+    held = []
     for seat in plan.cycle(cycle):
         if time.monotonic() >= until:
             break
         quiet = plan.section_of[seat] == plan.quiet_section
-        quiet_index += quiet
-        hold = MarkerHold(seat, plan.section_of[seat], cycle, quiet_index if quiet else None, time.monotonic())
+        probe.quiet_holds += quiet  # quiet holds stay held to the end: the quiet count only falls
+        hold = MarkerHold(seat, plan.section_of[seat], cycle, probe.quiet_holds if quiet else None, time.monotonic())
         hold.status = await _probe_post(client, probe, "hold", "/api/seats/hold",
                                         {"event_id": event_id, "seat_ids": [seat]}, probe.headers)
         hold.answered = time.monotonic()
@@ -221,12 +233,11 @@ def viewer_specs(count: int, mix: dict[str, float], event_id: int, plan: MarkerP
 class ViewerClients:
     """The client processes: started, connected (bounded), told when to stop, their results collected."""
 
-    def __init__(self, *, url: str, specs: list[dict], plan: MarkerPlan, per_client: int, tmp: Path,
+    def __init__(self, *, url: str, ws_url: str, specs: list[dict], plan: MarkerPlan, per_client: int, tmp: Path,
                  connect_timeout: float, compression: str | None):
         self.processes: list[subprocess.Popen] = []
         self.outputs: list[Path] = []
         self.cpu_s: list[float] = []
-        ws_url = "ws" + url[len("http"):]
         for index in range(0, len(specs), per_client):
             output, config = tmp / f"viewers-{index}.json", tmp / f"config-{index}.json"
             config.write_text(json.dumps({
@@ -314,14 +325,17 @@ def seat_delivery_pairs(viewer: dict, holds: list[MarkerHold]) -> list[tuple[Mar
     return result
 
 
-def count_deliveries(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
-                     window_start: float) -> list[float | None]:
-    return [latency for _, latency in count_delivery_pairs(viewer, holds, releases, plan, window_start)]
+def count_deliveries(viewer: dict, holds: list[MarkerHold], plan: MarkerPlan) -> list[float | None]:
+    return [latency for _, latency in count_delivery_pairs(viewer, holds, plan)]
 
 
-def count_delivery_pairs(viewer: dict, holds: list[MarkerHold], releases: list[float], plan: MarkerPlan,
-                         window_start: float) -> list[tuple[MarkerHold, float | None]]:
-    """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it."""
+def count_delivery_pairs(viewer: dict, holds: list[MarkerHold],
+                         plan: MarkerPlan) -> list[tuple[MarkerHold, float | None]]:
+    """Per quiet-section marker hold: seconds until this overview viewer saw a count reflecting it.
+
+    Quiet markers are never released within the window, so the quiet section's count only falls: the
+    first count ≤ A − j received after the j-th hold started can only come from that hold (or a later one).
+    """
     counts = sorted(viewer["counts"])
     times = [at for at, _ in counts]
     full = plan.quiet_available
@@ -329,21 +343,22 @@ def count_delivery_pairs(viewer: dict, holds: list[MarkerHold], releases: list[f
     for hold in holds:
         if hold.quiet_index is None:
             continue
-        # the viewer must first see the quiet section back at full availability after the last release
-        # (at the start of the window it is: no marker is held yet)
-        reset = window_start if hold.cycle == 0 else next(
-            (at for at, available in counts[bisect.bisect_left(times, releases[hold.cycle - 1]):]
-             if available is not None and available >= full), None)
-        if reset is None:
-            result.append((hold, None))
-            continue
-        end = releases[hold.cycle] if hold.cycle < len(releases) else float("inf")
-        start = bisect.bisect_left(times, max(reset, hold.started))
+        start = bisect.bisect_left(times, hold.started)
         seen = next((at for at, available in counts[start:]
-                     if at < end + MISS_AFTER_S and available is not None
-                     and available <= full - hold.quiet_index), None)
+                     if available is not None and available <= full - hold.quiet_index), None)
         result.append((hold, seen - hold.started if seen is not None else None))
     return result
+
+
+def after_answer(pairs: list[tuple[MarkerHold, float | None]]) -> list[float]:
+    """Per delivered marker: seconds from the hold's HTTP answer to the arrival (negative: the push came first).
+
+    What the live path adds to a change, without the hold request's own time on a loaded server."""
+    return [latency - (hold.answered - hold.started) for hold, latency in pairs if latency is not None]
+
+
+def seat_deliveries_after_answer(viewer: dict, holds: list[MarkerHold]) -> list[float]:
+    return after_answer(seat_delivery_pairs(viewer, holds))
 
 
 def missed_by_all(pairs: list[tuple[MarkerHold, float | None]], *, window_start: float) -> list[dict]:
@@ -387,10 +402,11 @@ def viewers_report(results: list[dict], probe: ProbeLog, plan: MarkerPlan, *, wi
         }
         entry["supported"] = bool(connected) and entry["closed_by_server"] < len(connected)
         if kind == "overview":
-            pairs = [p for v in connected for p in count_delivery_pairs(v, holds, probe.releases, plan, window[0])]
+            pairs = [p for v in connected for p in count_delivery_pairs(v, holds, plan)]
         else:
             pairs = [p for v in connected for p in seat_delivery_pairs(v, holds)]
         entry["delivery_ms"] = delivery_report([latency for _, latency in pairs])
+        entry["after_hold_answer_ms"] = harness.percentiles(after_answer(pairs))
         entry["holds_missed_by_every_viewer"] = missed_by_all(pairs, window_start=window[0])
         if kind == "section":
             foreign = sum(v["foreign"] for v in connected)
@@ -422,7 +438,8 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
     log(f"scenario: {scenario.viewers} viewers {scenario.mix}, {scenario.buyers} buyers (event {event.pk})")
     specs = viewer_specs(scenario.viewers, scenario.mix, event.pk, plan)
     with tempfile.TemporaryDirectory(prefix="bench-viewers-") as tmp:
-        clients = ViewerClients(url=url, specs=specs, plan=plan, per_client=args.per_client, tmp=Path(tmp),
+        clients = ViewerClients(url=url, ws_url=args.ws_url, specs=specs, plan=plan, per_client=args.per_client,
+                                tmp=Path(tmp),
                                 connect_timeout=args.connect_timeout, compression=args.compression)
         try:
             connect_started = time.monotonic()
@@ -436,6 +453,7 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
             start = time.monotonic()
             clients.go(stop_at=start + args.seconds + MISS_AFTER_S + 1)
             run, probe, cpu = asyncio.run(_window(url, event.pk, plan, scenario, window_groups, sale_seats, args))
+            server_age = ws_server_age(args, seconds=time.monotonic() - start)
             results = clients.collect(timeout=MISS_AFTER_S + 60)
         finally:
             clients.stop()
@@ -447,7 +465,7 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
               "markers": {"holds": len(probe.holds), "ok": sum(h.status == 200 for h in probe.holds),
                           "hold_answer_ms": harness.percentiles([h.answered - h.started for h in probe.holds]),
                           "errors": dict(Counter(e.split(" {")[0][:60] for e in probe.errors))},
-              "cpu": cpu}
+              "cpu": cpu, "server_age_ms": server_age}
     report["client_limit_suspected"] = client_limited(report, processes=len(clients.processes))
     report["fan_out_cost"] = fan_out_cost(results, cpu, viewers=scenario.viewers, seconds=args.seconds)
     if run:
@@ -458,16 +476,35 @@ def run_scenario(scenario: Scenario, *, url: str, groups: harness.ProcessGroups,
     return report
 
 
-def fan_out_cost(results: list[dict], cpu: dict, *, viewers: int, seconds: float) -> dict:
-    """What the viewers cost the server: web cores per 1,000 viewers and web CPU per message delivered.
+def ws_server_age(args, *, seconds: float) -> dict | None:
+    """How late a websocket-only server sent its messages (commit → message leaving, per topic kind), from its
+    `GET /ws/health?seconds=` — the server's own figure, which no client delay can inflate. One process only
+    (`--ws-workers 1`): with more, the balancer-less port gives one process's view."""
+    if not (args.ws_workers or args.ws_url_given):
+        return None
+    http = "http" + args.ws_url[len("ws"):]
+    try:
+        with urllib.request.urlopen(f"{http}/ws/health?seconds={seconds:.0f}", timeout=5) as response:
+            return json.loads(response.read()).get("age_ms")
+    except (OSError, ValueError) as error:
+        log(f"no /ws/health from {http}: {error}")
+        return None
 
-    With buyers these include the sale's own cost; the markers-only scenario (--buyers 0) isolates the
-    fan-out."""
+
+def fan_out_cost(results: list[dict], cpu: dict, *, viewers: int, seconds: float) -> dict:
+    """What the viewers cost the server: cores per 1,000 viewers and CPU per message delivered, for the web
+    processes and, when websockets run in processes of their own (--ws-workers), for those.
+
+    The web figures include the sale's own cost; the ws figures are the viewers' alone. The markers-only
+    scenario (--buyers 0) isolates the fan-out of a one-server layout."""
     messages = sum(v["messages"] for result in results for v in result["viewers"])
-    web = (cpu.get("groups") or {}).get("web") or {}
-    return {"messages_delivered_per_s": round(messages / seconds, 1),
-            "web_cores_per_1000_viewers": round(web["cores"] * 1000 / viewers, 3) if web and viewers else None,
-            "web_us_per_message": round(web["cpu_s"] * 1e6 / messages, 1) if web and messages else None}
+    report = {"messages_delivered_per_s": round(messages / seconds, 1)}
+    for group in ("web", "ws"):
+        used = (cpu.get("groups") or {}).get(group) or {}
+        if used:
+            report[f"{group}_cores_per_1000_viewers"] = round(used["cores"] * 1000 / viewers, 3) if viewers else None
+            report[f"{group}_us_per_message"] = round(used["cpu_s"] * 1e6 / messages, 1) if messages else None
+    return report
 
 
 def client_limited(report: dict, *, processes: int) -> bool:
@@ -497,13 +534,13 @@ async def _window(url, event_id, plan, scenario, groups, sale_seats, args):
     return run, probe, cpu
 
 
-def detect_mix(url: str, event_id: int) -> dict[str, float]:
+def detect_mix(url: str, ws_url: str, event_id: int) -> dict[str, float]:
     """Half overview / half section if the server accepts /sections, else today's whole-event stream."""
     from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
 
     try:
-        with connect("ws" + url[len("http"):] + f"/ws/events/{event_id}/sections", origin=url, open_timeout=5,
+        with connect(ws_url + f"/ws/events/{event_id}/sections", origin=url, open_timeout=5,
                      proxy=None) as ws:
             try:
                 ws.recv(timeout=0.5)
@@ -547,9 +584,19 @@ def summary_text(result: dict) -> str:
         cpu = scenario["cpu"].get("groups", {})
         lines.append("  CPU cores: " + ", ".join(f"{name} {g['cores']}" for name, g in cpu.items()))
         cost = scenario["fan_out_cost"]
-        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, web "
-                     f"{cost['web_cores_per_1000_viewers']} cores per 1,000 viewers, {cost['web_us_per_message']} µs "
-                     f"of web CPU per message")
+        lines.append(f"  fan-out: {cost['messages_delivered_per_s']} messages/s delivered, " + "; ".join(
+            f"{group} {cost[f'{group}_cores_per_1000_viewers']} cores per 1,000 viewers, "
+            f"{cost[f'{group}_us_per_message']} µs of {group} CPU per message"
+            for group in ("ws", "web") if f"{group}_cores_per_1000_viewers" in cost))
+        stages = {"publish": "web process, commit → published", "redis": "Redis, published → at the ws server"}
+        for kind, age in (scenario.get("server_age_ms") or {}).items():
+            what = stages.get(kind, f"{kind} messages, oldest change's commit → message leaving the ws server")
+            lines.append(f"  {what}: p50/p90/p99 {age['p50']}/{age['p90']}/{age['p99']} ms ({age['messages']})")
+        for kind in VIEW_TYPES:
+            after = scenario["delivery"].get(kind, {}).get("after_hold_answer_ms")
+            if after and after.get("count"):
+                lines.append(f"  {kind} delivery after the hold's answer p50/p90/p99 "
+                             f"{after['p50']}/{after['p90']}/{after['p99']} ms")
         lags = [lag["p99"] for lag in scenario["delivery"]["client_loop_lag_ms"]]
         lines.append(f"  viewer clients' event-loop lag p99 (ms): {lags}"
                      f"{'  — the CLIENT may be the limit' if scenario['client_limit_suspected'] else ''}")
@@ -570,20 +617,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate",
                         help="permessage-deflate like browsers (default) or none")
     parser.add_argument("--no-baseline", action="store_true", help="skip the sale without viewers")
+    parser.add_argument("--ws-workers", type=int, default=int(os.environ.get("WS_WORKERS") or 0),
+                        help="websocket processes of their own (WS_WORKERS); 0: the web processes serve them")
+    parser.add_argument("--ws-url", default=os.environ.get("BENCH_WS_URL") or None,
+                        help="where viewers connect (default: the app's URL, or its WS port with --ws-workers)")
     args = parser.parse_args(argv)
     args.compression = None if args.compression == "none" else args.compression
     harness.wrk_path()
     harness.raise_open_files_limit()
     with harness.services(url=args.url) as env:
+        if args.ws_workers and not args.url:
+            args.extra_env = {"WS_WORKERS": str(args.ws_workers), "WS_PORT": str(args.port + 1)}
         url, groups, app = sale.start_or_find_app(args, env)
+        args.ws_url_given = bool(args.ws_url)
+        args.ws_url = (args.ws_url or ("ws" + url[len("http"):].rsplit(":", 1)[0] + f":{args.port + 1}"
+                                       if args.ws_workers and not args.url else "ws" + url[len("http"):])).rstrip("/")
         try:
             first = sale.fresh_event(args)
-            mix = args.mix or detect_mix(url, first.pk)
+            mix = args.mix or detect_mix(url, args.ws_url, first.pk)
             result = harness.result_envelope("viewers", {
                 "url": url, "started_app": app is not None, **(app.settings.as_dict() if app else {}),
                 "viewers": args.viewers, "buyers": args.buyers, "mix": mix, "seconds": args.seconds,
                 "interval": args.interval, "per_client": args.per_client, "compression": args.compression,
-                "busy_sections": args.sections})
+                "busy_sections": args.sections, "ws_workers": args.ws_workers, "ws_url": args.ws_url})
             if args.buyers and not args.no_baseline:
                 log("baseline: the sale without viewers")
                 result["baseline"] = sale.sale_benchmark(url=url, event_id=first.pk, buyers=args.buyers,

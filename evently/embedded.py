@@ -85,6 +85,12 @@ def _embedded_redis(db_file: Path):
         server._cleanup()
 
 
+# Live seat-map messages are small and sent to many viewers: compressing them per viewer (permessage-deflate)
+# would cost CPU and ~20-40 kB of memory per connection for little gain (docs/performance.md).
+_UVICORN_OPTIONS = ["--no-access-log", "--lifespan", "off", "--log-level", "warning", "--ws-per-message-deflate",
+                    "false"]
+
+
 def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
 
@@ -102,18 +108,33 @@ def _run_app(env: dict) -> int:
     host = env.get("HOST", "127.0.0.1")
     workers = env.get("WEB_WORKERS", "2")
     _prepare(env)
+    ws_workers = int(env.get("WS_WORKERS") or 0)
+    ws_port = env.get("WS_PORT") or str(int(port) + 1)
+    if ws_workers:
+        # Pages open their sockets on the websocket servers' port of the host they came from.
+        env = {**env, "LIVE_WS_URL": env.get("LIVE_WS_URL") or f":{ws_port}"}
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
-             "--workers", workers, "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
+             "--workers", workers, *_UVICORN_OPTIONS],
             env=env, cwd=BASE_DIR, start_new_session=True,
         ),
         # Background work (PDFs, e-mails, sweeps) must never slow a sale: the worker runs at a lower priority.
         subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "qcluster"], env=env, cwd=BASE_DIR,
                          preexec_fn=lambda: os.nice(10), start_new_session=True),
     ]
+    if ws_workers:
+        # Live seat maps in processes of their own: a crowd of viewers never shares a process (and its
+        # interpreter lock) with the requests that sell seats (docs/scaling.md, "Live seat maps").
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "evently.asgi:websocket_application", "--host", host, "--port", ws_port,
+             "--workers", str(ws_workers), "--ws-max-size", "65536", *_UVICORN_OPTIONS],
+            env=env, cwd=BASE_DIR, start_new_session=True,
+        ))
     password = env.get("DEMO_PASSWORD", "evently-demo")
     _log(f"Evently is running at http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
+    if ws_workers:
+        _log(f"live seat maps: {ws_workers} websocket process(es) on port {ws_port}")
     _log(f"demo logins: organizer / {password}   door / {password}   — Ctrl-C stops everything")
     return _supervise(children)
 

@@ -123,6 +123,12 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Live seat maps (ticketing/broadcast.py → Redis → ticketing/live.py; docs/architecture.md).
+LIVE_CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "evently")
+LIVE_WS_URL = env_str("LIVE_WS_URL", "")  # where pages open websockets; empty: their own origin
+LIVE_SEND_BUFFER_BYTES = env_int("LIVE_SEND_BUFFER_BYTES", 65536)  # a viewer further behind is dropped
+LIVE_SOCKET_SEND_BUFFER = env_int("LIVE_SOCKET_SEND_BUFFER", 65536)  # kernel buffer per viewer; 0: the kernel's
+
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "evently"),
     "workers": env_int("Q_WORKERS", 2),

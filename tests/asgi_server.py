@@ -36,7 +36,7 @@ def test_database_url() -> str:
 
 
 class AsgiServer:
-    def __init__(self, **env_overrides: str):
+    def __init__(self, app: str = "evently.asgi:application", **env_overrides: str):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -46,19 +46,20 @@ class AsgiServer:
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
             cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        self._wait_ready(app)
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self, app: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"test server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(self.url + "/api/session", timeout=2) as response:
+                probe = "/ws/health" if app.endswith(":websocket_application") else "/api/session"
+                with urllib.request.urlopen(self.url + probe, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:

@@ -145,14 +145,15 @@ def asgi_server(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def asgi_server_factory(django_db_setup, django_db_blocker):
-    """Start extra servers with other settings, e.g. asgi_server_factory(HOLD_TTL_SECONDS="5")."""
+    """Start extra servers with other settings, e.g. asgi_server_factory(HOLD_TTL_SECONDS="5"), or the
+    websocket-only app: asgi_server_factory("evently.asgi:websocket_application")."""
     from tests.asgi_server import AsgiServer
 
     servers = []
 
-    def start(**env):
+    def start(app: str = "evently.asgi:application", **env):
         with django_db_blocker.unblock():
-            servers.append(AsgiServer(**env))
+            servers.append(AsgiServer(app, **env))
         return servers[-1]
 
     yield start

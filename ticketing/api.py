@@ -59,12 +59,14 @@ def event_section_layout(request, event_id: PathId, section_id: PathId):
 
 class ChangesQuery(Schema):
     since: int = Field(0, ge=0)
+    section: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 @router.get("/events/{event_id}/seats/changes")
 def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
+    """Seat changes from `since` on; with `section`, only that section's (a zoomed-in page's catch-up)."""
     selectors.event_for_buyers(event_id)
-    return selectors.seat_changes_since(event_id=event_id, since=query.since)
+    return selectors.seat_changes_since(event_id=event_id, since=query.since, section_id=query.section)
 
 
 @router.post("/seats/hold", auth=csrf_buyer)

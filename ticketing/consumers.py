@@ -1,35 +1,150 @@
-"""Live seat map: one websocket per page, one Channels group per event."""
+"""Live seat maps: thin websocket adapters onto `ticketing.live`, whose hub does the fan-out.
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+    /ws/events/{id}/seats                 every seat change of the event (small venues' full map)
+    /ws/events/{id}/seats?section={sid}   the changes of one section (a zoomed-in large venue)
+    /ws/events/{id}/sections              per-section availability counts (the large-venue overview)
 
-from events.models import Event, EventStatus
-from ticketing.broadcast import seat_group_name
+A page's own messages are ignored. An unknown event or section is refused at the handshake (403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from websockets.protocol import Protocol as WebsocketsProtocol
+from websockets.protocol import State
+
+from ticketing.live import STALL_SECONDS, LiveNotFound, live_hub, websocket_text_frame
 
 NOT_FOUND_CLOSE_CODE = 4404
 
 
-@database_sync_to_async
-def _event_is_public(event_id: int) -> bool:
-    """The same rule as the layout API: any event but a draft (which only its organizer sees)."""
-    return Event.objects.filter(pk=event_id).exclude(status=EventStatus.DRAFT).exists()
+class LiveSeatMapConsumer(AsyncWebsocketConsumer):
+    """One page's subscription. The hub calls `live_deliver` with text serialised once for all pages."""
 
-
-class SeatMapConsumer(AsyncJsonWebsocketConsumer):
-    group = None
+    # The hub fans out within the process, so no Channels channel (one Redis subscription each) per page.
+    channel_layer_alias = "live-seat-maps-use-no-channel-layer"
+    kind = "event"
 
     async def connect(self):
-        event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
-        if not await _event_is_public(event_id):
+        self.feed = self.topic = None
+        try:
+            event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
+            section_id = self._section_id()
+        except ValueError:
+            await self.close()
+            return
+        kind = "section" if section_id is not None else self.kind
+        hub = live_hub()
+        try:
+            feed, topic = await hub.topic(event_id=event_id, kind=kind, section_id=section_id)
+        except LiveNotFound:  # unknown, or a draft only its organizer sees (the layout API's rule)
             await self.close(code=NOT_FOUND_CLOSE_CODE)
             return
-        self.group = seat_group_name(event_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception:  # noqa: BLE001 - database or Redis down: refuse; the page polls and retries
+            await self.close()
+            return
         await self.accept()
+        self._connection = _server_connection(self.base_send)
+        # uvicorn's websockets (sans-I/O) connection: frames can go straight to its transport.
+        self._direct = (self._connection is not None and hasattr(self._connection, "close_sent")
+                        and isinstance(getattr(self._connection, "conn", None), WebsocketsProtocol))
+        self._backlogged_since: float | None = None
+        self.feed, self.topic = feed, topic
+        hub.join(feed, topic, self)
+        await self.joined()
+
+    def _section_id(self) -> int | None:
+        if self.kind != "event":
+            return None
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("section")
+        return int(values[0]) if values else None
+
+    async def joined(self) -> None:
+        """Pages catch up over HTTP from their page's version; nothing to send on joining."""
 
     async def disconnect(self, code):
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.topic is not None:
+            live_hub().leave(self.feed, self.topic, self)
+            self.topic = None
 
-    async def seat_changes(self, message):
-        await self.send_json({"version": message["version"], "changes": message["changes"]})
+    async def receive(self, text_data=None, bytes_data=None):
+        """Pages have nothing to say on this socket."""
+
+    def live_deliver(self, text: str, frame: bytes):
+        """Send one message (`frame`: the same, framed once for every viewer), or drop this page if its
+        connection is not keeping up — it reconnects and catches up. Returns an awaitable only where the
+        server's connection is not at hand (other servers, tests' communicators).
+
+        Under uvicorn: when more than LIVE_SEND_BUFFER_BYTES are still unsent, or some bytes have stayed
+        unsent at every delivery for STALL_SECONDS, the connection is aborted instead of queueing more;
+        otherwise the frame is written straight to the socket, as uvicorn itself would, without a copy,
+        a coroutine or a frame built per viewer. A send never waits, and one slow page never delays the
+        others.
+        """
+        connection = self._connection
+        if connection is None:
+            return self.base_send({"type": "websocket.send", "text": text})
+        transport = connection.transport
+        unsent = transport.get_write_buffer_size()
+        writable = getattr(connection, "writable", None)
+        stalled = False
+        if unsent:
+            now = time.monotonic()
+            if self._backlogged_since is None:
+                self._backlogged_since = now
+            stalled = now - self._backlogged_since > STALL_SECONDS
+        else:
+            self._backlogged_since = None
+        if (stalled or unsent > settings.LIVE_SEND_BUFFER_BYTES
+                or (isinstance(writable, asyncio.Event) and not writable.is_set())):
+            self.drop()
+            return None
+        if self._direct:
+            if not connection.close_sent and connection.conn.state is State.OPEN and not transport.is_closing():
+                transport.write(frame)
+            return None
+        return self.base_send({"type": "websocket.send", "text": text})
+
+    def drop(self) -> None:
+        if self.topic is not None:
+            hub = live_hub()
+            hub.stats["dropped_slow"] += 1
+            hub.leave(self.feed, self.topic, self)
+            self.topic = None
+        self._connection.transport.abort()  # its buffer is full: a closing handshake would queue behind it
+
+
+class SectionCountsConsumer(LiveSeatMapConsumer):
+    """The overview's counts: all sections on joining, then the sections whose counts changed."""
+
+    kind = "counts"
+
+    async def joined(self) -> None:
+        text = self.feed.full_counts()
+        pending = self.live_deliver(text, websocket_text_frame(text))
+        if pending is not None:
+            await pending
+
+
+def _server_connection(send):
+    """uvicorn's connection object behind `send` (its transport and write state), or None elsewhere."""
+    connection = getattr(send, "__self__", None)
+    transport = getattr(connection, "transport", None)
+    if transport is None or not hasattr(transport, "get_write_buffer_size"):
+        return None
+    size = settings.LIVE_SOCKET_SEND_BUFFER
+    sock = transport.get_extra_info("socket")
+    if size and sock is not None:
+        # The kernel's own buffer grows to megabytes for a peer that stops reading; bounded, a stalled
+        # page shows up in the transport's buffer after ~size bytes and is dropped.
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:
+            pass
+    return connection

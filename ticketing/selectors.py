@@ -17,14 +17,15 @@ from ticketing.services.cancellation import cancellation_policy_as_dict, cancell
 from ticketing.services.pricing import categories_current_price
 
 
-def seat_changes_since(*, event_id: int, since: int) -> dict:
+def seat_changes_since(*, event_id: int, since: int, section_id: int | None = None) -> dict:
     """Seats changed by transactions from `since` on, with their current public status.
 
     Every change stamps its seats with its transaction id. Any transaction not yet visible
     when a cursor was taken has an id >= that snapshot's xmin, so asking `since=cursor` later
     can miss nothing, however commits interleave — and no writer ever waits on a shared
     counter. Seats may come twice; applying a status is idempotent. `reset` tells a client
-    whose cursor is from another database to reload the whole map.
+    whose cursor is from another database to reload the whole map. With `section_id`, only
+    that section's seats (what a zoomed-in section page needs after a reconnect).
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -34,14 +35,69 @@ def seat_changes_since(*, event_id: int, since: int) -> dict:
         version, horizon = cursor.fetchone()
         if since > horizon:
             return {"version": version, "changes": [], "reset": True}
-        cursor.execute(
-            "SELECT id, status, held_until, booking_id FROM ticketing_eventseat "
-            " WHERE event_id = %s AND version >= %s ORDER BY id",
-            [event_id, since],
-        )
+        if section_id is None:
+            cursor.execute(
+                "SELECT id, status, held_until, booking_id FROM ticketing_eventseat "
+                " WHERE event_id = %s AND version >= %s ORDER BY id",
+                [event_id, since],
+            )
+        else:
+            cursor.execute(
+                "SELECT es.id, es.status, es.held_until, es.booking_id FROM ticketing_eventseat es "
+                "  JOIN venues_seat s ON s.id = es.seat_id "
+                " WHERE es.event_id = %s AND es.version >= %s AND s.section_id = %s ORDER BY es.id",
+                [event_id, since, section_id],
+            )
         now = timezone.now()
         changes = [seat_public_state(row, now=now) for row in cursor.fetchall()]
     return {"version": version, "changes": changes}
+
+
+def event_live_snapshot(*, event_id: int) -> dict | None:
+    """Everything a websocket process mirrors of an event's seats, or None if buyers may not see it.
+
+    `cursor` is taken before the seats are read (see seat_changes_since); `seats` are rows
+    (id, section_id, status, held_until, booking_id); `sections` every section of the venue, in
+    venue order. One query for 50,000 seats, once per event and websocket process.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.venue_id FROM events_event e WHERE e.id = %s AND e.status <> 'draft'", [event_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute("SELECT id FROM venues_section WHERE venue_id = %s ORDER BY position, id", [row[0]])
+        sections = [section_id for (section_id,) in cursor.fetchall()]
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        version = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT es.id, s.section_id, es.status, es.held_until, es.booking_id "
+            "  FROM ticketing_eventseat es JOIN venues_seat s ON s.id = es.seat_id "
+            " WHERE es.event_id = %s",
+            [event_id],
+        )
+        seats = cursor.fetchall()
+    return {"cursor": version, "sections": sections, "seats": seats}
+
+
+def event_live_refresh(*, event_id: int, since: int, seat_ids: list[int]) -> tuple[int, list[tuple]]:
+    """(cursor, rows): the current state of seats changed from `since` on or listed in `seat_ids`.
+
+    Rows are (id, status, held_until, booking_id). What a websocket process reads every couple of
+    seconds to heal its mirror: `since` brings changes whose messages were lost, `seat_ids` (the
+    seats that messages touched meanwhile) fixes any that arrived out of order.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        version = cursor.fetchone()[0]
+        cursor.execute(
+            # Two index scans (event + version, primary key) rather than one OR over the event's seats.
+            "SELECT id, status, held_until, booking_id FROM ticketing_eventseat WHERE event_id = %s AND version >= %s "
+            "UNION "
+            "SELECT id, status, held_until, booking_id FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s)",
+            [event_id, since, event_id, seat_ids],
+        )
+        return version, cursor.fetchall()
 
 
 def event_layout(*, event: Event, owner: str | None = None, section_id: int | None = None) -> dict:
@@ -174,7 +230,8 @@ def event_section_summaries(*, event: Event) -> list[dict]:
     for section in event.venue.sections.order_by("position", "id").only("id", "name", "outline"):
         seats, available, price_min, price_max = counts.get(section.pk, (0, 0, None, None))
         summaries.append({
-            "id": section.pk, "name": section.name, "outline": section.outline, "seats": seats,
+            "id": section.pk, "section_id": section.pk, "name": section.name, "outline": section.outline,
+            "seats": seats,
             "available": available, "price_min": str(price_min) if price_min is not None else None,
             "price_max": str(price_max) if price_max is not None else None,
         })

@@ -290,29 +290,51 @@
   }
 
   // --- live updates: websocket, catch-up, polling fallback ------------------------------------
+  // One subscription at a time, matching what the map shows: every seat of a full map
+  // (/ws/events/{id}/seats), one section's seats when a large venue is zoomed in (?section=), or
+  // per-section counts on its overview (/ws/events/{id}/sections). Each catches up after a
+  // (re)connect and falls back to polling while the socket is down (docs/buyer-ui.md).
 
   let socket = null;
   let attempts = 0;
   let pollTimer = null;
+  let reconnectTimer = null;
   let catching = false;
   let catchAgain = false;
+  const liveBase = (document.querySelector('meta[name="evently-live-ws"]') || {}).content || "";
 
   function setLive(mode, text) {
     ui.live.dataset.state = mode;
     ui.live.textContent = text;
   }
 
+  // What the map shows now: "seats" (full map), "section" (zoomed in) or "counts" (overview).
+  const liveView = () => (data.mode !== "overview" ? "seats" : state.openSection === null ? "counts" : "section");
+
+  function socketPath() {
+    if (liveView() === "counts") return `/ws/events/${eventId}/sections`;
+    if (liveView() === "section") return `/ws/events/${eventId}/seats?section=${state.openSection}`;
+    return `/ws/events/${eventId}/seats`;
+  }
+
   async function catchUp() {
     if (catching) { catchAgain = true; return; }
     catching = true;
+    const shown = liveView();
+    const section = state.openSection;
     try {
-      const result = await request("GET", `/api/events/${eventId}/seats/changes?since=${state.version}`);
-      if (result.ok) {
-        if (result.body.reset) { window.location.reload(); return; }
-        // `version` is a cursor, not a counter: changes may arrive at the same cursor, and twice.
-        result.body.changes.forEach(applyChange);
-        state.version = Math.max(state.version, result.body.version);
-        if (result.body.changes.length) afterChanges();
+      if (shown === "counts") {
+        const result = await request("GET", `/api/events/${eventId}/sections`);
+        if (result.ok && liveView() === "counts") applyCounts(result.body.sections);
+      } else {
+        const filter = shown === "section" ? `&section=${section}` : "";
+        const result = await request("GET", `/api/events/${eventId}/seats/changes?since=${state.version}${filter}`);
+        if (result.ok && liveView() === shown && state.openSection === section) {
+          if (result.body.reset) { window.location.reload(); return; }
+          // `version` is a cursor, not a counter: changes may arrive at the same cursor, and twice.
+          result.body.changes.forEach(applyChange);
+          state.version = Math.max(state.version, result.body.version);
+        }
       }
     } catch { /* offline: the next poll or reconnect tries again */ }
     finally {
@@ -322,12 +344,15 @@
   }
 
   function onMessage(message) {
-    // A message carries whole seat statuses, so applying one twice is harmless. Its `version` is a
-    // cursor taken after the change committed: asking changes?since=version after a reconnect
-    // misses nothing (docs/architecture.md). A slow catch-up every 30 s heals any reordering.
+    // A message carries whole statuses (or whole counts), so applying one twice is harmless. Its
+    // `version` is a cursor: asking changes?since=version after a reconnect misses nothing
+    // (docs/architecture.md). A slow catch-up every 30 s heals any reordering.
+    if (message.sections) {
+      if (liveView() === "counts") applyCounts(message.sections);
+      return;
+    }
     message.changes.forEach(applyChange);
     state.version = Math.max(state.version, message.version);
-    afterChanges();
   }
 
   function startPolling() {
@@ -340,29 +365,39 @@
   }
 
   function connect() {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
     if (!("WebSocket" in window)) {
       setLive("polling", "Live updates every 5 s");
       startPolling();
       return;
     }
+    // LIVE_WS_URL: empty (this origin), ":PORT" (this host, another port: `make run` with WS_WORKERS), or a URL.
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    const base = !liveBase ? scheme + window.location.host
+      : liveBase.startsWith(":") ? scheme + window.location.hostname + liveBase : liveBase;
+    let opened;
     try {
-      socket = new WebSocket(`${scheme}${window.location.host}/ws/events/${eventId}/seats`);
+      opened = new WebSocket(base + socketPath());
     } catch {
       startPolling();
       reconnectLater();
       return;
     }
-    socket.addEventListener("open", () => {
+    socket = opened;
+    opened.addEventListener("open", () => {
+      if (socket !== opened) return;
       attempts = 0;
       stopPolling();
       setLive("live", "Live");
-      catchUp(); // anything that changed between page render and now
+      if (liveView() !== "counts") catchUp(); // anything that changed between page render and now (counts come first thing)
     });
-    socket.addEventListener("message", (event) => {
+    opened.addEventListener("message", (event) => {
+      if (socket !== opened) return;
       try { onMessage(JSON.parse(event.data)); } catch { /* ignore a malformed message */ }
     });
-    socket.addEventListener("close", () => {
+    opened.addEventListener("close", () => {
+      if (socket !== opened) return; // replaced on purpose (another section, back to the overview)
       socket = null;
       setLive("polling", "Reconnecting… (updates every 5 s)");
       startPolling();
@@ -370,41 +405,49 @@
     });
   }
 
+  // The map now shows something else: subscribe to that instead.
+  function resubscribe() {
+    const previous = socket;
+    socket = null;
+    if (previous) previous.close();
+    if (reconnectTimer) return; // a reconnect is already scheduled; it will pick the new view
+    attempts = 0;
+    connect();
+  }
+
   function reconnectLater() {
     const delay = Math.min(30000, 1000 * 2 ** attempts) * (0.75 + Math.random() / 4);
     attempts += 1;
-    setTimeout(connect, delay);
+    reconnectTimer = setTimeout(connect, delay);
   }
 
   document.addEventListener("visibilitychange", () => { if (!document.hidden) catchUp(); });
-  setInterval(() => { if (socket && !document.hidden) catchUp(); }, 30000); // heals rare reordering
+  setInterval(() => { if (socket && !document.hidden && liveView() !== "counts") catchUp(); }, 30000); // heals rare reordering
 
   // --- section overview (large venues) --------------------------------------------------------
 
-  let overviewTimer = null;
-  function afterChanges() {
-    if (data.mode !== "overview" || overviewTimer) return;
-    overviewTimer = setTimeout(async () => {
-      overviewTimer = null;
-      const result = await request("GET", `/api/events/${eventId}/sections`).catch(() => null);
-      if (!result || !result.ok) return;
-      let available = 0;
-      for (const section of result.body.sections) {
-        available += section.available;
-        const area = svg.querySelector(`.area[data-section="${section.id}"]`);
-        if (!area) continue;
-        const share = section.seats ? section.available / section.seats : 0;
-        const level = section.available <= 0 ? "none" : share >= 0.5 ? "many" : share >= 0.15 ? "some" : "few";
-        area.classList.remove("avail-many", "avail-some", "avail-few", "avail-none");
-        area.classList.add("avail-" + level);
-        const prices = section.price_min === null ? "no seats for sale"
-          : section.price_min === section.price_max ? money(section.price_min) : `${money(section.price_min)}–${money(section.price_max)}`;
-        const label = `Section ${section.name}: ${section.available.toLocaleString("en-US")} of ${section.seats.toLocaleString("en-US")} seats available, ${prices}`;
-        area.querySelector("title").textContent = label; // the accessible name (SVG <title>)
-        area.querySelector(".area-free").textContent = section.available ? `${section.available.toLocaleString("en-US")} free` : "Sold out";
-      }
-      if (ui.available) ui.available.textContent = available.toLocaleString("en-US");
-    }, 1500);
+  // Per-section counts: [{section_id, available, seats}] — all sections, or only those that changed.
+  function applyCounts(sections) {
+    for (const section of sections) {
+      const id = section.section_id === undefined ? section.id : section.section_id;
+      const area = svg.querySelector(`.area[data-section="${id}"]`);
+      if (!area) continue;
+      const { available, seats } = section;
+      area.dataset.available = available;
+      area.dataset.seats = seats;
+      const share = seats ? available / seats : 0;
+      const level = available <= 0 ? "none" : share >= 0.5 ? "many" : share >= 0.15 ? "some" : "few";
+      area.classList.remove("avail-many", "avail-some", "avail-few", "avail-none");
+      area.classList.add("avail-" + level);
+      const label = `Section ${area.dataset.name}: ${available.toLocaleString("en-US")} of ${seats.toLocaleString("en-US")} seats available, ${area.dataset.prices}`;
+      area.querySelector("title").textContent = label; // the accessible name (SVG <title>)
+      area.querySelector(".area-free").textContent = available ? `${available.toLocaleString("en-US")} free` : "Sold out";
+    }
+    if (ui.available) {
+      let total = 0;
+      svg.querySelectorAll(".area").forEach((area) => { total += Number(area.dataset.available || 0); });
+      ui.available.textContent = total.toLocaleString("en-US");
+    }
   }
 
   async function sectionOpen(area, { focus = false } = {}) {
@@ -434,10 +477,8 @@
     svg.classList.add("is-zoomed");
     svg.querySelectorAll(".area").forEach((node) => node.classList.toggle("is-open", node === area));
     ui.back.hidden = false;
-    if (layout.version < state.version) { // the section was read before changes we have already applied
-      const missed = await request("GET", `/api/events/${eventId}/seats/changes?since=${layout.version}`).catch(() => null);
-      if (missed && missed.ok) missed.body.changes.forEach(applyChange);
-    }
+    state.version = layout.version; // this section's cursor: its stream catches up from here
+    resubscribe();
     zoomToSection(section);
     const first = rovingStart();
     if (focus && first) first.focus({ preventScroll: true });
@@ -452,6 +493,7 @@
     ui.seatLayer.replaceChildren();
     const area = svg.querySelector(`.area[data-section="${state.openSection}"]`);
     state.openSection = null;
+    if (!keepView) resubscribe(); // back to the overview's counts
     svg.classList.remove("is-zoomed");
     svg.querySelectorAll(".area.is-open").forEach((node) => node.classList.remove("is-open"));
     if (!keepView) {

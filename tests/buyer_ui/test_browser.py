@@ -273,6 +273,46 @@ def test_stadium_section_seats_update_live_for_other_buyers(asgi_server, browser
     context_b.close()
 
 
+def test_stadium_overview_counts_and_a_zoomed_section_update_live(asgi_server, browser, stadium_event):
+    # given one page on the stadium overview and one zoomed into section 104
+    overview_context, overview = open_event(browser, asgi_server, stadium_event)
+    zoomed_context, zoomed = open_event(browser, asgi_server, stadium_event)
+    zoomed.locator('.area[data-name="104"]').click()
+    expect(zoomed.locator("#seat-layer .seat")).to_have_count(500)
+    expect(zoomed.locator("#live-state")).to_have_attribute("data-state", "live")
+    # each subscribed to what it shows: the counts, and that one section's seats
+    assert overview.evaluate("window.evently.socket().url").endswith(f"/ws/events/{stadium_event.pk}/sections")
+    section_104 = stadium_event.venue.sections.get(name="104").pk
+    zoomed.wait_for_function(f"(window.evently.socket() || {{}}).url?.endsWith('?section={section_104}')")
+    # when another buyer holds three seats of 104
+    seats = list(EventSeat.objects.filter(event=stadium_event, seat__section_id=section_104, seat__row_label="B")
+                 .order_by("seat__number").values_list("id", flat=True)[:3])
+    assert Buyer().hold(stadium_event, seats).status_code == 200
+    # then the overview shows 104 with three seats fewer, and the zoomed page shows them held, within ~a second
+    expect(overview.get_by_role("button", name="Section 104: 497 of 500 seats available, €120")).to_be_visible(
+        timeout=2000)
+    expect(overview.locator("#available-count")).to_have_text("5,997")
+    for seat_id in seats:
+        expect(seat(zoomed, seat_id)).to_have_class(HELD, timeout=1000)
+    overview_context.close()
+    zoomed_context.close()
+
+
+def test_pages_use_websocket_servers_of_their_own_when_told(asgi_server_factory, browser, theater_event):
+    # given websockets served by a websocket-only server, and a web server that sends pages there
+    ws_server = asgi_server_factory("evently.asgi:websocket_application")
+    web_server = asgi_server_factory(LIVE_WS_URL=f":{ws_server.port}")
+    seat_id = orchestra_front_row(theater_event)[9]
+    context, page = open_event(browser, web_server, theater_event)
+    assert page.evaluate("window.evently.socket().url") == (
+        f"ws://127.0.0.1:{ws_server.port}/ws/events/{theater_event.pk}/seats")
+    # when another buyer holds a seat
+    Buyer().hold(theater_event, [seat_id])
+    # then the page shows it, pushed by the websocket server
+    expect(seat(page, seat_id)).to_have_class(HELD, timeout=1500)
+    context.close()
+
+
 def test_a_tap_on_a_far_out_theater_map_zooms_in_before_selecting(asgi_server, browser, theater_event):
     # given the theater on a phone, drawn whole (seats a few pixels wide)
     context, page = open_event(browser, asgi_server, theater_event, viewport=PHONE, is_touch=True)

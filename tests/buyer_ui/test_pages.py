@@ -69,8 +69,8 @@ def test_section_summaries_count_free_seats_and_price_range(stadium_event):
     body = buyer.get(f"/api/events/{stadium_event.pk}/sections").json()
     # then section 101 has two fewer free seats and the version is current
     first = body["sections"][0]
-    assert first == {"id": section.pk, "name": "101", "outline": section.outline, "seats": 500, "available": 498,
-                     "price_min": "120.00", "price_max": "120.00"}
+    assert first == {"id": section.pk, "section_id": section.pk, "name": "101", "outline": section.outline,
+                     "seats": 500, "available": 498, "price_min": "120.00", "price_max": "120.00"}
     assert body["version"] > 0  # a cursor for changes?since=
 
 
