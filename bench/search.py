@@ -42,7 +42,7 @@ QUERIES = {
     "text: short-word typo": "q=jaz+piano",
     "text: rare word": "q=zeppelin",
     "text + filters: price, available, category": "q=live&category=concert,other&price_max=60&available=1",
-    "text: a broad word (~10 %)": "q=live",
+    "text: a broad word (a third of all events)": "q=live",
     "near me: 25 km, by distance": "near=52.52,13.40&radius_km=25&sort=distance",
     "price: cheapest first, available": "sort=price&available=1",
     "trending: all cities": "sort=trending",
