@@ -296,11 +296,9 @@ def _run_cluster(env: dict) -> int:
                     "--timeout-graceful-shutdown", "5", "--workers", str(config.web_workers)]
     infrastructure = [_Child("pgbouncer", [pgbouncer, str(ini)], env, kind="pgbouncer", stdout=pgbouncer_log)]
     nodes = [
-        _Child(name, [python, "-m", "uvicorn", "evently.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                      *uvicorn_args],
-               cluster.node_env(env, name=name, pooled_url=pooled_url, settings=config), kind="node", port=port)
-        for name, port in [(f"web{i + 1}", p) for i, p in enumerate(config.web_ports())]
-        + [(f"ws{i + 1}", p) for i, p in enumerate(config.ws_ports())]
+        _Child(name, argv, cluster.node_env(env, name=name, pooled_url=pooled_url, settings=config), kind="node",
+               port=port)
+        for name, port, argv in cluster_node_commands(config, python=python, uvicorn_args=uvicorn_args)
     ]
     # Background work (PDFs, e-mails, sweeps, schedules) runs at a lower priority than sales.
     workers = [
@@ -356,6 +354,18 @@ def _run_cluster(env: dict) -> int:
         (work / "cluster.json").unlink(missing_ok=True)
         _log("cluster stopped")
     return exit_code
+
+
+def cluster_node_commands(config, *, python: str, uvicorn_args: list[str]) -> list[tuple[str, int, list[str]]]:
+    """(name, port, argv) of each app node. Web nodes serve everything; websocket nodes only /ws/ (and
+    /healthz), so viewers never share a process with the requests that sell seats."""
+    def uvicorn(app: str, port: int) -> list[str]:
+        return [python, "-m", "uvicorn", f"evently.asgi:{app}", "--host", "127.0.0.1", "--port", str(port),
+                *uvicorn_args]
+
+    web = [(f"web{i + 1}", port, uvicorn("application", port)) for i, port in enumerate(config.web_ports())]
+    ws = [(f"ws{i + 1}", port, uvicorn("websocket_application", port)) for i, port in enumerate(config.ws_ports())]
+    return web + ws
 
 
 def _supervise_cluster(children: list[_Child], *, stopping: dict, state_dir: Path, config) -> int:
