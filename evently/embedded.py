@@ -147,18 +147,29 @@ def _run_app(env: dict) -> int:
     port = env.get("PORT", "8000")
     host = env.get("HOST", "127.0.0.1")
     workers = env.get("WEB_WORKERS", "2")
+    server = env.get("WEB_SERVER") or "granian"
+    if server not in ("granian", "uvicorn"):
+        raise SystemExit(f"WEB_SERVER={server}: choose granian (HTTP and websockets in processes of their own) "
+                         "or uvicorn (both on one port)")
     _prepare(env)
-    ws_workers = int(env.get("WS_WORKERS") or 0)
+    # granian serves HTTP only (its WSGI interface: half the CPU per request of uvicorn + a2wsgi,
+    # docs/performance.md "Serving"), so the live seat maps get processes of their own.
+    ws_workers = int(env.get("WS_WORKERS") or (1 if server == "granian" else 0))
+    if server == "granian" and not ws_workers:
+        raise SystemExit("WEB_SERVER=granian serves no websockets: WS_WORKERS must be at least 1")
     ws_port = env.get("WS_PORT") or str(int(port) + 1)
     if ws_workers:
         # Pages open their sockets on the websocket servers' port of the host they came from.
         env = {**env, "LIVE_WS_URL": env.get("LIVE_WS_URL") or f":{ws_port}"}
+    if server == "granian":
+        web = [sys.executable, "-m", "granian", "--interface", "wsgi", "evently.wsgi:application", "--host", host,
+               "--port", port, "--workers", workers, "--blocking-threads", env.get("WEB_THREADS", "8"),
+               "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "10"]
+    else:  # one port for HTTP and websockets (evently.asgi)
+        web = [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
+               "--workers", workers, *_UVICORN_OPTIONS]
     children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
-             "--workers", workers, *_UVICORN_OPTIONS],
-            env=env, cwd=BASE_DIR, start_new_session=True,
-        ),
+        subprocess.Popen(web, env=env, cwd=BASE_DIR, start_new_session=True),
         # Background work (PDFs, e-mails, sweeps) must never slow a sale: the worker runs at a lower priority.
         subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "qcluster"], env=env, cwd=BASE_DIR,
                          preexec_fn=lambda: os.nice(10), start_new_session=True),
