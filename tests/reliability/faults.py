@@ -75,10 +75,11 @@ class HttpBuyer:
     def hold(self, event_id: int, seat_ids: list[int]) -> httpx.Response:
         return self.post_json("/api/seats/hold", {"event_id": event_id, "seat_ids": seat_ids})
 
-    def confirm(self, event_id: int, *, token: str = "tok_ok", email: str = "ada@example.com") -> httpx.Response:
+    def confirm(self, event_id: int, *, token: str = "tok_ok", email: str = "ada@example.com",
+                **extra) -> httpx.Response:
         return self.post_json("/api/bookings/confirm", {
             "event_id": event_id, "payment_token": token,
-            "customer": {"name": "Ada Lovelace", "email": email, "phone": "+44 20 7946 0000"}})
+            "customer": {"name": "Ada Lovelace", "email": email, "phone": "+44 20 7946 0000"}, **extra})
 
     def login(self, username: str, password: str) -> httpx.Response:
         self.http.get("/accounts/login/")
