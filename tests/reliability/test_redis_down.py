@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 
 from checkin.models import DoorAssignment, DoorSchedule
+from tests.conftest import Buyer
 from tests.reliability.faults import HttpBuyer
 from ticketing.models import Booking, BookingStatus, EventSeat, OutgoingEmail, SeatStatus
 from ticketing.services.delivery import emails_retry_due
@@ -198,3 +199,33 @@ def test_a_delete_redis_missed_is_done_when_it_answers_again(redis_server, setti
     # then: the next cache call that reaches Redis deletes it first
     assert cache.get("django.contrib.sessions.cached_db-old-session") is None
     assert raw.exists(cache.make_key("django.contrib.sessions.cached_db-old-session")) == 0
+
+
+def test_trending_counts_sales_folded_while_redis_was_down(redis_server, settings, sale):
+    """Sales reach trending's Redis sets through the seat-count fold; one that could not write them
+    (Redis down) rebuilds them from Postgres once Redis answers again."""
+    from events import summary, trending
+
+    # given: trending on this module's Redis, already built; then Redis crashes and two tickets sell
+    settings.REDIS_URL = redis_server.url
+    trending._redis.cache_clear()
+    summary.trending_rebuild()
+    event, seat_ids = sale
+    redis_server._server.save()  # on disk: the restarted Redis has the sets, built marker included
+    redis_server.crash()
+    buyer = Buyer()
+    assert buyer.hold(event, seat_ids[:2]).status_code == 200
+    assert buyer.confirm(event).status_code == 201
+
+    # when: the fold runs with Redis down, then Redis comes back (with its old sets: keep_data)
+    summary.seat_counts_fold()
+    down = summary.trending_scores()
+    redis_server.start(keep_data=True)
+    settings.TRENDING_CACHE_SECONDS = 0
+
+    # then: search had no ranking while Redis was down, and counts the sales once it is back
+    try:
+        assert down == []
+        assert (event.pk, 2.0) in summary.trending_scores()
+    finally:
+        trending._redis.cache_clear()
