@@ -1,6 +1,6 @@
 """Slow or hostile clients: oversized bodies, chatty or oversized websocket messages, a client opening
 socket after socket. (A viewer that never reads is dropped without delaying the others:
-tests/test_live_server.py::test_a_stalled_viewer_is_dropped_and_the_others_keep_receiving.)"""
+tests/test_live_server.py::test_a_viewer_that_stops_reading_is_dropped_without_delaying_the_others.)"""
 
 from __future__ import annotations
 
