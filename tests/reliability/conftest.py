@@ -42,3 +42,12 @@ def sale(organizer):
     """A committed event on sale (the server reads it through its own connections) and its seat ids."""
     event = make_event(organizer)
     return event, list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
+
+
+@pytest.fixture(autouse=True)
+def _cache_outage_forgotten():
+    """A test that made this process's cache give up on a dead Redis must not leave the next test without it."""
+    from evently.cache import cache_outage_reset
+
+    yield
+    cache_outage_reset()

@@ -12,8 +12,8 @@ sell at the box office, scan. After every step:
 - no admitted ticket is cancelled or transferred away;
 - a client that loaded the map once and then only followed `changes?since=` sees every seat as it is.
 
-`make test` runs a bounded number of examples (INVARIANT_EXAMPLES, default 10; INVARIANT_STEPS, default 25); `make soak-invariants`
-runs many more (INVARIANT_EXAMPLES=500 and longer sequences).
+`make test` runs a bounded number of examples (INVARIANT_EXAMPLES, default 10, of INVARIANT_STEPS, default 25);
+`make soak-invariants` runs many more (500 of 40).
 """
 
 from __future__ import annotations
