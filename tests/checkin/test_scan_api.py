@@ -268,3 +268,32 @@ def test_an_admitted_ticket_is_marked_used_and_cannot_be_transferred(door, token
         ticket_transfer(ticket_id=ticket.pk, to_name="Bob", to_email="bob@example.com",
                         owner=Booking.objects.get().buyer)
     assert refused.value.code == "ticket_used"
+
+
+def test_a_ticket_used_at_the_door_cannot_be_cancelled(door, open_event, seat_ids):
+    # given: a buyer's two tickets, one of them already scanned in
+    buyer = Buyer()
+    buyer.hold(open_event, seat_ids[:2])
+    booking = buyer.confirm(open_event).json()
+    assert door.scan(booking["tickets"][0]["token"]).json()["result"] == "admit"
+
+    # when: the buyer cancels that seat
+    response = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel", {"seat_ids": [seat_ids[0]]})
+
+    # then: refused, nothing changed (found by tests/reliability/test_invariants.py)
+    assert (response.status_code, response.json()["error"]) == (409, "ticket_used")
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"valid"}
+    assert Booking.objects.get().status == "paid"
+
+
+def test_cancelling_a_whole_booking_leaves_its_used_tickets_alone(door, open_event, seat_ids):
+    buyer = Buyer()
+    buyer.hold(open_event, seat_ids[:2])
+    booking = buyer.confirm(open_event).json()
+    door.scan(booking["tickets"][0]["token"])
+
+    response = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel", {})
+
+    assert response.status_code == 200, response.content
+    assert dict(Ticket.objects.values_list("booking_seat__event_seat_id", "status")) == {
+        seat_ids[0]: "valid", seat_ids[1]: "cancelled"}

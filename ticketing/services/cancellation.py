@@ -31,6 +31,7 @@ from ticketing.exceptions import (
     EventNotFound,
     SeatsNotInBooking,
     SeatsTransferred,
+    SeatsUsed,
 )
 from ticketing.models import (
     Booking,
@@ -183,22 +184,28 @@ def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organiz
     A ticket transferred to someone else belongs to its new holder: the buyer's own cancel leaves
     it alone (cancelling "everything" covers the seats the buyer still holds) and names it if asked
     for explicitly. Only the organizer (or an event cancellation) cancels such a seat, and its
-    holder is told. Raises SeatsNotInBooking, SeatsTransferred.
+    holder is told. A ticket already used at the door is never cancelled here (only a whole-event
+    cancellation refunds it): "everything" leaves it out, naming it raises SeatsUsed.
+    Raises SeatsNotInBooking, SeatsTransferred, SeatsUsed.
     """
     active = list(booking.booking_seats.filter(is_active=True).select_related("event_seat").order_by("event_seat_id"))
     given_away = set() if by_organizer else set(
         Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False)
         .values_list("booking_seat__event_seat_id", flat=True)
     )
+    used = set(Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, admitted_at__isnull=False)
+               .values_list("booking_seat__event_seat_id", flat=True))
     by_seat = {bs.event_seat_id: bs for bs in active}
     if seat_ids is None:
-        return [bs for bs in active if bs.event_seat_id not in given_away]
+        return [bs for bs in active if bs.event_seat_id not in given_away | used]
     unknown = sorted(set(seat_ids) - set(by_seat))
     if unknown:
         raise SeatsNotInBooking(seat_ids=unknown)
     transferred = sorted(set(seat_ids) & given_away)
     if transferred:
         raise SeatsTransferred(seat_ids=transferred)
+    if set(seat_ids) & used:
+        raise SeatsUsed(seat_ids=sorted(set(seat_ids) & used))
     return [by_seat[seat_id] for seat_id in sorted(set(seat_ids))]
 
 
@@ -239,7 +246,8 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
         _check_cancellable(booking, quote, at=timezone.now())
         if not seats:
             raise _nothing_left_to_cancel(booking)
-    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred) as broken:
+    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred,
+            SeatsUsed) as broken:
         error = {"error": broken.code, "message": broken.message}
     return {
         "booking_id": booking.pk,
@@ -291,6 +299,8 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
 
 
 def _nothing_left_to_cancel(booking: Booking) -> Exception:
+    if Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, admitted_at__isnull=False).exists():
+        return SeatsUsed("Every remaining ticket of this booking was transferred or used at the door.")
     if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
         return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
     return BookingNotCancellable(status=booking.status)
@@ -302,8 +312,14 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     seat_ids = [bs.event_seat_id for bs in booking_seats]
     list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
-    cancelled_tickets = list(Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
-                             .values_list("pk", "holder_email"))
+    # Locked: a scan that admitted one of them since `_seats_to_cancel` looked is seen here, and the
+    # cancel is refused (rolled back) rather than cancelling a ticket already used at the door.
+    tickets = list(Ticket.objects.select_for_update().filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
+                   .order_by("pk").values_list("pk", "holder_email", "admitted_at", "booking_seat__event_seat_id"))
+    used = sorted(seat_id for _, _, admitted_at, seat_id in tickets if admitted_at is not None)
+    if used:
+        raise SeatsUsed(seat_ids=used)
+    cancelled_tickets = [(ticket_id, holder_email) for ticket_id, holder_email, _, _ in tickets]
     Ticket.objects.filter(pk__in=[ticket_id for ticket_id, _ in cancelled_tickets]).update(
         status=TicketStatus.CANCELLED
     )
