@@ -55,6 +55,7 @@ def prepared_cursor(alias: str = DEFAULT_DB_ALIAS):
     still travel apart, the statement is just not kept.
     """
     db = connections[alias]
+    db.close_if_health_check_failed()  # as Django's own cursors do (CONN_HEALTH_CHECKS)
     db.ensure_connection()
     with psycopg.Cursor(db.connection) as cursor:
         yield PreparedCursor(db, cursor)
