@@ -12,6 +12,7 @@ from checkin import selectors
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
+from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
 
 
 @admin.register(DoorAssignment)
@@ -36,34 +37,43 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
 
 
 @admin.register(DoorSchedule)
-class DoorScheduleAdmin(OrganizerScopedAdmin):
-    list_display = ["event", "doors_open_at", "closes_at"]
+class DoorScheduleAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
+    list_display = ["event", "doors_open_local", "closes_local"]
+    list_select_related = ["event__venue"]
     raw_id_fields = ["event"]
     organizer_path = "event__organizer"
+    venue_path = "event__venue"
+
+    doors_open_local = venue_time_column("doors_open_at", "event__venue", "Doors open (venue time)")
+    closes_local = venue_time_column("closes_at", "event__venue", "Doors close (venue time)")
 
 
 @admin.register(Admission)
 class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
-    list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
+    list_display = ["ticket", "event", "admitted_local", "gate", "device", "is_offline", "user"]
     list_filter = ["is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
     date_hierarchy = "admitted_at"
-    list_select_related = ["event", "user"]
+    list_select_related = ["event__venue", "user"]
     organizer_path = "event__organizer"
+
+    admitted_local = venue_time_column("admitted_at", "event__venue", "Admitted (venue time)")
 
 
 @admin.register(Scan)
 class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """The scan log; the filter "is conflict: yes" lists conflicts. Reports at …/checkin/scan/report/."""
 
-    list_display = ["received_at", "event", "ticket_id", "result", "reason", "gate", "device", "user",
+    list_display = ["received_local", "event", "ticket_id", "result", "reason", "gate", "device", "user",
                     "is_offline", "is_conflict"]
     list_filter = ["is_conflict", "result", "reason", "is_offline", "gate", "event"]
     search_fields = ["nonce", "=ticket_id", "device", "gate"]
     date_hierarchy = "received_at"
-    list_select_related = ["event", "user"]
+    list_select_related = ["event__venue", "user"]
     change_list_template = "admin/checkin/scan/change_list.html"
     organizer_path = "event__organizer"
+
+    received_local = venue_time_column("received_at", "event__venue", "Received (venue time)")
 
     def get_urls(self):
         return [

@@ -10,15 +10,23 @@ with them: events knows nothing of seats sold.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline
 from evently.errors import DomainError
 from events.models import CancellationPolicy, Event, EventStatus, PricingTier, SeatCategory
 from events.services import event_next_transition, event_open_sale, event_publish
+from venues.admin_localtime import VenueLocalTimesAdmin, VenueLocalTimesInline, venue_time_column
+from venues.localtime import venue_time_label
+
+# What the clock does next, in words an organizer reads at a glance (the status the event moves to).
+TRANSITION_WORDS = {
+    EventStatus.ON_SALE: "Sale opens",
+    EventStatus.PUBLISHED: "Sale closes",
+    EventStatus.FINISHED: "Event ends",
+}
 
 
-class SeatCategoryInline(OrganizerScopedInline, admin.TabularInline):
+class SeatCategoryInline(VenueLocalTimesInline, OrganizerScopedInline, admin.TabularInline):
     model = SeatCategory
     extra = 0
     show_change_link = True  # tiers are edited on the category's page
@@ -42,8 +50,8 @@ class CancellationPolicyInline(OrganizerScopedInline, admin.StackedInline):
 
 
 @admin.register(Event)
-class EventAdmin(OrganizerScopedAdmin):
-    list_display = ["title", "venue", "starts_at", "status", "next_transition", "organizer"]
+class EventAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
+    list_display = ["title", "venue", "starts_at_local", "status", "next_transition", "organizer"]
     list_filter = ["status", "category"]
     search_fields = ["title", "venue__name"]
     date_hierarchy = "starts_at"
@@ -53,14 +61,17 @@ class EventAdmin(OrganizerScopedAdmin):
     actions = ["publish_selected", "open_sale_now"]
     organizer_path = "organizer"
     organizer_owner_field = "organizer"
+    venue_path = "venue"
+
+    starts_at_local = venue_time_column("starts_at", "venue", "Starts (venue time)")
 
     @admin.display(description="Next scheduled change")
     def next_transition(self, event):
         transition = event_next_transition(event) if event.pk else None
         if transition is None:
             return "—"
-        when = timezone.localtime(transition.at).strftime("%Y-%m-%d %H:%M")
-        return f"{EventStatus(transition.status).label} at {when}"
+        words = TRANSITION_WORDS.get(transition.status, f"Becomes {EventStatus(transition.status).label.lower()}")
+        return f"{words}: {venue_time_label(transition.at, event.venue)}"
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -85,16 +96,17 @@ class EventAdmin(OrganizerScopedAdmin):
             messages.success(request, f"{changed} event(s) {done}.")
 
 
-class PricingTierInline(OrganizerScopedInline, admin.TabularInline):
+class PricingTierInline(VenueLocalTimesInline, OrganizerScopedInline, admin.TabularInline):
     model = PricingTier
     extra = 0
     fields = ["position", "name", "price", "available_from", "available_until", "quota"]
 
 
 @admin.register(SeatCategory)
-class SeatCategoryAdmin(OrganizerScopedAdmin):
+class SeatCategoryAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
     list_display = ["name", "event", "price", "position"]
     list_select_related = ["event"]
     search_fields = ["name", "event__title"]
     inlines = [PricingTierInline]
     organizer_path = "event__organizer"
+    venue_path = "event__venue"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from evently.payments import payment_provider_is_demo
 from venues.bookings import venue_booking_clash_text, venue_booking_clashes
 from venues.generators import TEMPLATES
+from venues.localtime import zone_choices
 from venues.models import VENUE_FREEING_STATUSES, Venue, VenueBooking, VenueType
 
 TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADIUM,
@@ -70,7 +71,8 @@ class VenueFromTemplateForm(TemplateLayoutForm):
     name = forms.CharField(max_length=200)
     city = forms.CharField(max_length=100)
     address = forms.CharField(max_length=300, required=False)
-    timezone = forms.CharField(max_length=64, initial="Europe/Berlin")
+    timezone = forms.ChoiceField(choices=zone_choices, initial="Europe/Berlin",
+                                 help_text="Every date and time of its events is typed and shown in this zone.")
 
     field_order = ["name", "city", "address", "timezone", "template"]
 
