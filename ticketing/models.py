@@ -121,8 +121,10 @@ class Booking(models.Model):
 
     @property
     def is_box_office(self) -> bool:
-        """Sold over the counter (cash or complimentary): no provider charge behind it."""
-        return self.buyer.startswith("boxoffice:")
+        """Sold over the counter for cash or complimentary: no provider charge behind it (a card sale
+        at the counter is charged and refunded through the provider like an online one)."""
+        return self.buyer.startswith("boxoffice:") and (
+            self.payment_reference == "comp" or self.payment_reference.startswith("cash:"))
 
 
 # A refund of a box-office booking is paid at the counter: its reference starts with this.
@@ -368,6 +370,7 @@ class PaymentWebhookEvent(models.Model):
 
 class BoxOfficeMethod(models.TextChoices):
     CASH = "cash", "Cash"
+    CARD = "card", "Card (through the payment provider)"
     COMP = "comp", "Complimentary"
 
 

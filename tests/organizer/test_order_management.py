@@ -13,10 +13,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import CancellationPolicy, Event
+from events.models import CancellationPolicy, Event, PricingTier
 from tests.checkin.conftest import buy_tickets
 from tests.conftest import make_event
 from tests.organizer.conftest import login
+from ticketing.exceptions import PaymentDeclined
 from ticketing.models import (
     Booking,
     BookingLogEntry,
@@ -26,6 +27,7 @@ from ticketing.models import (
     OutgoingEmail,
     Ticket,
 )
+from ticketing.services import Customer, boxoffice_sell, boxoffice_sell_card
 from ticketing.services.delivery import booking_pdf
 
 
@@ -172,3 +174,72 @@ def test_a_finished_events_booking_cannot_be_cancelled(organizer, show, booking)
                                                                 "refund": "full"}, follow=True)
     assert "This booking cannot be cancelled in its current state." in response.content.decode()
     assert Cancellation.objects.count() == 0
+
+
+# --- box office: the price selling now, quotas, card through the provider, receipt ----------------
+
+def free_seats(event, count: int) -> list[int]:
+    return list(EventSeat.objects.filter(event=event, status="available").order_by("id")
+                .values_list("id", flat=True)[:count])
+
+
+def test_box_office_cash_sells_at_the_tier_selling_now_within_its_quota(organizer, show):
+    category = show.categories.get()
+    early = PricingTier.objects.create(category=category, name="Early bird", price=Decimal("25.00"), quota=1,
+                                       position=0)
+    # when two seats are sold for cash while the early-bird tier has one place left
+    booking = boxoffice_sell(event_id=show.pk, seat_ids=free_seats(show, 2), method="cash", sold_by=organizer,
+                             customer=Customer(name="Ada", email="ada@example.com", phone=""))
+    # then one seat is at the early-bird price (its quota is now used) and the next at the base price
+    assert sorted((bs.price, bs.tier_id) for bs in booking.booking_seats.all()) == [
+        (Decimal("25.00"), early.pk), (Decimal("40.00"), None)]
+    assert booking.total == Decimal("65.00")
+    assert EventSeat.objects.filter(tier=early, status="sold").count() == 1
+
+
+def test_box_office_card_is_charged_through_the_provider(organizer, show):
+    booking = boxoffice_sell_card(event_id=show.pk, seat_ids=free_seats(show, 2), payment_token="tok_ok",
+                                  sold_by=organizer, customer=Customer(name="Ada", email="ada@example.com", phone=""))
+    assert (booking.status, booking.total) == ("paid", Decimal("80.00"))
+    assert booking.box_office_sale.method == "card"
+    assert not booking.payment_reference.startswith("cash:") and booking.is_box_office is False  # refunds by card
+    assert booking.tickets.filter(status="valid").count() == 2
+
+
+def test_a_declined_card_at_the_box_office_sells_nothing_and_frees_the_seats(organizer, show):
+    seat_ids = free_seats(show, 2)
+    with pytest.raises(PaymentDeclined):
+        boxoffice_sell_card(event_id=show.pk, seat_ids=seat_ids, payment_token="tok_declined", sold_by=organizer,
+                            customer=Customer(name="Ada", email="ada@example.com", phone=""))
+    assert set(EventSeat.objects.filter(pk__in=seat_ids).values_list("status", flat=True)) == {"available"}
+    assert not Booking.objects.filter(status="paid").exists()
+
+
+def test_seat_map_card_sale_leads_to_a_printable_receipt_and_tickets(organizer, show):
+    client = login(organizer)
+    seat_ids = free_seats(show, 1)
+    response = client.post(reverse("admin:events_event_seatmap", args=[show.pk]), {
+        "action": "sell", "seat_ids": ",".join(map(str, seat_ids)), "customer_name": "Ada",
+        "customer_email": "ada@example.com", "customer_phone": "+49 30 1234", "method": "card",
+        "payment_token": "tok_ok"})
+    booking = Booking.objects.get()
+    assert response["Location"] == url("receipt", booking.pk)
+    receipt = client.get(response["Location"]).content.decode()
+    assert f"receipt {booking.reference}" in receipt and "Card (through the payment provider)" in receipt
+    assert "40.00" in receipt
+    pdf = client.get(url("tickets_pdf", booking.pk))
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+
+
+def test_a_card_sale_without_a_token_is_refused_and_sells_nothing(organizer, show):
+    response = login(organizer).post(reverse("admin:events_event_seatmap", args=[show.pk]), {
+        "action": "sell", "seat_ids": str(free_seats(show, 1)[0]), "customer_name": "Ada",
+        "customer_email": "ada@example.com", "method": "card", "payment_token": ""})
+    assert "A card sale needs the payment token." in response.content.decode()
+    assert Booking.objects.count() == 0
+
+
+def test_another_organizer_gets_no_receipt_or_tickets(rival, booking):
+    client = login(rival)
+    assert [client.get(url("receipt", booking.pk)).status_code,
+            client.get(url("tickets_pdf", booking.pk)).status_code] == [404, 404]

@@ -40,6 +40,7 @@ from ticketing.reports import (
 from ticketing.services import (
     Customer,
     boxoffice_sell,
+    boxoffice_sell_card,
     event_cancel,
     event_inventory_create,
     seats_block,
@@ -101,7 +102,17 @@ class BoxOfficeForm(forms.Form):
     customer_name = forms.CharField(max_length=200)
     customer_email = forms.EmailField()
     customer_phone = forms.CharField(max_length=40, required=False)
-    method = forms.ChoiceField(choices=[("cash", "Cash"), ("comp", "Complimentary")])
+    method = forms.ChoiceField(choices=[("cash", "Cash"), ("card", "Card (payment provider)"),
+                                        ("comp", "Complimentary")])
+    payment_token = forms.CharField(
+        max_length=100, required=False, label="Card payment token",
+        help_text="For a card: the token the card terminal or payment form gives (demo provider: tok_ok).")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == "card" and not data.get("payment_token"):
+            self.add_error("payment_token", "A card sale needs the payment token.")
+        return data
 
 
 class EventAdmin(events_admin.EventAdmin):
@@ -211,14 +222,20 @@ class EventAdmin(events_admin.EventAdmin):
                     messages.success(request, f"Unblocked {len(done)} seat(s).")
                 elif action == "sell" and box_office_form.is_valid():
                     data = box_office_form.cleaned_data
-                    booking = boxoffice_sell(
-                        event_id=event.pk, seat_ids=seat_ids, method=data["method"], sold_by=request.user,
-                        customer=Customer(name=data["customer_name"], email=data["customer_email"],
-                                          phone=data["customer_phone"]))
+                    customer = Customer(name=data["customer_name"], email=data["customer_email"],
+                                        phone=data["customer_phone"])
+                    if data["method"] == "card":
+                        booking = boxoffice_sell_card(event_id=event.pk, seat_ids=seat_ids, customer=customer,
+                                                      payment_token=data["payment_token"], sold_by=request.user)
+                    else:
+                        booking = boxoffice_sell(event_id=event.pk, seat_ids=seat_ids, method=data["method"],
+                                                 sold_by=request.user, customer=customer)
                     url = reverse("admin:ticketing_booking_change", args=[booking.pk])
                     messages.success(request, format_html(
-                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{}.', len(seat_ids),
-                        booking.customer_name, url, booking.reference, booking.total))
+                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{} ({}).', len(seat_ids),
+                        booking.customer_name, url, booking.reference, booking.total, booking.get_status_display()))
+                    if booking.status == "paid":  # the receipt and tickets, ready to print
+                        return redirect("admin:ticketing_booking_receipt", booking.pk)
                 elif action == "sell":
                     messages.error(request, "Enter the customer's name and a valid e-mail to sell.")
                     return self._seatmap_page(request, event, box_office_form)

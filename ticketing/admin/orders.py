@@ -13,7 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +31,7 @@ from ticketing.services.cancellation import (
     cancellation_policy_text,
     cancellation_quote,
 )
+from ticketing.services.delivery import booking_pdf
 from ticketing.services.orders import booking_history, booking_tickets_resend, ticket_holder_correct
 from venues.localtime import venue_time_label
 
@@ -66,7 +67,9 @@ class BookingAdmin(records.BookingAdmin):
     def manage(self, booking):
         if not booking.pk:
             return "—"
-        links = [(reverse("admin:ticketing_booking_cancel", args=[booking.pk]), "Cancel seats…")]
+        links = [(reverse("admin:ticketing_booking_cancel", args=[booking.pk]), "Cancel seats…"),
+                 (reverse("admin:ticketing_booking_receipt", args=[booking.pk]), "Receipt"),
+                 (reverse("admin:ticketing_booking_tickets_pdf", args=[booking.pk]), "Tickets (PDF)")]
         links += [(reverse("admin:ticketing_booking_holder", args=[booking.pk, ticket.pk]),
                    f"Holder of ticket {ticket.pk} ({ticket.holder_name})")
                   for ticket in booking.tickets.filter(status=TicketStatus.VALID).order_by("pk")]
@@ -90,6 +93,8 @@ class BookingAdmin(records.BookingAdmin):
             path("<int:booking_id>/resend/", wrap(require_POST(self.resend_view)), name="ticketing_booking_resend"),
             path("<int:booking_id>/tickets/<int:ticket_id>/holder/", wrap(self.holder_view),
                  name="ticketing_booking_holder"),
+            path("<int:booking_id>/receipt/", wrap(self.receipt_view), name="ticketing_booking_receipt"),
+            path("<int:booking_id>/tickets.pdf", wrap(self.tickets_pdf_view), name="ticketing_booking_tickets_pdf"),
         ] + super().get_urls()
 
     def may_manage(self, request, booking) -> bool:
@@ -144,6 +149,24 @@ class BookingAdmin(records.BookingAdmin):
             policy=cancellation_policy_text(booking.event),
             full_refund=now_quotes[ORGANIZER_REFUND_FULL].refund,
             policy_refund=now_quotes[ORGANIZER_REFUND_POLICY].refund))
+
+    def receipt_view(self, request, booking_id: int):
+        """A printable receipt (what was sold, at which price and tier, how it was paid) with the tickets' PDF."""
+        booking = self._booking(request, booking_id)
+        seats = list(booking.booking_seats.select_related("event_seat__seat__section", "event_seat__category", "tier")
+                     .order_by("event_seat_id"))
+        sale = getattr(booking, "box_office_sale", None) if booking.buyer.startswith("boxoffice:") else None
+        return TemplateResponse(request, "admin/ticketing/booking/receipt.html", self._context(
+            request, booking, f"Receipt {booking.reference}", seats=seats, sale=sale,
+            paid_at=venue_time_label(booking.paid_at, booking.event.venue),
+            starts_at=venue_time_label(booking.event.starts_at, booking.event.venue, "%a %d %b %Y, %H:%M")))
+
+    def tickets_pdf_view(self, request, booking_id: int):
+        booking = self._booking(request, booking_id)
+        if not Ticket.objects.filter(booking=booking, status=TicketStatus.VALID).exists():
+            raise Http404("This booking has no valid tickets.")
+        return FileResponse(booking_pdf(booking.pk).open("rb"), content_type="application/pdf",
+                            filename=f"tickets-{booking.reference}.pdf")
 
     def resend_view(self, request, booking_id: int):
         booking = self._booking(request, booking_id)

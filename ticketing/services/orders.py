@@ -168,7 +168,7 @@ def booking_history(*, booking: Booking) -> list[HistoryEntry]:
 
 
 def _checkout_text(booking: Booking, venue) -> str:
-    if booking.is_box_office:
+    if booking.buyer.startswith("boxoffice:"):
         return "Sold at the box office."
     until = (f" (seats held until {venue_time_label(booking.hold_expires_at, venue, '%H:%M:%S')})"
              if booking.hold_expires_at else "")
