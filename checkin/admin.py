@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from checkin import selectors
+from checkin.admin_setup import door_staff_view, review_view
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
@@ -28,6 +29,16 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["venue"] if is_organizer_scope(request) else []
+
+    def get_urls(self):
+        # The guided setup's last steps (checkin.admin_setup), under the door assignments.
+        wrap = self.admin_site.admin_view
+        return [
+            path("event/<int:event_id>/", wrap(lambda request, event_id: door_staff_view(self, request, event_id)),
+                 name="checkin_event_doorstaff"),
+            path("event/<int:event_id>/review/", wrap(lambda request, event_id: review_view(self, request, event_id)),
+                 name="checkin_event_review"),
+        ] + super().get_urls()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user" and is_organizer_scope(request):

@@ -287,6 +287,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "email"], condition=Q(status__in=["waiting", "offered"]),

@@ -24,7 +24,14 @@ from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organi
 from evently.errors import DomainError
 from venues.admin_localtime import VenueLocalTimesAdmin, VenueLocalTimesInline, venue_time_column
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
-from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
+from venues.forms import (
+    TEMPLATE_VENUE_TYPES,
+    DepositForm,
+    TemplateLayoutForm,
+    VenueBookingForm,
+    VenueChangeForm,
+    VenueFromTemplateForm,
+)
 from venues.invoices import venue_booking_invoice, venue_booking_invoice_pdf
 from venues.localtime import venue_time_label, zone_choices, zone_of
 from venues.models import VENUE_FREEING_STATUSES, Section, Venue, VenueBooking, VenueBookingAddOn
@@ -59,6 +66,8 @@ class VenueAdmin(OrganizerScopedAdmin):
     list_filter = ["venue_type", "is_active", "city"]
     search_fields = ["name", "city"]
     readonly_fields = ["capacity", "tools"]
+    form = VenueChangeForm
+    exclude = ["facilities", "map_meta"]  # edited through VenueChangeForm's fields, never as raw JSON
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "timezone":  # a list of real zones, not free text a typo could break

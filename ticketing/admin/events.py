@@ -11,6 +11,7 @@ another organizer's event is a 404.
 from __future__ import annotations
 
 import csv
+import re
 import time
 
 from django import forms
@@ -20,7 +21,7 @@ from django.db.models import Count
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -199,8 +200,9 @@ class EventAdmin(events_admin.EventAdmin):
             created = event_inventory_create(event=event, section_categories=mapping)
             elapsed = time.perf_counter() - started
             messages.success(request, f"Created {created:,} seats in {elapsed:.2f} s."
-                             + (" Sections that already had seats keep their category." if existing else ""))
-            return redirect("admin:events_event_seatmap", event.pk)
+                             + (" Sections that already had seats keep their category." if existing else "")
+                             + " Block house seats on the seat map any time.")
+            return redirect(_next_setup_step(event))
         return TemplateResponse(request, "admin/events/event/inventory.html", self._context(
             request, event, f"Seats for {event.title}", form=form, categories=categories,
             inventory_count=EventSeat.objects.filter(event=event).count(), existing=existing))
@@ -272,8 +274,20 @@ class EventAdmin(events_admin.EventAdmin):
         return csv_response(f"attendees-event-{event.pk}.csv", ATTENDEE_CSV_HEADER, attendee_csv_rows(event=event))
 
 
+def _next_setup_step(event: Event) -> str:
+    """After the seats: the guided setup's door-staff step where the check-in app offers one, else the seat map."""
+    try:
+        return reverse("admin:checkin_event_doorstaff", args=[event.pk])
+    except NoReverseMatch:
+        return reverse("admin:events_event_seatmap", args=[event.pk])
+
+
 class SeatCategoryAdmin(events_admin.SeatCategoryAdmin):
     inlines = [PricingTierInline]
+
+
+# "+49 30 1234-567", "+1 (555) 010-9999": a plus, then only digits and the usual separators.
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]{4,39}")
 
 
 class _Echo:
@@ -288,9 +302,10 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
     def lines():
         yield writer.writerow(header)
         for row in rows:
-            # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-            yield writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
-                                   for cell in row])
+            # A leading =, +, - or @ would make a spreadsheet run the cell as a formula; a phone number
+            # ("+49 30 1234-567": digits and separators only) cannot run anything and stays as typed.
+            yield writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@"
+                                   and not PHONE_NUMBER.fullmatch(cell) else cell for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
