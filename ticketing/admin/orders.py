@@ -62,6 +62,15 @@ class HolderForm(forms.Form):
 class BookingAdmin(records.BookingAdmin):
     readonly_fields = ["manage", "history"]
     change_form_template = "admin/ticketing/booking/change_form_tools.html"
+    fieldsets = [
+        (None, {"fields": ["event", "reference", "status", "customer_name", "customer_email", "customer_phone",
+                           "total", "refund_amount", "currency", "created_at", "paid_at", "cancelled_at"]}),
+        ("Manage", {"fields": ["manage"]}),
+        ("History", {"fields": ["history"]}),
+        ("Payment and technical details", {"classes": ["collapse"], "fields": [
+            "payment_reference", "refund_reference", "failure_reason", "buyer", "user", "idempotency_key",
+            "client_key", "expires_at", "hold_expires_at"]}),
+    ]
 
     @admin.display(description="Manage")
     def manage(self, booking):
