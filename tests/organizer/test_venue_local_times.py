@@ -192,3 +192,12 @@ def test_labels_read_like_the_wall_clock():
     assert venue_time_label(moment, "Europe/Berlin") == "2030-07-01 20:00 CEST"
     assert venue_time_label(moment, "Asia/Dubai") == "2030-07-01 22:00 Asia/Dubai"  # "+04" is no name
     assert venue_time_label(None, "Europe/Berlin") == "—"
+
+
+def test_the_event_page_lists_each_categorys_tiers_in_venue_time(organizer, berlin_event):
+    category = berlin_event.categories.get()
+    PricingTier.objects.create(category=category, name="Early bird", price="30.00", quota=10,
+                               available_until=datetime(2030, 7, 31, 21, 59, tzinfo=UTC))
+    page = login(organizer).get(reverse("admin:events_event_change", args=[berlin_event.pk])).content.decode()
+    assert "Early bird 30.00, 0/10 used, until 2030-07-31 23:59 CEST · " in page
+    assert f'/admin/events/seatcategory/{category.pk}/change/#tiers-group">edit tiers</a>' in page

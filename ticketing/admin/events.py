@@ -49,12 +49,31 @@ from ticketing.services import (
 )
 from ticketing.services.pricing import categories_current_price, tier_seats_used
 from venues.admin import seat_ids_posted, seatmap_response
+from venues.localtime import venue_time_label
 from venues.models import Section
 
 
 class SeatCategoryInline(events_admin.SeatCategoryInline):
-    fields = [*events_admin.SeatCategoryInline.fields, "current_price"]
-    readonly_fields = ["current_price"]
+    fields = [*events_admin.SeatCategoryInline.fields, "current_price", "tiers"]
+    readonly_fields = ["current_price", "tiers"]
+
+    @admin.display(description="Pricing tiers")
+    def tiers(self, category):
+        """The category's tiers on the event page, in venue time, with a link to edit them (issue 18)."""
+        if not category.pk:
+            return "—"
+        tiers = list(category.tiers.order_by("position", "id"))
+        used = tier_seats_used(tier.pk for tier in tiers if tier.quota is not None)
+        venue = category.event.venue
+        parts = []
+        for tier in tiers:
+            quota = f", {used.get(tier.pk, 0)}/{tier.quota} used" if tier.quota is not None else ""
+            start = f", from {venue_time_label(tier.available_from, venue)}" if tier.available_from else ""
+            until = f", until {venue_time_label(tier.available_until, venue)}" if tier.available_until else ""
+            parts.append(f"{tier.name} {tier.price}{quota}{start}{until}")
+        link = reverse("admin:events_seatcategory_change", args=[category.pk]) + "#tiers-group"
+        return format_html('{} · <a href="{}">{}</a>', "; ".join(parts) or "none",
+                           link, "edit tiers" if tiers else "add tiers")
 
     @admin.display(description="Current price (tier)")
     def current_price(self, category):
