@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
@@ -50,8 +52,17 @@ class DoorStaffForm(forms.Form):
         if username or password:
             if not (username and password):
                 raise forms.ValidationError("A new door login needs both a user name and a password.")
+            try:
+                UnicodeUsernameValidator()(username)
+            except ValidationError as error:
+                self.add_error("new_username", error)
             if len(password) < 10:
                 self.add_error("new_password", "Use at least 10 characters.")
+            else:
+                try:  # the project's password rules, as for any other account
+                    password_validation.validate_password(password, User(username=username))
+                except ValidationError as error:
+                    self.add_error("new_password", error)
             if User.objects.filter(username__iexact=username).exists():
                 self.add_error("new_username", "That user name is taken.")
         cleaned["new_username"] = username

@@ -76,6 +76,19 @@ def test_door_staff_step_assigns_existing_logins_and_creates_a_new_one(organizer
         "door", "gate-b"}
 
 
+def test_a_door_login_with_a_bad_name_or_weak_password_is_refused_and_nothing_created(organizer):
+    organizer.user_permissions.add(*Permission.objects.filter(content_type__app_label="checkin"))
+    event = make_event(organizer)
+    client = login(organizer)
+    url = reverse("admin:checkin_event_doorstaff", args=[event.pk])
+    bad_name = client.post(url, {"new_username": "gate b<script>", "new_password": "long-enough-pw"})
+    weak = client.post(url, {"new_username": "gate-b", "new_password": "1234567890"})
+    assert [bad_name.status_code, weak.status_code] == [200, 200]
+    assert "This password is entirely numeric." in weak.content.decode()
+    assert not User.objects.filter(username__startswith="gate").exists()
+    assert DoorAssignment.objects.count() == 0
+
+
 def test_review_lists_what_is_missing_and_opens_the_sale(organizer):
     event = make_event(organizer, status="draft")
     client = login(organizer)
