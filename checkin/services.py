@@ -90,9 +90,12 @@ WITH prior AS (
 ), verdict AS (
     SELECT ticket.*, CASE
         WHEN ticket.id IS NULL THEN 'unknown_ticket'
+        -- A ticket given away is "transferred" whatever later happened to the booking: the guest
+        -- holding the old code must hear that someone else has the ticket now, not "refunded".
+        WHEN ticket.status = 'transferred' THEN 'transferred'
         WHEN ticket.booking_status = 'cancelled' AND ticket.is_refunded THEN 'refunded'
         WHEN ticket.booking_status <> 'paid' OR ticket.status = 'cancelled' THEN 'cancelled'
-        WHEN ticket.status = 'transferred' OR ticket.nonce <> %(ticket_nonce)s::bigint THEN 'transferred'
+        WHEN ticket.nonce <> %(ticket_nonce)s::bigint THEN 'transferred'
         ELSE %(window_reason)s::text
     END AS reason
     FROM (SELECT 1) AS one LEFT JOIN ticket ON TRUE

@@ -14,6 +14,7 @@ from tests.checkin.conftest import Door, buy_tickets, doors_open, make_door_staf
 from tests.conftest import Buyer
 from ticketing.models import Booking, Ticket
 from ticketing.services import booking_cancel
+from ticketing.services.transfers import ticket_transfer
 from ticketing.tokens import TicketClaims, keypair_generate, token_claims_unverified, token_sign
 
 
@@ -135,6 +136,17 @@ def test_cancelled_ticket_without_refund_is_cancelled(door, token, booking):
 def test_transferred_ticket_is_invalid(door, token, booking):
     Ticket.objects.filter(pk=booking["tickets"][0]["id"]).update(status="transferred")
     assert _invalid(door.scan(token)) == "transferred"
+
+
+def test_transferred_away_ticket_says_transferred_even_after_its_booking_was_refunded(door, token, booking):
+    # given the buyer gave the ticket away, then the organizer cancelled the whole booking with a refund
+    organizer = User.objects.get(username="org")
+    ticket_transfer(ticket_id=booking["tickets"][0]["id"], to_name="Bo", to_email="bo@example.com", owner="",
+                    user=organizer)
+    booking_cancel(booking_id=booking["booking_id"], owner="", user=organizer)
+    # when the old code is scanned, then the door hears "transferred", not "refunded" (issue 18)
+    assert _invalid(door.scan(token)) == "transferred"
+    assert Admission.objects.count() == 0
 
 
 def test_stale_nonce_after_reissue_is_transferred(door, token, booking):
