@@ -68,6 +68,7 @@ class VenueLocalTimesAdmin(VenueLocalTimesInline):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         venue = self.venue_of_request(request, object_id)
         request.venue_zone_name = venue.timezone if venue else None
+        extra_context = {**(extra_context or {}), "venue_zone_name": request.venue_zone_name}
         with override_zone(venue):
             response = super().changeform_view(request, object_id, form_url, extra_context)
             # A TemplateResponse renders after the view returns: render it while the zone holds.

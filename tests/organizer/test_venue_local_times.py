@@ -201,3 +201,11 @@ def test_the_event_page_lists_each_categorys_tiers_in_venue_time(organizer, berl
     page = login(organizer).get(reverse("admin:events_event_change", args=[berlin_event.pk])).content.decode()
     assert "Early bird 30.00, 0/10 used, until 2030-07-31 23:59 CEST · " in page
     assert f'/admin/events/seatcategory/{category.pk}/change/#tiers-group">edit tiers</a>' in page
+
+
+def test_a_read_only_booking_page_says_whose_clock_its_times_are(organizer, berlin_event):
+    seat_ids = list(EventSeat.objects.filter(event=berlin_event).order_by("id").values_list("id", flat=True)[:1])
+    booking = boxoffice_sell(event_id=berlin_event.pk, seat_ids=seat_ids, method="cash", sold_by=organizer,
+                             customer=Customer(name="Ada", email="ada@example.com", phone=""))
+    page = login(organizer).get(reverse("admin:ticketing_booking_change", args=[booking.pk])).content.decode()
+    assert "Dates and times on this page are the venue's: Europe/Berlin." in page
