@@ -16,6 +16,7 @@ class VenueType(models.TextChoices):
     THEATER = "theater", "Theater"
     STADIUM = "stadium", "Stadium"
     CONFERENCE = "conference", "Conference hall"
+    CLUB = "club", "Club / festival (general admission)"
     OTHER = "other", "Other"
 
 
@@ -58,8 +59,13 @@ class Section(models.Model):
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="sections")
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
-    # Polygon [[x, y], ...] around the section's seats, for the overview of large venues.
+    # Polygon [[x, y], ...] around the section's seats, for the overview of large venues; for a
+    # general-admission area, the area's own shape on the map.
     outline = models.JSONField(default=list, blank=True)
+    # General admission (issue 15): a standing area sold by quantity, with no seats.
+    is_general_admission = models.BooleanField(
+        default=False, help_text="A standing area sold by quantity (no seats): its capacity is the number of places.")
+    capacity = models.PositiveIntegerField(default=0, help_text="Places of a general-admission area.")
 
     class Meta:
         ordering = ["venue", "position", "id"]
