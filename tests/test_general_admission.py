@@ -16,7 +16,7 @@ from ticketing.broadcast import seat_changes_cursor
 from ticketing.exceptions import InsufficientCapacity, NoHeldSeats, SeatsBusy
 from ticketing.models import AreaHold, Booking, BookingPlace, EventArea, EventSeat, Ticket
 from ticketing.services import Customer, booking_confirm, event_inventory_create, seat_hold
-from ticketing.services.areas import area_hold, area_holds_expire, area_release
+from ticketing.services.areas import area_hold, area_holds_expire
 from ticketing.services.tickets import event_public_keys
 from ticketing.tokens import claimed_area_id, token_verify_any
 from venues.generators import club, stadium
@@ -446,3 +446,72 @@ def test_two_hundred_buyers_racing_for_the_last_fifty_places_never_oversell(mixe
     assert area.held == 0 and not AreaHold.objects.exists()
     assert Ticket.objects.filter(booking_place__event_area=area, status="valid").count() == sold_places
     assert BookingPlace.objects.filter(event_area=area, is_active=True).count() == sold_places
+
+
+# --- after the sale ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_place_ticket_transfers_with_a_new_token_for_the_same_area(mixed_event):
+    buyer = Buyer()
+    area_hold_json(buyer, mixed_event, 2)
+    ticket = buyer.confirm(mixed_event).json()["tickets"][0]
+
+    response = buyer.post_json(f"/api/tickets/{ticket['id']}/transfer", {"name": "Grace Hopper",
+                                                                          "email": "grace@example.com"})
+
+    assert response.status_code == 201, response.content
+    new_ticket = Ticket.objects.get(transferred_from_id=ticket["id"])
+    assert new_ticket.booking_place_id == Ticket.objects.get(pk=ticket["id"]).booking_place_id
+    claims = token_verify_any(new_ticket.token, event_public_keys(mixed_event.pk), event_id=mixed_event.pk)
+    assert claimed_area_id(claims) == mixed_event.standing.pk
+    assert new_ticket.token != ticket["token"]
+
+
+@pytest.mark.django_db
+def test_the_tickets_pdf_has_the_places(mixed_event):
+    buyer = Buyer()
+    area_hold_json(buyer, mixed_event, 2)
+    booking = buyer.confirm(mixed_event).json()
+
+    response = buyer.get(booking["pdf_url"])
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_cancelling_a_mixed_booking_returns_its_seats_and_places_and_refunds_both(mixed_event):
+    seat_ids = list(EventSeat.objects.filter(event=mixed_event).order_by("id").values_list("id", flat=True))
+    buyer = Buyer()
+    buyer.hold(mixed_event, seat_ids[:2])
+    area_hold_json(buyer, mixed_event, 3)
+    booking = buyer.confirm(mixed_event).json()
+
+    preview = buyer.get(f"/api/bookings/{booking['booking_id']}/cancel-preview").json()
+    response = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel", {})
+
+    assert [place["area_id"] for place in preview["places"]] == [mixed_event.standing.pk] * 3
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "cancelled"
+    assert Decimal(response.json()["refund"]) + Decimal(response.json()["fee"]) == Decimal("155.00")
+    area = area_of(mixed_event)
+    assert (area.sold, area.held) == (0, 0)
+    assert not BookingPlace.objects.filter(is_active=True).exists()
+    assert set(Ticket.objects.filter(booking_id=booking["booking_id"]).values_list("status", flat=True)) == {
+        "cancelled"}
+
+
+@pytest.mark.django_db
+def test_a_general_admission_only_booking_can_be_cancelled(organizer):
+    event = make_event(organizer, rows=1, seats_per_block=1, blocks=1)
+    event.standing = add_area(event, places=10)
+    buyer = Buyer()
+    area_hold_json(buyer, event, 2)
+    booking = buyer.confirm(event).json()
+
+    response = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel", {})
+
+    assert response.status_code == 200, response.content
+    assert area_of(event).sold == 0
+    assert buyer.get(f"/api/events/{event.pk}/layout").json()["areas"][0]["available"] == 10

@@ -240,7 +240,9 @@ def event_section_summaries(*, event: Event) -> list[dict]:
             counts[section_id] = (total + seats, free + available, price if low is None else min(low, price),
                                   price if high is None else max(high, price))
     summaries = []
-    for section in event.venue.sections.order_by("position", "id").only("id", "name", "outline"):
+    # General-admission areas are not seat sections: the page draws them itself (issue 15).
+    for section in event.venue.sections.filter(is_general_admission=False).order_by("position", "id").only(
+            "id", "name", "outline"):
         seats, available, price_min, price_max = counts.get(section.pk, (0, 0, None, None))
         summaries.append({
             "id": section.pk, "section_id": section.pk, "name": section.name, "outline": section.outline,
@@ -323,4 +325,25 @@ def booking_seats(*, booking_id: int) -> list[dict]:
         {"id": seat_id, "label": f"{section}, row {row_label}, seat {number}", "category_name": category_name,
          "price": str(price)}
         for seat_id, section, row_label, number, category_name, price in rows
+    ]
+
+
+def booking_places(*, booking_id: int) -> list[dict]:
+    """A booking's active general-admission places, one line per area (issue 15), like `booking_seats`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sec.id, sec.name, c.name, count(*)::int, sum(place.price) "
+            "  FROM ticketing_bookingplace place "
+            "  JOIN ticketing_eventarea area ON area.id = place.event_area_id "
+            "  JOIN venues_section sec ON sec.id = area.section_id "
+            "  JOIN events_seatcategory c ON c.id = area.category_id "
+            " WHERE place.booking_id = %s AND place.is_active "
+            " GROUP BY sec.id, sec.name, sec.position, c.name ORDER BY sec.position, sec.id",
+            [booking_id],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"area_id": area_id, "label": f"{name} × {quantity} (general admission)", "category_name": category_name,
+         "quantity": quantity, "price": str(total)}
+        for area_id, name, category_name, quantity, total in rows
     ]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
@@ -73,6 +74,15 @@ class Section(models.Model):
 
     def __str__(self):
         return f"{self.venue.name} / {self.name}"
+
+    def clean(self):
+        """A general-admission area has places and no seats; a seated section has no capacity of its own."""
+        if self.is_general_admission and self.capacity < 1:
+            raise ValidationError({"capacity": "A general-admission area needs at least one place."})
+        if self.is_general_admission and self.pk and self.seats.exists():
+            raise ValidationError({"is_general_admission": "This section has seats; a standing area has none."})
+        if not self.is_general_admission and self.capacity:
+            raise ValidationError({"capacity": "Only a general-admission area has a capacity (seats count)."})
 
 
 class Seat(models.Model):

@@ -210,18 +210,52 @@ def area_places_give_back(cursor, *, where: str, params: list) -> list[tuple[int
     """
     cursor.execute(_GIVE_BACK_SQL.format(where=where), params)
     rows = cursor.fetchall()
+    _areas_announce(cursor, rows)
+    return [(event_id, area_id, quantity) for _, event_id, area_id, quantity in rows]
+
+
+def _areas_announce(cursor, rows) -> None:
+    """Publish after commit the places now available in each changed area (rows start with
+    event area pk, event id, area id). Read after the change: within its statement, holds it
+    deleted would still count as expired places."""
     if not rows:
-        return []
-    # Read after the statement: within it, the deleted holds would still count as expired places.
+        return
     cursor.execute(f"SELECT area.id, {area_available_sql()} FROM ticketing_eventarea area WHERE area.id = ANY(%s)",
                    [[row[0] for row in rows]])
     available = dict(cursor.fetchall())
     by_event: dict[int, list[tuple[int, int]]] = {}
-    for event_area_id, event_id, area_id, _ in rows:
+    for event_area_id, event_id, area_id, *_ in rows:
         by_event.setdefault(event_id, []).append((area_id, available[event_area_id]))
     for event_id, changes in by_event.items():
         seats_publish(event_id, area_changes(sorted(changes)))
-    return [(event_id, area_id, quantity) for _, event_id, area_id, quantity in rows]
+
+
+# A cancellation (issue 15): the places leave the booking, their tickets are cancelled and the areas'
+# `sold` drops by exactly as many, in one statement.
+_CANCEL_PLACES_SQL = f"""
+WITH cancelled AS (
+    UPDATE ticketing_bookingplace SET is_active = false
+     WHERE booking_id = %(booking_id)s AND id = ANY(%(place_ids)s) AND is_active
+    RETURNING id, event_area_id
+), tickets AS (
+    UPDATE ticketing_ticket SET status = 'cancelled'
+     WHERE booking_place_id IN (SELECT id FROM cancelled) AND status = 'valid'
+), per_area AS (
+    SELECT event_area_id, count(*)::int AS quantity FROM cancelled GROUP BY event_area_id
+)
+UPDATE ticketing_eventarea area SET sold = area.sold - per_area.quantity, version = {STAMP_SQL}
+  FROM per_area WHERE area.id = per_area.event_area_id
+RETURNING area.id, area.event_id, area.section_id, per_area.quantity
+"""
+
+
+def booking_places_cancel(cursor, *, booking_id: int, booking_place_ids: list[int]) -> int:
+    """Cancel these places of a paid booking (inside the cancellation's transaction, booking locked):
+    their tickets no longer admit, the places are on sale again at once. Returns how many."""
+    cursor.execute(_CANCEL_PLACES_SQL, {"booking_id": booking_id, "place_ids": booking_place_ids})
+    rows = cursor.fetchall()
+    _areas_announce(cursor, rows)
+    return sum(row[3] for row in rows)
 
 
 def area_release(*, event_id: int, area_id: int, owner: str) -> int:

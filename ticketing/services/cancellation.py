@@ -12,7 +12,7 @@ The refund is recorded in the same transaction that frees the seats and paid out
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -34,6 +34,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import (
     Booking,
+    BookingPlace,
     BookingSeat,
     BookingStatus,
     Cancellation,
@@ -42,6 +43,7 @@ from ticketing.models import (
     TicketStatus,
 )
 from ticketing.seat_state import seats_free
+from ticketing.services.areas import booking_places_cancel
 from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
 from ticketing.services.delivery import email_enqueue
@@ -126,31 +128,48 @@ class SeatRefund:
 
 
 @dataclass(frozen=True)
+class PlaceRefund:
+    """A general-admission place (issue 15) in a quote, priced like a seat."""
+
+    booking_place: BookingPlace
+    price: Decimal
+    fee: Decimal
+    refund: Decimal
+    is_refundable: bool
+
+
+@dataclass(frozen=True)
 class CancellationQuote:
     seats: list[SeatRefund]
     deadline: datetime | None
     full_refund: bool
+    places: list[PlaceRefund] = field(default_factory=list)
 
     @property
     def amount(self) -> Decimal:
-        return sum((seat.price for seat in self.seats), Decimal("0"))
+        return sum((item.price for item in (*self.seats, *self.places)), Decimal("0"))
 
     @property
     def fee(self) -> Decimal:
-        return sum((seat.fee for seat in self.seats), Decimal("0"))
+        return sum((item.fee for item in (*self.seats, *self.places)), Decimal("0"))
 
     @property
     def refund(self) -> Decimal:
-        return sum((seat.refund for seat in self.seats), Decimal("0"))
+        return sum((item.refund for item in (*self.seats, *self.places)), Decimal("0"))
 
 
-def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool) -> CancellationQuote:
-    """What cancelling these seats would refund and keep, seat by seat. Reads the policy; writes nothing."""
+def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool,
+                       booking_places: list[BookingPlace] = ()) -> CancellationQuote:
+    """What cancelling these seats (and general-admission places) would refund and keep, one by one.
+
+    Reads the policy; writes nothing. A place is charged like a seat of its area's category.
+    """
     policy = cancellation_policy_for(event)
     deadline = cancellation_deadline(event, policy)
     if full_refund:
         seats = [SeatRefund(bs, bs.price, Decimal("0"), bs.price, True) for bs in booking_seats]
-        return CancellationQuote(seats, deadline, True)
+        places = [PlaceRefund(bp, bp.price, Decimal("0"), bp.price, True) for bp in booking_places]
+        return CancellationQuote(seats, deadline, True, places)
     non_refundable_categories: set[int] = set()
     non_refundable_tiers: set[int] = set()
     if policy.pk:
@@ -167,7 +186,17 @@ def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_r
         fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         fee = min(fee, price)
         seats.append(SeatRefund(booking_seat, price, fee, price - fee, True))
-    return CancellationQuote(seats, deadline, False)
+    places = []
+    for booking_place in booking_places:
+        price = booking_place.price
+        if booking_place.event_area.category_id in non_refundable_categories or (
+            booking_place.tier_id is not None and booking_place.tier_id in non_refundable_tiers
+        ):
+            places.append(PlaceRefund(booking_place, price, price, Decimal("0"), False))
+            continue
+        fee = min(policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP), price)
+        places.append(PlaceRefund(booking_place, price, fee, price - fee, True))
+    return CancellationQuote(seats, deadline, False, places)
 
 
 def _is_organizer_cancel(booking: Booking, *, owner: str | None, user) -> bool:
@@ -233,11 +262,13 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
     booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
     by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
     seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
-    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+    places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer,
+                               booking_places=places)
     error = None
     try:
         _check_cancellable(booking, quote, at=timezone.now())
-        if not seats:
+        if not seats and not places:
             raise _nothing_left_to_cancel(booking)
     except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred) as broken:
         error = {"error": broken.code, "message": broken.message}
@@ -254,6 +285,12 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
             {"seat_id": seat.booking_seat.event_seat_id, "price": _money(seat.price), "fee": _money(seat.fee),
              "refund": _money(seat.refund), "refundable": seat.is_refundable}
             for seat in quote.seats
+        ],
+        # general admission (issue 15): one entry per place, with its area
+        "places": [
+            {"area_id": place.booking_place.event_area.section_id, "price": _money(place.price),
+             "fee": _money(place.fee), "refund": _money(place.refund), "refundable": place.is_refundable}
+            for place in quote.places
         ],
     }
 
@@ -278,9 +315,11 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
         seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
-        quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+        places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+        quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer,
+                                   booking_places=places)
         _check_cancellable(booking, quote, at=timezone.now())
-        if not seats:
+        if not seats and not places:
             raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
             booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
@@ -290,8 +329,22 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
     return cancellation
 
 
+def _places_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool) -> list[BookingPlace]:
+    """General-admission places (issue 15) cancelled with the booking: all of them when the whole booking
+    is cancelled (`seat_ids` None), none when only some seats are; places given away by transfer
+    are the new holder's, as with seats."""
+    if seat_ids is not None:
+        return []
+    given_away = set() if by_organizer else set(
+        Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False,
+                              booking_place__isnull=False).values_list("booking_place_id", flat=True))
+    return [place for place in booking.booking_places.filter(is_active=True).select_related("event_area")
+            .order_by("id") if place.pk not in given_away]
+
+
 def _nothing_left_to_cancel(booking: Booking) -> Exception:
-    if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
+    if booking.booking_seats.filter(is_active=True).exists() or booking.booking_places.filter(is_active=True).exists():
+        # what is left was all transferred
         return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
     return BookingNotCancellable(status=booking.status)
 
@@ -311,7 +364,12 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     for ticket_id, holder_email in cancelled_tickets:
         if holder_email and holder_email.lower() != booking.customer_email.lower():
             email_enqueue(kind="ticket-cancelled", object_id=ticket_id, to=holder_email)
-    if not booking.booking_seats.filter(is_active=True).exists():
+    booking_place_ids = [place.booking_place.pk for place in quote.places]
+    if booking_place_ids:  # general admission (issue 15): their tickets cancelled, the places on sale again
+        with connection.cursor() as cursor:
+            booking_places_cancel(cursor, booking_id=booking.pk, booking_place_ids=booking_place_ids)
+    if not booking.booking_seats.filter(is_active=True).exists() and not booking.booking_places.filter(
+            is_active=True).exists():
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at"])
@@ -361,7 +419,9 @@ def event_cancel(*, event_id: int, user=None) -> int:
             if booking.status != BookingStatus.PAID:
                 continue
             seats = list(booking.booking_seats.filter(is_active=True).select_related("event_seat"))
-            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True)
+            places = list(booking.booking_places.filter(is_active=True).select_related("event_area"))
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True,
+                                       booking_places=places)
             cancellation = _booking_seats_cancel(booking, quote, reason=CancellationReason.EVENT_CANCELLED,
                                                  user=user, buyer="")
         booking_refund_owed(cancellation.booking_id)

@@ -73,7 +73,8 @@ def booking_pdf_url(booking: Booking, *, signed: bool = False) -> str:
 def _tickets_for_pdf(queryset):
     return list(
         queryset.select_related(
-            "booking__event__venue", "booking_seat__event_seat__seat__section", "booking_seat__event_seat__category"
+            "booking__event__venue", "booking_seat__event_seat__seat__section", "booking_seat__event_seat__category",
+            "booking_place__event_area__section", "booking_place__event_area__category",
         ).order_by("booking_seat__event_seat_id", "id")
     )
 
