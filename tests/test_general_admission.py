@@ -15,8 +15,9 @@ from events.models import PricingTier, SeatCategory
 from ticketing.broadcast import seat_changes_cursor
 from ticketing.exceptions import InsufficientCapacity, NoHeldSeats, SeatsBusy
 from ticketing.models import AreaHold, Booking, BookingPlace, EventArea, EventSeat, Ticket
-from ticketing.services import Customer, booking_confirm, event_inventory_create, seat_hold
-from ticketing.services.areas import area_hold, area_holds_expire
+from ticketing.reports import event_report
+from ticketing.services import Customer, booking_confirm, boxoffice_sell, event_inventory_create, seat_hold
+from ticketing.services.areas import area_blocked_set, area_hold, area_holds_expire
 from ticketing.services.tickets import event_public_keys
 from ticketing.tokens import claimed_area_id, token_verify_any
 from venues.generators import club, stadium
@@ -515,3 +516,71 @@ def test_a_general_admission_only_booking_can_be_cancelled(organizer):
     assert response.status_code == 200, response.content
     assert area_of(event).sold == 0
     assert buyer.get(f"/api/events/{event.pk}/layout").json()["areas"][0]["available"] == 10
+
+
+# --- the organizer ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_blocking_holds_places_back_from_sale_and_only_free_ones(mixed_event):
+    area_hold(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, quantity=10, owner="buyer")
+
+    assert area_blocked_set(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, blocked=45) == 5
+    with pytest.raises(InsufficientCapacity):
+        area_blocked_set(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, blocked=51)
+    with pytest.raises(InsufficientCapacity):
+        area_hold(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, quantity=6, owner="other")
+    assert area_of(mixed_event).blocked == 45
+    assert area_blocked_set(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, blocked=0) == 50
+
+
+@pytest.mark.django_db
+def test_the_event_report_shows_general_admission_sales_beside_seats(mixed_event):
+    buyer = Buyer()
+    area_hold_json(buyer, mixed_event, 3)
+    buyer.confirm(mixed_event)
+
+    report = event_report(event=mixed_event)
+
+    row = [category for category in report.categories if category["name"] == "Standing floor (general admission)"]
+    assert [(r["sold"], r["held"], r["available"], r["total"], r["revenue"]) for r in row] == [
+        (3, 0, 57, 60, Decimal("75.00"))]
+    assert report.totals["sold"] == 3
+    assert sum(count for _, count, _ in report.sales_by_day) == 3
+
+
+@pytest.mark.django_db
+def test_the_box_office_sells_places_from_free_then_held_back_ones(mixed_event, organizer):
+    area_blocked_set(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, blocked=55)  # 5 free
+
+    booking = boxoffice_sell(event_id=mixed_event.pk, seat_ids=[], places={mixed_event.standing.pk: 8},
+                             customer=ADA, method="cash", sold_by=organizer)
+
+    assert booking.total == Decimal("200.00")
+    assert Ticket.objects.filter(booking=booking, booking_place__isnull=False).count() == 8
+    area = area_of(mixed_event)
+    assert (area.sold, area.blocked, area.held) == (8, 52, 0)
+    with pytest.raises(InsufficientCapacity):
+        boxoffice_sell(event_id=mixed_event.pk, seat_ids=[], places={mixed_event.standing.pk: 53},
+                       customer=ADA, method="comp", sold_by=organizer)
+    assert area_of(mixed_event).sold == 8
+
+
+@pytest.mark.django_db
+def test_cancelling_some_places_keeps_the_rest_and_their_tickets(mixed_event):
+    buyer = Buyer()
+    area_hold_json(buyer, mixed_event, 4)
+    booking = buyer.confirm(mixed_event).json()
+
+    response = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel",
+                               {"places": [{"area_id": mixed_event.standing.pk, "quantity": 3}]})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "paid"
+    assert area_of(mixed_event).sold == 1
+    statuses = sorted(Ticket.objects.filter(booking_id=booking["booking_id"]).values_list("status", flat=True))
+    assert statuses == ["cancelled", "cancelled", "cancelled", "valid"]
+    too_many = buyer.post_json(f"/api/bookings/{booking['booking_id']}/cancel",
+                               {"places": [{"area_id": mixed_event.standing.pk, "quantity": 2}]})
+    assert too_many.status_code == 400
+    assert area_of(mixed_event).sold == 1

@@ -9,7 +9,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from ticketing import selectors, services, throttle
-from ticketing.api_sales import cancel_body_seat_ids
+from ticketing.api_sales import cancel_body_places, cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.layout_responses import layout_response
@@ -110,7 +110,8 @@ def booking_detail(request, booking_id: PathId):
 def booking_cancel(request, booking_id: PathId):
     """Cancel the booking, or only `{"seat_ids": [...]}` of it, under the event's cancellation policy."""
     cancellation = services.booking_seats_cancel(booking_id=booking_id, owner=request.auth, user=request.user,
-                                                 seat_ids=cancel_body_seat_ids(request))
+                                                 seat_ids=cancel_body_seat_ids(request),
+                                                 places=cancel_body_places(request))
     return {"booking_id": booking_id, "status": cancellation.booking.status, "refund": str(cancellation.refund),
             "fee": str(cancellation.fee), "cancellation_id": cancellation.pk,
             "seat_ids": sorted(cancellation.booking_seats.values_list("event_seat_id", flat=True))}

@@ -431,3 +431,86 @@ def area_changes_since(*, event_id: int, since: int) -> list[dict]:
             [event_id, since],
         )
         return area_changes(cursor.fetchall())
+
+
+# --- the organizer: holding places back ---------------------------------------------------------------
+
+_BLOCK_SQL = f"""
+UPDATE ticketing_eventarea SET blocked = %(blocked)s, version = {STAMP_SQL}
+ WHERE id = %(event_area_id)s AND capacity - sold - held >= %(blocked)s
+RETURNING section_id, capacity - sold - blocked - held
+"""
+
+
+def area_blocked_set(*, event_id: int, area_id: int, blocked: int) -> int:
+    """Hold back exactly `blocked` places of the area (not for sale; 0 releases them). Returns the places left.
+
+    Blocking takes only free places (expired holds are reclaimed first): raises InsufficientCapacity
+    (with `available`) when fewer are free, AreaNotFound / NotAnArea, ValueError for a negative number.
+    """
+    if blocked < 0:
+        raise ValueError("blocked must not be negative")
+    with transaction.atomic(), connection.cursor() as cursor:
+        event_area_id, _, _ = _area_for_event(cursor, event_id=event_id, area_id=area_id)
+        row = _reclaimed_then_taken(cursor, event_area_id=event_area_id, area_id=area_id, sql=_BLOCK_SQL,
+                                    params={"blocked": blocked}, free_sql="capacity - sold - held - blocked",
+                                    refusal="more places are free to hold back")
+        seats_publish(event_id, area_changes([(area_id, row[1])]))
+    return row[1]
+
+
+def _reclaimed_then_taken(cursor, *, event_area_id: int, area_id: int, sql: str, params: dict, free_sql: str,
+                          refusal: str) -> tuple:
+    """The organizer's changes of an area: reclaim its expired holds, then run the conditional `sql`;
+    no row → InsufficientCapacity with the places `free_sql` counts (the transaction rolls back)."""
+    area_places_give_back(cursor, where="event_area_id = %s AND booking_id IS NULL AND held_until <= now()",
+                          params=[event_area_id])
+    cursor.execute(sql, {**params, "event_area_id": event_area_id})
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(f"SELECT {free_sql} FROM ticketing_eventarea WHERE id = %s", [event_area_id])
+        available = cursor.fetchone()[0]
+        raise InsufficientCapacity(f"Only {available} {refusal}.", available=available, area_id=area_id)
+    return row
+
+
+
+# --- the box office -----------------------------------------------------------------------------------
+
+# Free places first, then places held back (the box office releases them, like house seats); never a
+# place in someone's cart or pending booking.
+_BOXOFFICE_TAKE_SQL = f"""
+UPDATE ticketing_eventarea area
+   SET sold = area.sold + %(quantity)s,
+       blocked = area.blocked - GREATEST(0, %(quantity)s - (area.capacity - area.sold - area.held - area.blocked)),
+       version = {STAMP_SQL}
+  FROM events_seatcategory category
+ WHERE area.id = %(event_area_id)s AND category.id = area.category_id
+   AND area.capacity - area.sold - area.held >= %(quantity)s
+RETURNING category.price
+"""
+
+
+def boxoffice_places_sell(cursor, *, event_id: int, booking_id: int, places: dict[int, int],
+                          is_comp: bool) -> list[Decimal]:
+    """Inside the box-office sale's transaction: take `places` (area id → quantity) for the paid booking.
+
+    Returns the price of each place (0 when complimentary). Raises InsufficientCapacity (with
+    `available`), AreaNotFound, NotAnArea; the caller's transaction then rolls everything back.
+    """
+    prices: list[Decimal] = []
+    for area_id, quantity in sorted(places.items()):
+        event_area_id, _, _ = _area_for_event(cursor, event_id=event_id, area_id=area_id)
+        row = _reclaimed_then_taken(cursor, event_area_id=event_area_id, area_id=area_id, sql=_BOXOFFICE_TAKE_SQL,
+                                    params={"quantity": quantity}, free_sql="capacity - sold - held",
+                                    refusal="places of this area can be sold")
+        price = Decimal("0") if is_comp else row[0]
+        cursor.execute(
+            "INSERT INTO ticketing_bookingplace (booking_id, event_area_id, price, tier_id, is_active) "
+            "SELECT %s, %s, %s, NULL, true FROM generate_series(1, %s)",
+            [booking_id, event_area_id, price, quantity],
+        )
+        prices += [price] * quantity
+        cursor.execute(f"SELECT {area_available_sql()} FROM ticketing_eventarea area WHERE id = %s", [event_area_id])
+        seats_publish(event_id, area_changes([(area_id, cursor.fetchone()[0])]))
+    return prices

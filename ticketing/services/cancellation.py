@@ -175,27 +175,24 @@ def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_r
     if policy.pk:
         non_refundable_categories = set(policy.non_refundable_categories.values_list("pk", flat=True))
         non_refundable_tiers = set(policy.non_refundable_tiers.values_list("pk", flat=True))
+
+    def fee_of(price: Decimal, category_id: int, tier_id: int | None) -> tuple[Decimal, bool]:
+        """(fee kept, refundable?) for one seat or place under the policy."""
+        if category_id in non_refundable_categories or (tier_id is not None and tier_id in non_refundable_tiers):
+            return price, False
+        fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        return min(fee, price), True
+
     seats = []
     for booking_seat in booking_seats:
         price = booking_seat.price
-        if booking_seat.event_seat.category_id in non_refundable_categories or (
-            booking_seat.tier_id is not None and booking_seat.tier_id in non_refundable_tiers
-        ):
-            seats.append(SeatRefund(booking_seat, price, price, Decimal("0"), False))
-            continue
-        fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        fee = min(fee, price)
-        seats.append(SeatRefund(booking_seat, price, fee, price - fee, True))
+        fee, refundable = fee_of(price, booking_seat.event_seat.category_id, booking_seat.tier_id)
+        seats.append(SeatRefund(booking_seat, price, fee, price - fee, refundable))
     places = []
     for booking_place in booking_places:
         price = booking_place.price
-        if booking_place.event_area.category_id in non_refundable_categories or (
-            booking_place.tier_id is not None and booking_place.tier_id in non_refundable_tiers
-        ):
-            places.append(PlaceRefund(booking_place, price, price, Decimal("0"), False))
-            continue
-        fee = min(policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP), price)
-        places.append(PlaceRefund(booking_place, price, fee, price - fee, True))
+        fee, refundable = fee_of(price, booking_place.event_area.category_id, booking_place.tier_id)
+        places.append(PlaceRefund(booking_place, price, fee, price - fee, refundable))
     return CancellationQuote(seats, deadline, False, places)
 
 
@@ -303,23 +300,26 @@ def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: l
 
 
 def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
-                         seat_ids: list[int] | None = None) -> Cancellation:
+                         seat_ids: list[int] | None = None, places: dict[int, int] | None = None) -> Cancellation:
     """Cancel all (or `seat_ids`) of a paid booking's seats under the event's policy.
 
     The seats are on sale again when this returns; the refund is recorded with the seats' release
     and paid out right after commit (reconciliation retries it if the provider is down). Cancelling
-    every remaining seat makes the booking `cancelled`. Raises BookingNotFound, SeatsNotInBooking,
+    every remaining seat makes the booking `cancelled`. General admission (issue 15): `places`
+    (area id → how many) cancels some places; with neither `seat_ids` nor `places` everything goes,
+    places included. Raises BookingNotFound, SeatsNotInBooking,
     BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed; on error nothing is written.
     """
     with transaction.atomic():
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
-        seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
-        places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+        seats = [] if seat_ids is None and places is not None else _seats_to_cancel(
+            booking, seat_ids, by_organizer=by_organizer)
+        chosen_places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer, places=places)
         quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer,
-                                   booking_places=places)
+                                   booking_places=chosen_places)
         _check_cancellable(booking, quote, at=timezone.now())
-        if not seats and not places:
+        if not seats and not chosen_places:
             raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
             booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
@@ -329,17 +329,29 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
     return cancellation
 
 
-def _places_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool) -> list[BookingPlace]:
-    """General-admission places (issue 15) cancelled with the booking: all of them when the whole booking
-    is cancelled (`seat_ids` None), none when only some seats are; places given away by transfer
-    are the new holder's, as with seats."""
-    if seat_ids is not None:
+def _places_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool,
+                      places: dict[int, int] | None = None) -> list[BookingPlace]:
+    """General-admission places (issue 15) to cancel: `places` (area id → how many, the latest first),
+    or all of them when the whole booking is cancelled (neither `seat_ids` nor `places`), none when
+    only seats are. Places given away by transfer are their new holder's, as with seats. Raises
+    SeatsNotInBooking when the booking has fewer places of an area than asked."""
+    if places is None and seat_ids is not None:
         return []
     given_away = set() if by_organizer else set(
         Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False,
                               booking_place__isnull=False).values_list("booking_place_id", flat=True))
-    return [place for place in booking.booking_places.filter(is_active=True).select_related("event_area")
-            .order_by("id") if place.pk not in given_away]
+    active = [place for place in booking.booking_places.filter(is_active=True).select_related("event_area")
+              .order_by("-id") if place.pk not in given_away]
+    if places is None:
+        return sorted(active, key=lambda place: place.pk)
+    chosen = []
+    for area_id, quantity in sorted(places.items()):
+        of_area = [place for place in active if place.event_area.section_id == area_id]
+        if quantity < 1 or len(of_area) < quantity:
+            raise SeatsNotInBooking(f"This booking has {len(of_area)} cancellable places in that area.",
+                                    area_id=area_id, available=len(of_area))
+        chosen += of_area[:quantity]
+    return sorted(chosen, key=lambda place: place.pk)
 
 
 def _nothing_left_to_cancel(booking: Booking) -> Exception:

@@ -180,3 +180,15 @@ def tickets_issue_places(cursor, *, booking: Booking, places: list[tuple[int, in
         {"id": ticket_id, "area_id": area_id, "token": token, "status": "valid"}
         for (_, area_id, ticket_id), token in zip(places, tokens, strict=True)
     )]
+
+
+def tickets_issue_places_for(booking: Booking) -> None:
+    """Tickets for every active general-admission place of a booking paid over the counter (box office)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT place.id, area.section_id, nextval(pg_get_serial_sequence('ticketing_ticket', 'id')) "
+            "  FROM ticketing_bookingplace place JOIN ticketing_eventarea area ON area.id = place.event_area_id "
+            " WHERE place.booking_id = %s AND place.is_active ORDER BY place.id",
+            [booking.pk],
+        )
+        tickets_issue_places(cursor, booking=booking, places=cursor.fetchall())
