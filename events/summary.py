@@ -287,6 +287,8 @@ def _categories_reprice(category_ids: list[int], *, include_due: bool) -> list[i
     if not ids:
         return []
     categories = list(SeatCategory.objects.filter(pk__in=ids))
+    if not categories:  # e.g. a tier deleted with its event: nothing left to price
+        return []
     tiers = tiers_by_category(category.pk for category in categories)
     quota_tiers = [tier.pk for category_tiers in tiers.values() for tier in category_tiers if tier.quota is not None]
     used = _tier_use(quota_tiers) if _tier_use and quota_tiers else {}
