@@ -13,12 +13,22 @@ from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
 from ticketing.broadcast import seat_changes_cursor
-from ticketing.exceptions import InsufficientCapacity, NoHeldSeats, SeatsBusy
-from ticketing.models import AreaHold, Booking, BookingPlace, EventArea, EventSeat, Ticket
+from ticketing.exceptions import InsufficientCapacity, NoHeldSeats, SeatsBusy, WaitlistSeatsAvailable
+from ticketing.models import (
+    AreaHold,
+    Booking,
+    BookingPlace,
+    EventArea,
+    EventSeat,
+    Ticket,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from ticketing.reports import event_report
 from ticketing.services import Customer, booking_confirm, boxoffice_sell, event_inventory_create, seat_hold
-from ticketing.services.areas import area_blocked_set, area_hold, area_holds_expire
+from ticketing.services.areas import area_blocked_set, area_hold, area_holds_expire, area_release
 from ticketing.services.tickets import event_public_keys
+from ticketing.services.waitlist import waitlist_claim, waitlist_join
 from ticketing.tokens import claimed_area_id, token_verify_any
 from venues.generators import club, stadium
 from venues.models import Section
@@ -584,3 +594,38 @@ def test_cancelling_some_places_keeps_the_rest_and_their_tickets(mixed_event):
                                {"places": [{"area_id": mixed_event.standing.pk, "quantity": 2}]})
     assert too_many.status_code == 400
     assert area_of(mixed_event).sold == 1
+
+
+# --- the waitlist ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_freed_places_of_a_sold_out_area_are_offered_to_the_waitlist_first(mixed_event):
+    EventArea.objects.filter(pk=area_of(mixed_event).pk).update(sold=57)  # 3 left
+    area_hold(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, quantity=3, owner="first")
+    entry = WaitlistEntry.objects.create(event=mixed_event, email="wait@example.com", party_size=2,
+                                         status=WaitlistStatus.WAITING)
+
+    area_release(event_id=mixed_event.pk, area_id=mixed_event.standing.pk, owner="first")
+
+    entry.refresh_from_db()
+    assert entry.status == "offered"
+    assert list(AreaHold.objects.values_list("owner", "quantity")) == [(f"waitlist:{entry.pk}", 2)]
+    area = area_of(mixed_event)
+    assert (area.held, area.sold) == (2, 57)  # the public sees 1 place, the waiting buyer has 2
+
+    claimed = waitlist_claim(entry_id=entry.pk, owner="waiting-buyer")
+
+    assert claimed.status == "claimed"
+    booking = booking_confirm(event_id=mixed_event.pk, owner="waiting-buyer", payment_token="tok_ok",
+                              customer=Customer("Wait", "wait@example.com"))
+    assert booking.status == "paid"
+    assert area_of(mixed_event).sold == 59
+
+
+@pytest.mark.django_db
+def test_joining_the_waitlist_is_refused_while_places_are_free(mixed_event):
+    EventSeat.objects.filter(event=mixed_event).update(status="sold")
+
+    with pytest.raises(WaitlistSeatsAvailable):
+        waitlist_join(event_id=mixed_event.pk, email="w@example.com", party_size=2)

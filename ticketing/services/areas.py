@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -210,8 +211,31 @@ def area_places_give_back(cursor, *, where: str, params: list) -> list[tuple[int
     """
     cursor.execute(_GIVE_BACK_SQL.format(where=where), params)
     rows = cursor.fetchall()
-    _areas_announce(cursor, rows)
+    _places_freed(cursor, rows)
     return [(event_id, area_id, quantity) for _, event_id, area_id, quantity in rows]
+
+
+# (cursor, event_id, freed: {event area pk: places freed}) → takes some of them for the people waiting.
+# Registered by the waitlist (`TicketingConfig.ready`), as for seats (`seat_state.seats_free`).
+FreedPlacesClaimer = Callable[..., None]
+_freed_places_claimers: list[FreedPlacesClaimer] = []
+
+
+def freed_places_claimer_register(claimer: FreedPlacesClaimer) -> None:
+    if claimer not in _freed_places_claimers:
+        _freed_places_claimers.append(claimer)
+
+
+def _places_freed(cursor, rows) -> None:
+    """Places just given back (rows: event area pk, event id, area id, quantity): the waitlist first,
+    in the same transaction, then the announcement of what is left."""
+    by_event: dict[int, dict[int, int]] = {}
+    for event_area_id, event_id, _, quantity in rows:
+        by_event.setdefault(event_id, {})[event_area_id] = quantity
+    for event_id, freed in by_event.items():
+        for claimer in _freed_places_claimers:
+            claimer(cursor, event_id=event_id, freed=freed)
+    _areas_announce(cursor, rows)
 
 
 def _areas_announce(cursor, rows) -> None:
@@ -254,7 +278,7 @@ def booking_places_cancel(cursor, *, booking_id: int, booking_place_ids: list[in
     their tickets no longer admit, the places are on sale again at once. Returns how many."""
     cursor.execute(_CANCEL_PLACES_SQL, {"booking_id": booking_id, "place_ids": booking_place_ids})
     rows = cursor.fetchall()
-    _areas_announce(cursor, rows)
+    _places_freed(cursor, rows)
     return sum(row[3] for row in rows)
 
 
@@ -514,3 +538,37 @@ def boxoffice_places_sell(cursor, *, event_id: int, booking_id: int, places: dic
         cursor.execute(f"SELECT {area_available_sql()} FROM ticketing_eventarea area WHERE id = %s", [event_area_id])
         seats_publish(event_id, area_changes([(area_id, cursor.fetchone()[0])]))
     return prices
+
+
+
+# --- offers to the waitlist ------------------------------------------------------------------------------
+
+# Places for one waitlist entry, if that many are free (the same conditional statement as a hold).
+_OFFER_TAKE_SQL = f"""
+UPDATE ticketing_eventarea SET held = held + %(quantity)s, version = {STAMP_SQL}
+ WHERE id = %(event_area_id)s AND capacity - sold - held - blocked >= %(quantity)s
+RETURNING section_id
+"""
+
+
+def area_places_offer(cursor, *, event_id: int, event_area_id: int, category_id: int, category_price: Decimal,
+                      owner: str, quantity: int, until: datetime) -> bool:
+    """Hold `quantity` places of the area for `owner` (a waitlist offer) until `until`, or nothing.
+
+    Inside the freeing transaction (the area's row is locked already); priced like a hold."""
+    cursor.execute(_OFFER_TAKE_SQL, {"quantity": quantity, "event_area_id": event_area_id})
+    if cursor.fetchone() is None:
+        return False
+    _places_add(cursor, event_id=event_id, event_area_id=event_area_id, owner=owner, count=quantity,
+                category_id=category_id, category_price=category_price, until=until, mine=[])
+    return True
+
+
+def areas_free_places(cursor, *, event_id: int, category_id: int | None) -> int:
+    """Places a buyer could hold now in the event's areas (of one category, if given)."""
+    cursor.execute(
+        f"SELECT COALESCE(sum({area_available_sql()}), 0)::int FROM ticketing_eventarea area "
+        " WHERE area.event_id = %s AND (%s::bigint IS NULL OR area.category_id = %s)",
+        [event_id, category_id, category_id],
+    )
+    return cursor.fetchone()[0]
