@@ -303,12 +303,17 @@ def waitlist_claim(*, entry_id: int, owner: str) -> WaitlistEntry:
         )
         claimed = [row[0] for row in cursor.fetchall()]
         # General-admission places on offer (issue 15) join the buyer's cart the same way.
-        cursor.execute(
-            "UPDATE ticketing_areahold SET owner = %s "
-            " WHERE event_id = %s AND owner = %s AND booking_id IS NULL AND held_until > now() RETURNING id",
-            [owner, entry.event_id, entry.hold_owner],
-        )
-        claimed_places = cursor.fetchall()
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "UPDATE ticketing_areahold SET owner = %s "
+                    " WHERE event_id = %s AND owner = %s AND booking_id IS NULL AND held_until > now() RETURNING id",
+                    [owner, entry.event_id, entry.hold_owner],
+                )
+                claimed_places = cursor.fetchall()
+        except IntegrityError:  # the buyer's cart already has places of that area at that price
+            raise WaitlistOfferNotAvailable("Release the places of this area from your cart first, then claim.",
+                                            code="cart_conflict") from None
         if not claimed and not claimed_places:
             raise WaitlistOfferNotAvailable("This offer has expired.", code="offer_expired")
         seats_changed(cursor, event_id=entry.event_id, seat_ids=claimed)  # still held: now by the buyer

@@ -17,6 +17,7 @@ from checkin.management.commands._demo_catalogue import catalogue_sales, catalog
 from checkin.models import DoorAssignment, DoorSchedule
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
 from events.summary import event_summaries_tick
+from ticketing.models import EventArea
 from ticketing.services import event_inventory_create
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
 from venues.exceptions import VenueBookingConflict
@@ -185,4 +186,6 @@ class Command(BaseCommand):
                     mapping[section.pk] = category.pk
         created = event_inventory_create(event=event, section_categories=mapping)
         _demo_sales_rules(event, now=now)
-        self.stdout.write(f"  event {event.title}: {created} seats on sale")
+        places = sum(EventArea.objects.filter(event=event).values_list("capacity", flat=True))
+        standing = f" and {places} general-admission places" if places else ""
+        self.stdout.write(f"  event {event.title}: {created} seats{standing} on sale")
