@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
@@ -629,3 +630,17 @@ def test_joining_the_waitlist_is_refused_while_places_are_free(mixed_event):
 
     with pytest.raises(WaitlistSeatsAvailable):
         waitlist_join(event_id=mixed_event.pk, email="w@example.com", party_size=2)
+
+
+# --- the seat-only hot path is untouched -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_seat_only_event_holds_and_confirms_without_any_general_admission_statement(event, seat_ids):
+    with CaptureQueriesContext(connection) as captured:
+        seat_hold(event_id=event.pk, seat_ids=seat_ids[:2], owner="buyer-1")
+        booking = booking_confirm(event_id=event.pk, owner="buyer-1", customer=ADA, payment_token="tok_ok")
+
+    assert booking.status == "paid"
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "areahold" in sql or "bookingplace" in sql], statements
