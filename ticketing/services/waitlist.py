@@ -214,24 +214,31 @@ def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[
             for seat_id in offer.seat_ids]
 
 
-def waitlist_offers_make(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
-    """The offers `waitlist_offer_freed` makes, entry by entry."""
-    if not seat_ids:
-        return []
+def _offers_begin(cursor, event_id: int) -> bool:
+    """Whether anyone waits (one indexed EXISTS); if so, take the event's waitlist lock and finish
+    the offers whose time is over first, so an expired offer never gets seats or places back."""
     cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM ticketing_waitlistentry "
         "                WHERE event_id = %s AND status IN ('waiting', 'offered'))",
         [event_id],
     )
     if not cursor.fetchone()[0]:
-        return []
+        return False
     _event_lock(cursor, event_id)
-    # An offer whose time is over is finished before anything is offered: it never gets seats back.
     cursor.execute(
         "UPDATE ticketing_waitlistentry SET status = 'expired' "
         " WHERE event_id = %s AND status = 'offered' AND offer_expires_at <= now()",
         [event_id],
     )
+    return True
+
+
+def waitlist_offers_make(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
+    """The offers `waitlist_offer_freed` makes, entry by entry."""
+    if not seat_ids:
+        return []
+    if not _offers_begin(cursor, event_id):
+        return []
     cursor.execute(
         "SELECT id, category_id FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s) AND status = 'available'"
         " ORDER BY id",
@@ -335,19 +342,8 @@ def waitlist_offer_freed_places(cursor, *, event_id: int, freed: dict[int, int])
     places held for it (`owner = "waitlist:<entry id>"`, for WAITLIST_OFFER_SECONDS) and an e-mail;
     the claim link moves them into the claimer's cart. Cheap when nobody waits: one indexed EXISTS.
     """
-    cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM ticketing_waitlistentry "
-        "                WHERE event_id = %s AND status IN ('waiting', 'offered'))",
-        [event_id],
-    )
-    if not cursor.fetchone()[0]:
+    if not _offers_begin(cursor, event_id):
         return
-    _event_lock(cursor, event_id)
-    cursor.execute(
-        "UPDATE ticketing_waitlistentry SET status = 'expired' "
-        " WHERE event_id = %s AND status = 'offered' AND offer_expires_at <= now()",
-        [event_id],
-    )
     cursor.execute(
         "SELECT area.id, area.category_id, category.price FROM ticketing_eventarea area "
         "  JOIN events_seatcategory category ON category.id = area.category_id "
