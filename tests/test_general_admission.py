@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from events.models import PricingTier, SeatCategory
@@ -35,6 +37,7 @@ from venues.generators import club, stadium
 from venues.models import Section
 
 from .conftest import Buyer, make_event
+from .organizer.conftest import organizers_group
 
 ADA = Customer("Ada Lovelace", "ada@example.com")
 
@@ -644,3 +647,20 @@ def test_a_seat_only_event_holds_and_confirms_without_any_general_admission_stat
     assert booking.status == "paid"
     statements = [query["sql"] for query in captured.captured_queries]
     assert not [sql for sql in statements if "areahold" in sql or "bookingplace" in sql], statements
+
+
+@pytest.mark.django_db
+def test_the_admin_seat_map_sells_places_at_the_box_office(mixed_event, organizer):
+    organizer.groups.add(organizers_group())
+    client = Client()
+    client.force_login(organizer)
+    page = client.get(reverse("admin:events_event_seatmap", args=[mixed_event.pk]))
+    assert f'name="place_{mixed_event.standing.pk}"' in page.content.decode()
+
+    response = client.post(reverse("admin:events_event_seatmap", args=[mixed_event.pk]), {
+        "action": "sell", "seat_ids": "", f"place_{mixed_event.standing.pk}": "3", "customer_name": "Grace Hopper",
+        "customer_email": "grace@example.com", "customer_phone": "", "method": "cash"}, follow=True)
+
+    assert "Sold 0 seat(s) and 3 place(s) to Grace Hopper" in response.content.decode()
+    assert area_of(mixed_event).sold == 3
+    assert Booking.objects.get(customer_email="grace@example.com").total == Decimal("75.00")
