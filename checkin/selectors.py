@@ -128,8 +128,22 @@ def door_events_for(user) -> list[Event]:
     )
 
 
-def _seat_label(section: str, row: str, number: int | None) -> str:
-    return f"{section} · Row {row} · Seat {number}" if number is not None else ""
+# A ticket's seat, or its general-admission area (issue 15: `row_label` and `number` are then NULL),
+# for SQL that reads tickets as `t`: gives `sec` (the section or area), `s` (the seat, if any), `ea`.
+TICKET_SECTION_JOINS = """
+    LEFT JOIN ticketing_bookingseat bs ON bs.id = t.booking_seat_id
+    LEFT JOIN ticketing_eventseat es ON es.id = bs.event_seat_id
+    LEFT JOIN venues_seat s ON s.id = es.seat_id
+    LEFT JOIN ticketing_bookingplace bp ON bp.id = t.booking_place_id
+    LEFT JOIN ticketing_eventarea ea ON ea.id = bp.event_area_id
+    JOIN venues_section sec ON sec.id = COALESCE(s.section_id, ea.section_id)
+"""
+
+
+def _seat_label(section: str, row: str | None, number: int | None) -> str:
+    if number is None:  # a general-admission place
+        return f"{section} · General admission" if section else ""
+    return f"{section} · Row {row} · Seat {number}"
 
 
 def checkin_manifest(*, event_id: int) -> dict:
@@ -154,10 +168,7 @@ def checkin_manifest(*, event_id: int) -> dict:
             SELECT t.id, t.nonce, t.status, b.status, b.refund_amount > 0, sec.name, s.row_label, s.number
             FROM ticketing_ticket t
             JOIN ticketing_booking b ON b.id = t.booking_id
-            JOIN ticketing_bookingseat bs ON bs.id = t.booking_seat_id
-            JOIN ticketing_eventseat es ON es.id = bs.event_seat_id
-            JOIN venues_seat s ON s.id = es.seat_id
-            JOIN venues_section sec ON sec.id = s.section_id
+            """ + TICKET_SECTION_JOINS + """
             WHERE b.event_id = %s
             ORDER BY t.id
             """,
@@ -208,14 +219,41 @@ def checkin_stats(*, event_id: int, conflicts_limit: int = 20) -> dict:
         Admission.objects.filter(event_id=event_id).values_list("gate").annotate(n=Count("pk")).order_by("gate")
     )
     conflicts = Scan.objects.filter(event_id=event_id, is_conflict=True).order_by("-received_at")
+    areas = area_admissions(event_id=event_id)
     return {
         "event_id": event_id,
         "admitted": sum(by_gate.values()),
         "expected": expected,
         "by_gate": by_gate,
+        **({"areas": areas} if areas else {}),  # general admission only: per-area counters (issue 15)
         "conflict_count": conflicts.count(),
         "conflicts": [scan_as_dict(scan) for scan in conflicts[:conflicts_limit]],
     }
+
+
+def area_admissions(*, event_id: int) -> list[dict]:
+    """Per general-admission area (issue 15): how many are in and how many valid tickets it sold.
+
+    `inside` counts admissions: a ticket admits once (a second scan is `already_admitted`), so
+    there is no re-entry and nobody is counted out; `expected` is the area's valid paid tickets.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sec.id, sec.name, ea.capacity, "
+            "       count(*) FILTER (WHERE t.status = 'valid' AND b.status = 'paid'), "
+            "       count(a.ticket_id) "
+            "  FROM ticketing_eventarea ea "
+            "  JOIN venues_section sec ON sec.id = ea.section_id "
+            "  LEFT JOIN ticketing_bookingplace bp ON bp.event_area_id = ea.id "
+            "  LEFT JOIN ticketing_ticket t ON t.booking_place_id = bp.id "
+            "  LEFT JOIN ticketing_booking b ON b.id = t.booking_id "
+            "  LEFT JOIN checkin_admission a ON a.ticket_id = t.id "
+            " WHERE ea.event_id = %s "
+            " GROUP BY sec.id, sec.name, sec.position, ea.capacity ORDER BY sec.position, sec.id",
+            [event_id],
+        )
+        return [{"area_id": area_id, "name": name, "capacity": capacity, "expected": expected, "inside": inside}
+                for area_id, name, capacity, expected, inside in cursor.fetchall()]
 
 
 def scan_as_dict(scan: Scan) -> dict:
@@ -256,17 +294,22 @@ def ticket_search(*, event_id: int, query: str, limit: int = 20) -> list[dict]:
         Ticket.objects.filter(booking__event_id=event_id)
         .filter(Q(booking__reference__iexact=query) | Q(holder_name__icontains=query)
                 | Q(booking__customer_name__icontains=query))
-        .select_related("booking", "booking_seat__event_seat__seat__section", "admission")
+        .select_related("booking", "booking_seat__event_seat__seat__section", "admission",
+                        "booking_place__event_area__section")
         .order_by("holder_name", "id")[:limit]
     )
     results = []
     for ticket in tickets:
-        seat = ticket.booking_seat.event_seat.seat
+        if ticket.booking_seat_id is not None:
+            seat = ticket.booking_seat.event_seat.seat
+            label = _seat_label(seat.section.name, seat.row_label, seat.number)
+        else:
+            label = _seat_label(ticket.booking_place.event_area.section.name, None, None)
         admission = getattr(ticket, "admission", None)
         results.append({
             "id": ticket.pk, "status": ticket.status, "holder_name": ticket.holder_name,
             "booking_reference": ticket.booking.reference,
-            "seat": _seat_label(seat.section.name, seat.row_label, seat.number),
+            "seat": label,
             "admitted_at": admission.admitted_at.isoformat() if admission else None,
         })
     return results

@@ -82,10 +82,7 @@ WITH prior AS (
            b.refund_amount > 0 AS is_refunded, b.reference, sec.name AS section, s.row_label, s.number
     FROM ticketing_ticket t
     JOIN ticketing_booking b ON b.id = t.booking_id
-    JOIN ticketing_bookingseat bs ON bs.id = t.booking_seat_id
-    JOIN ticketing_eventseat es ON es.id = bs.event_seat_id
-    JOIN venues_seat s ON s.id = es.seat_id
-    JOIN venues_section sec ON sec.id = s.section_id
+    """ + selectors.TICKET_SECTION_JOINS + """
     WHERE t.id = %(ticket_id)s::bigint AND b.event_id = %(event_id)s::bigint
 ), verdict AS (
     SELECT ticket.*, CASE

@@ -76,4 +76,5 @@ api.add_router("", "events.api.router")
 api.add_router("", "ticketing.api.router")
 api.add_router("", "ticketing.api_tickets.router")  # tickets PDF, transfer, my bookings, waitlist
 api.add_router("", "ticketing.api_sales.router")
+api.add_router("", "ticketing.api_areas.router")  # general admission: places by quantity (issue 15)
 api.add_router("", "checkin.api.router")

@@ -9,7 +9,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from ticketing import selectors, services, throttle
-from ticketing.api_sales import cancel_body_seat_ids
+from ticketing.api_sales import cancel_body_places, cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.layout_responses import layout_response
@@ -110,7 +110,8 @@ def booking_detail(request, booking_id: PathId):
 def booking_cancel(request, booking_id: PathId):
     """Cancel the booking, or only `{"seat_ids": [...]}` of it, under the event's cancellation policy."""
     cancellation = services.booking_seats_cancel(booking_id=booking_id, owner=request.auth, user=request.user,
-                                                 seat_ids=cancel_body_seat_ids(request))
+                                                 seat_ids=cancel_body_seat_ids(request),
+                                                 places=cancel_body_places(request))
     return {"booking_id": booking_id, "status": cancellation.booking.status, "refund": str(cancellation.refund),
             "fee": str(cancellation.fee), "cancellation_id": cancellation.pk,
             "seat_ids": sorted(cancellation.booking_seats.values_list("event_seat_id", flat=True))}
@@ -121,9 +122,10 @@ def booking_as_dict(booking: Booking) -> dict:
     pdf_url = booking_pdf_url(booking) if booking.status == "paid" else None
     issued = getattr(booking, "issued_tickets", None)
     if issued is not None:  # just sold: the tickets are in hand
-        return {**_booking_fields(booking), "seat_ids": [ticket["seat_id"] for ticket in issued],
+        return {**_booking_fields(booking), "seat_ids": [ticket["seat_id"] for ticket in issued if "seat_id" in ticket],
                 "pdf_url": pdf_url, "tickets": [{**ticket, "pdf_url": pdf_url} for ticket in issued]}
-    tickets = booking.tickets.select_related("booking_seat").order_by("booking_seat__event_seat_id")
+    tickets = booking.tickets.select_related("booking_seat", "booking_place__event_area").order_by(
+        "booking_seat__event_seat_id", "id")
     return {
         **_booking_fields(booking),
         "seat_ids": sorted(booking.booking_seats.values_list("event_seat_id", flat=True)),
@@ -131,7 +133,7 @@ def booking_as_dict(booking: Booking) -> dict:
         "tickets": [
             # A ticket given away by transfer belongs to its new holder: its QR token goes only to them
             # (their e-mail, their "my bookings"), never back to the buyer who could then use it first.
-            {"id": ticket.pk, "seat_id": ticket.booking_seat.event_seat_id,
+            {"id": ticket.pk, **_ticket_admits(ticket),
              "token": None if ticket.transferred_from_id else ticket.token,
              "status": ticket.status,
              # a ticket received by transfer is e-mailed to its new holder, not part of the buyer's PDF
@@ -139,6 +141,13 @@ def booking_as_dict(booking: Booking) -> dict:
             for ticket in tickets
         ],
     }
+
+
+def _ticket_admits(ticket) -> dict:
+    """A seat ticket's `seat_id`, or a general-admission ticket's `area_id` (issue 15)."""
+    if ticket.booking_seat_id is not None:
+        return {"seat_id": ticket.booking_seat.event_seat_id}
+    return {"area_id": ticket.booking_place.event_area.section_id}
 
 
 def _booking_fields(booking: Booking) -> dict:

@@ -15,8 +15,15 @@ from ticketing.webhooks import SIGNATURE_HEADER
 router = Router(tags=["sales rules"])
 
 
+class PlacesIn(BaseModel):
+    area_id: StrictInt = Field(gt=0, le=2**63 - 1)
+    quantity: StrictInt = Field(gt=0, le=1000)
+
+
 class CancelIn(BaseModel):
     seat_ids: list[StrictInt] | None = Field(default=None, min_length=1, max_length=100)
+    # general admission (issue 15): how many places of which area
+    places: list[PlacesIn] | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("seat_ids")
     @classmethod
@@ -28,11 +35,26 @@ class CancelIn(BaseModel):
 
 def cancel_body_seat_ids(request) -> list[int] | None:
     """The optional body of a cancel: nothing, `null`, `{}` or `{"seat_ids": [...]}`. None = all seats."""
+    return _cancel_body(request).seat_ids
+
+
+def cancel_body_places(request) -> dict[int, int] | None:
+    """`{"places": [{"area_id", "quantity"}]}` of a cancel body as area id → quantity (None: not given)."""
+    places = _cancel_body(request).places
+    if places is None:
+        return None
+    chosen: dict[int, int] = {}
+    for item in places:
+        chosen[item.area_id] = chosen.get(item.area_id, 0) + item.quantity
+    return chosen
+
+
+def _cancel_body(request) -> CancelIn:
     raw = request.body.strip()
     if not raw or raw == b"null":
-        return None
+        return CancelIn()
     try:
-        return CancelIn.model_validate(orjson.loads(raw)).seat_ids
+        return CancelIn.model_validate(orjson.loads(raw))
     except orjson.JSONDecodeError:
         raise InvalidInput("The body is not valid JSON.", code="invalid_json") from None
     except ValidationError as error:

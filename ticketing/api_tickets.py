@@ -101,10 +101,16 @@ def my_bookings(request):
 
 
 def received_ticket_as_dict(ticket: Ticket) -> dict:
-    event, seat = ticket.booking.event, ticket.booking_seat.event_seat.seat
+    event = ticket.booking.event
+    if ticket.booking_seat_id is not None:
+        seat = ticket.booking_seat.event_seat.seat
+        place = {"section": seat.section.name, "row": seat.row_label, "number": seat.number}
+    else:  # general admission (issue 15): the area, no row or number
+        area = ticket.booking_place.event_area
+        place = {"section": area.section.name, "row": None, "number": None, "area_id": area.section_id}
     return {"ticket_id": ticket.pk, "status": ticket.status, "holder_name": ticket.holder_name, "token": ticket.token,
             "event": {"id": event.pk, "title": event.title, "starts_at": event.starts_at},
-            "seat": {"section": seat.section.name, "row": seat.row_label, "number": seat.number},
+            "seat": place,
             "pdf_url": f"/api/tickets/{ticket.pk}/ticket.pdf"}
 
 

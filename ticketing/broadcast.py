@@ -76,8 +76,8 @@ class _SeatChangePublisher:
             if pending is None:
                 pending = self._pending[event_id] = {}
                 self._since[event_id] = time.time()  # the oldest change's commit, for the hub's latency figures
-            for change in changes:
-                pending[change["seat_id"]] = change
+            for change in changes:  # a seat's change, or a general-admission area's ({"area_id", "available"})
+                pending[change["seat_id"] if "seat_id" in change else ("area", change["area_id"])] = change
             self._wakeup.notify()
 
     def flush(self, timeout: float = 5.0) -> None:

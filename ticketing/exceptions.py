@@ -178,3 +178,21 @@ class BoxOfficeNotAllowed(DomainError):
 class SectionNotFound(NotFound):
     code = "section_not_found"
     message = "No such section at this event's venue."
+
+
+# --- general admission (issue 15) -------------------------------------------------------------------
+
+
+class InsufficientCapacity(Conflict):
+    code = "insufficient_capacity"
+    message = "Not enough places are left in this area."
+
+
+class AreaNotFound(NotFound):
+    code = "area_not_found"
+    message = "This event has no such general-admission area."
+
+
+class NotAnArea(InvalidInput):
+    code = "not_an_area"
+    message = "This section has numbered seats: choose seats instead of a quantity."

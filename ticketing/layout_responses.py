@@ -25,10 +25,10 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 
 from events.models import Event
-from ticketing.selectors import event_layout, seats_held_by
+from ticketing.selectors import event_layout, places_held_by, seats_held_by
 
 GZIP_LEVEL = 5
-_PER_BUYER_KEYS = ("my_holds", "hold_expires_at")
+_PER_BUYER_KEYS = ("my_holds", "hold_expires_at", "my_areas")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class _SharedLayout:
     head: bytes  # the JSON without its closing brace and without the per-buyer keys
     gzip_head: bytes  # what the gzip stream has written for `head` so far
     gzip_state: object  # the stream's state after `head`: copied per response to finish it
+    has_areas: bool = False  # general admission: the buyer's places are added too
 
 
 _shared: dict[int, _SharedLayout] = {}
@@ -60,22 +61,31 @@ def _shared_layout(event: Event) -> _SharedLayout:
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip container
         shared = _shared[event.pk] = _SharedLayout(
             built_at=time.monotonic(), version=layout["version"], head=head,
-            gzip_head=compressor.compress(head), gzip_state=compressor,
+            gzip_head=compressor.compress(head), gzip_state=compressor, has_areas=bool(layout["areas"]),
         )
         return shared
 
 
-def _per_buyer_tail(event: Event, owner: str | None) -> tuple[bytes, list[int]]:
+def _per_buyer_tail(event: Event, owner: str | None, *, has_areas: bool = False) -> tuple[bytes, list]:
     holds = seats_held_by(event_id=event.pk, owner=owner) if owner else []
     expires = min((hold["held_until"] for hold in holds), default=None)
     my_holds = [hold["id"] for hold in holds]
-    return b',"my_holds":' + orjson.dumps(my_holds) + b',"hold_expires_at":' + orjson.dumps(expires) + b"}", my_holds
+    if not has_areas:
+        return (b',"my_holds":' + orjson.dumps(my_holds) + b',"hold_expires_at":' + orjson.dumps(expires) + b"}",
+                my_holds)
+    # General admission (issue 15): the buyer's places per area share the cart's expiry.
+    places = places_held_by(event_id=event.pk, owner=owner) if owner else []
+    expiries = [expires, *(place["held_until"] for place in places)]
+    expires = min(filter(None, expiries), default=None)
+    my_areas = [{"area_id": place["area_id"], "quantity": place["quantity"]} for place in places]
+    return (b',"my_holds":' + orjson.dumps(my_holds) + b',"hold_expires_at":' + orjson.dumps(expires)
+            + b',"my_areas":' + orjson.dumps(my_areas) + b"}", [my_holds, my_areas])
 
 
 def layout_response(request, *, event: Event, owner: str | None) -> HttpResponse:
     """The event's whole layout as JSON (gzip when the client accepts it), or 304 for a matching ETag."""
     shared = _shared_layout(event)
-    tail, my_holds = _per_buyer_tail(event, owner)
+    tail, my_holds = _per_buyer_tail(event, owner, has_areas=shared.has_areas)
     holds_digest = hashlib.blake2s(orjson.dumps(my_holds), digest_size=6).hexdigest()
     etag = f'W/"layout-{event.pk}-{shared.version}-{holds_digest}"'
     if etag in request.headers.get("If-None-Match", ""):

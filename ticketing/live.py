@@ -177,7 +177,7 @@ class EventFeed:
         # Messages that came while the snapshot was read may be older or newer than it: rather than
         # guess, their seats are read again by the first catch-up, right away.
         for message in self.buffered or []:
-            self.touched.update(change["seat_id"] for change in orjson.loads(message)["changes"])
+            self.touched.update(change["seat_id"] for change in orjson.loads(message)["changes"] if "seat_id" in change)
         self.buffered = None
         self.last_refresh = 0.0 if self.touched else time.monotonic()
         self.traffic = bool(self.touched)
@@ -258,6 +258,9 @@ class EventFeed:
             self.hub.ages.append((time.monotonic(), "publish", message["sent"] - self.committed_at))
             self.hub.ages.append((time.monotonic(), "redis", now - message["sent"]))
         for change in message["changes"]:
+            if "area_id" in change:  # a general-admission area's places left: passed on as it is
+                self._area_changed(change, now)
+                continue
             seat_id = change["seat_id"]
             self.touched.add(seat_id)
             status = change["status"]
@@ -298,6 +301,15 @@ class EventFeed:
             if topic is not None and topic.subscribers:
                 self._mark(topic, now)
                 topic.pending[seat_id] = change
+                topic.added += 1
+
+    def _area_changed(self, change: dict, now: float) -> None:
+        """An area's availability goes to the whole-event topic and every section topic (the standing
+        floor shows beside any zoomed-in section); keyed by the negated area id beside the seat ids."""
+        for topic in (self.event_topic, *self.section_topics.values()):
+            if topic.subscribers:
+                self._mark(topic, now)
+                topic.pending[-change["area_id"]] = change
                 topic.added += 1
 
     def _mark(self, topic: Topic, now: float) -> None:

@@ -159,7 +159,11 @@ class TicketStatus(models.TextChoices):
 
 class Ticket(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="tickets")
-    booking_seat = models.ForeignKey(BookingSeat, on_delete=models.PROTECT, related_name="tickets")
+    # A seat ticket names its booking seat; a general-admission ticket (issue 15) its booking place instead.
+    booking_seat = models.ForeignKey(BookingSeat, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="tickets")
+    booking_place = models.ForeignKey("BookingPlace", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="tickets")
     status = models.CharField(max_length=12, choices=TicketStatus.choices, default=TicketStatus.VALID)
     holder_name = models.CharField(max_length=200)
     token = models.TextField(blank=True, help_text="What the QR code holds: see ticketing.tokens.")
@@ -177,6 +181,14 @@ class Ticket(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["booking_seat"], condition=Q(status="valid"), name="ticket_one_valid_per_booking_seat"
+            ),
+            models.UniqueConstraint(
+                fields=["booking_place"], condition=Q(status="valid"), name="ticket_one_valid_per_booking_place"
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_seat__isnull=False, booking_place__isnull=True)
+                | Q(booking_seat__isnull=True, booking_place__isnull=False),
+                name="ticket_is_for_a_seat_or_a_place",
             ),
         ]
 
@@ -411,3 +423,98 @@ class BookingLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.booking_id}: {self.get_action_display()}"
+# --- general admission: areas sold by quantity (issue 15) ------------------------------------------
+
+
+class EventArea(models.Model):
+    """One general-admission area of one event: a counter of places, not a row per place.
+
+    `held` counts the places in buyers' carts and in pending bookings (the `AreaHold` rows of the
+    area always add up to it), `sold` the places of paid bookings, `blocked` the places the
+    organizer holds back. Every change is one conditional UPDATE of this row (ticketing.services.areas),
+    and the check constraint below makes an oversold area impossible even for a buggy caller.
+    An expired hold still counts in `held` until a buyer's hold or the sweep reclaims it; what
+    buyers see as available already leaves it out (`AREA_AVAILABLE_SQL`).
+    """
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="areas")
+    section = models.ForeignKey("venues.Section", on_delete=models.PROTECT, related_name="event_areas")
+    category = models.ForeignKey("events.SeatCategory", on_delete=models.PROTECT, related_name="areas")
+    capacity = models.PositiveIntegerField()
+    held = models.IntegerField(default=0)
+    sold = models.IntegerField(default=0)
+    blocked = models.IntegerField(default=0)
+    version = models.BigIntegerField(default=0, help_text="Id of the transaction that last changed this area.")
+
+    class Meta:
+        ordering = ["event", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "section"], name="event_area_unique"),
+            models.CheckConstraint(condition=Q(held__gte=0, sold__gte=0, blocked__gte=0),
+                                   name="event_area_counts_not_negative"),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=models.F("held") + models.F("sold") + models.F("blocked")),
+                name="event_area_never_oversold",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "version"], name="event_area_version_idx")]
+
+    def __str__(self):
+        return f"{self.event_id}/area {self.section_id}: {self.sold} sold, {self.held} held of {self.capacity}"
+
+
+class AreaHold(models.Model):
+    """Places of one area in one buyer's cart (`booking` empty) or in a pending booking.
+
+    One row per (area, buyer, pricing tier): the places a hold took at each tier's price. The
+    quantities of an area's rows add up to its `EventArea.held`; a release, the expiry sweep and a
+    failed payment give back exactly the quantity of the rows they delete.
+    """
+
+    event_area = models.ForeignKey(EventArea, on_delete=models.CASCADE, related_name="holds")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+", db_index=False)
+    owner = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    held_until = models.DateTimeField()
+    booking = models.ForeignKey("Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="area_holds")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_index=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="area_hold_quantity_positive"),
+            models.UniqueConstraint(fields=["event_area", "owner", "tier"], condition=Q(booking__isnull=True),
+                                    nulls_distinct=False, name="area_hold_one_cart_row_per_tier"),
+        ]
+        indexes = [
+            models.Index(fields=["event", "owner"], name="area_hold_owner_idx", condition=Q(booking__isnull=True)),
+            models.Index(fields=["event_area", "held_until"], name="area_hold_expiry_idx",
+                         condition=Q(booking__isnull=True)),
+            models.Index(fields=["tier"], name="area_hold_tier_idx", condition=Q(tier__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.owner}: {self.quantity} × area {self.event_area_id}"
+
+
+class BookingPlace(models.Model):
+    """One admission to a general-admission area in a booking (each gets its own ticket)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_places")
+    event_area = models.ForeignKey(EventArea, on_delete=models.PROTECT, related_name="booking_places")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_index=False)
+    # True while the booking is pending or paid (like BookingSeat.is_active).
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="booking_place_price_not_negative")]
+        indexes = [
+            models.Index(fields=["tier"], name="booking_place_tier_idx",
+                         condition=Q(tier__isnull=False, is_active=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id}: area {self.event_area_id}"

@@ -59,16 +59,23 @@ def ticket_pages(tickets) -> list[TicketPage]:
         booking = ticket.booking
         event = booking.event
         venue = event.venue
-        event_seat = ticket.booking_seat.event_seat
-        seat = event_seat.seat
+        if ticket.booking_seat_id is not None:
+            event_seat = ticket.booking_seat.event_seat
+            seat = event_seat.seat
+            section, row, seat_number = seat.section.name, seat.row_label, seat.number
+            category, price = event_seat.category.name, ticket.booking_seat.price
+        else:  # general admission (issue 15): an area, no row or seat
+            place = ticket.booking_place
+            section, row, seat_number = place.event_area.section.name, "", 0
+            category, price = place.event_area.category.name, place.price
         zone = ZoneInfo(venue.timezone or settings.TIME_ZONE)
         starts_at = event.starts_at.astimezone(zone)
         pages.append(TicketPage(
             ticket_id=ticket.pk, token=ticket.token, event_title=event.title, venue_name=venue.name,
             venue_address=", ".join(part for part in (venue.address, venue.city) if part),
             starts_at=starts_at, doors_at=starts_at - timedelta(minutes=settings.TICKET_DOORS_BEFORE_MINUTES),
-            section=seat.section.name, row=seat.row_label, seat_number=seat.number,
-            category=event_seat.category.name, price=ticket.booking_seat.price, currency=booking.currency,
+            section=section, row=row, seat_number=seat_number,
+            category=category, price=price, currency=booking.currency,
             holder_name=ticket.holder_name, booking_reference=booking.reference,
         ))
     return pages
@@ -148,7 +155,8 @@ def tickets_pdf_render(pages: list[TicketPage]) -> bytes:
         canvas.drawString(left, y, f"Doors open {page.doors_at:%H:%M} {zone}")
         y -= 12 * mm
         canvas.setFont(bold, 16)
-        canvas.drawString(left, y, f"{page.section} · Row {page.row} · Seat {page.seat_number}")
+        canvas.drawString(left, y, f"{page.section} · Row {page.row} · Seat {page.seat_number}" if page.seat_number
+                          else f"{page.section} · General admission")
         y -= 8 * mm
         canvas.setFont(regular, 12)
         canvas.drawString(left, y, f"{page.category} · {page.price} {page.currency}")

@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q, Sum
 
 from events.models import Event
 from ticketing.models import Booking, BookingStatus, Ticket
+from ticketing.services.areas import area_available_sql, area_expired_places_sql
 from venues.localtime import venue_local
 
 _CATEGORY_COUNTS = """
@@ -46,12 +47,36 @@ SELECT category.id, category.name, category.colour, category.price,
  ORDER BY category.position, category.id
 """
 
+# General-admission areas (issue 15), in the same shape as a category's row: one row per area.
+_AREA_COUNTS = f"""
+SELECT category.id, section.name || ' (general admission)' AS name, category.colour, category.price,
+       area.sold, area.held - {area_expired_places_sql("area")} AS held, area.blocked,
+       {area_available_sql("area")} AS available, area.capacity AS total,
+       COALESCE((SELECT sum(bp.price) FROM ticketing_bookingplace bp
+                   JOIN ticketing_booking b ON b.id = bp.booking_id
+                  WHERE bp.event_area_id = area.id AND bp.is_active AND b.status = 'paid'), 0) AS revenue
+  FROM ticketing_eventarea area
+  JOIN venues_section section ON section.id = area.section_id
+  JOIN events_seatcategory category ON category.id = area.category_id
+ WHERE area.event_id = %s
+ ORDER BY section.position, section.id
+"""
+
+# Tickets and revenue per day of payment: seats and general-admission places together.
 _SALES_BY_DAY = """
-SELECT (b.paid_at AT TIME ZONE %s)::date AS day, count(bs.id), COALESCE(sum(bs.price), 0)
-  FROM ticketing_booking b
-  JOIN ticketing_bookingseat bs ON bs.booking_id = b.id
- WHERE b.event_id = %s AND b.paid_at IS NOT NULL
- GROUP BY day ORDER BY day
+SELECT day, sum(tickets)::int, sum(revenue) FROM (
+    SELECT (b.paid_at AT TIME ZONE %(tz)s)::date AS day, count(bs.id) AS tickets, COALESCE(sum(bs.price), 0) AS revenue
+      FROM ticketing_booking b
+      JOIN ticketing_bookingseat bs ON bs.booking_id = b.id
+     WHERE b.event_id = %(event_id)s AND b.paid_at IS NOT NULL
+     GROUP BY day
+    UNION ALL
+    SELECT (b.paid_at AT TIME ZONE %(tz)s)::date, count(bp.id), COALESCE(sum(bp.price), 0)
+      FROM ticketing_booking b
+      JOIN ticketing_bookingplace bp ON bp.booking_id = b.id
+     WHERE b.event_id = %(event_id)s AND b.paid_at IS NOT NULL
+     GROUP BY 1
+) AS sales GROUP BY day ORDER BY day
 """
 
 
@@ -84,7 +109,9 @@ def event_report(*, event: Event) -> EventReport:
         cursor.execute(_CATEGORY_COUNTS, [event.pk])
         columns = [column.name for column in cursor.description]
         categories = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        cursor.execute(_SALES_BY_DAY, [event.venue.timezone or "UTC", event.pk])
+        cursor.execute(_AREA_COUNTS, [event.pk])
+        categories += [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(_SALES_BY_DAY, {"tz": event.venue.timezone or "UTC", "event_id": event.pk})
         sales_by_day = [(day, count, Decimal(revenue)) for day, count, revenue in cursor.fetchall()]
     totals = {key: sum(row[key] for row in categories) for key in ("sold", "held", "blocked", "available", "total")}
     bookings = Booking.objects.filter(event=event)
@@ -148,9 +175,17 @@ ATTENDEE_CSV_HEADER = ["ticket_id", "ticket_status", "holder_name", "section", "
 def attendee_csv_rows(*, event: Event):
     tickets = (Ticket.objects.filter(booking__event=event)
                .select_related("booking", "booking_seat__event_seat__seat__section",
-                               "booking_seat__event_seat__category")
-               .order_by("booking_seat__event_seat__seat__section__position", "booking_seat__event_seat__seat_id"))
+                               "booking_seat__event_seat__category", "booking_place__event_area__section",
+                               "booking_place__event_area__category")
+               .order_by("booking_seat__event_seat__seat__section__position", "booking_seat__event_seat__seat_id",
+                         "id"))
     for ticket in tickets.iterator(chunk_size=2000):
+        if ticket.booking_seat_id is None:  # general admission (issue 15): the area, no row or seat
+            place = ticket.booking_place
+            yield [ticket.pk, ticket.status, ticket.holder_name, place.event_area.section.name, "", "",
+                   place.event_area.category.name, place.price, ticket.booking.reference,
+                   ticket.booking.customer_email]
+            continue
         event_seat = ticket.booking_seat.event_seat
         seat = event_seat.seat
         yield [ticket.pk, ticket.status, ticket.holder_name, seat.section.name, seat.row_label, seat.number,

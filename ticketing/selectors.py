@@ -13,6 +13,7 @@ from ticketing.broadcast import seat_changes_cursor
 from ticketing.exceptions import EventNotFound
 from ticketing.models import SeatStatus
 from ticketing.seat_state import free_seat_sql, live_hold_sql, seat_is_free, seat_public_state
+from ticketing.services.areas import area_changes_since, event_areas
 from ticketing.services.cancellation import cancellation_policy_as_dict, cancellation_policy_text
 from ticketing.services.pricing import categories_current_price
 
@@ -50,6 +51,8 @@ def seat_changes_since(*, event_id: int, since: int, section_id: int | None = No
             )
         now = timezone.now()
         changes = [seat_public_state(row, now=now) for row in cursor.fetchall()]
+    # General-admission areas changed meanwhile (issue 15): {"area_id", "available"}, after the seats.
+    changes += area_changes_since(event_id=event_id, since=since)
     return {"version": version, "changes": changes}
 
 
@@ -154,6 +157,11 @@ def event_layout(*, event: Event, owner: str | None = None, section_id: int | No
                 hold_expires_at = held_until if hold_expires_at is None else min(hold_expires_at, held_until)
         seats.append(seat)
     venue = event.venue
+    areas = event_areas(event_id=event.pk, owner=owner)
+    my_areas = [{"area_id": area["id"], "quantity": area["held_by_me"]} for area in areas if area["held_by_me"]]
+    for area in areas:
+        if area["my_expires_at"] is not None:
+            hold_expires_at = min(filter(None, (hold_expires_at, area["my_expires_at"])))
     return {
         "event": {
             "id": event.pk, "title": event.title, "status": event.status, "starts_at": event.starts_at.isoformat(),
@@ -170,8 +178,13 @@ def event_layout(*, event: Event, owner: str | None = None, section_id: int | No
         ],
         "map": venue.map_meta,
         "sections": list(sections.values()),
+        # General admission (issue 15): areas sold by quantity, drawn as shapes beside the sections.
+        "areas": [{"id": area["id"], "name": area["name"], "capacity": area["capacity"], "available": area["available"],
+                   "price": price_by_category[area["category"]], "category": area["category"],
+                   "outline": area["outline"]} for area in areas],
         "version": version,
         "my_holds": my_holds,
+        "my_areas": my_areas,
         "hold_expires_at": hold_expires_at.isoformat() if hold_expires_at else None,
     }
 
@@ -227,7 +240,9 @@ def event_section_summaries(*, event: Event) -> list[dict]:
             counts[section_id] = (total + seats, free + available, price if low is None else min(low, price),
                                   price if high is None else max(high, price))
     summaries = []
-    for section in event.venue.sections.order_by("position", "id").only("id", "name", "outline"):
+    # General-admission areas are not seat sections: the page draws them itself (issue 15).
+    for section in event.venue.sections.filter(is_general_admission=False).order_by("position", "id").only(
+            "id", "name", "outline"):
         seats, available, price_min, price_max = counts.get(section.pk, (0, 0, None, None))
         summaries.append({
             "id": section.pk, "section_id": section.pk, "name": section.name, "outline": section.outline,
@@ -262,6 +277,31 @@ def seats_held_by(*, event_id: int, owner: str) -> list[dict]:
     ]
 
 
+def places_held_by(*, event_id: int, owner: str) -> list[dict]:
+    """The buyer's live general-admission places on an event, per area (issue 15), in venue order."""
+    if not owner:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sec.id, sec.name, c.id, c.name, sum(hold.quantity)::int, sum(hold.quantity * hold.price), "
+            "       min(hold.held_until) "
+            "  FROM ticketing_areahold hold "
+            "  JOIN ticketing_eventarea area ON area.id = hold.event_area_id "
+            "  JOIN venues_section sec ON sec.id = area.section_id "
+            "  JOIN events_seatcategory c ON c.id = area.category_id "
+            " WHERE hold.event_id = %s AND hold.owner = %s AND hold.booking_id IS NULL AND hold.held_until > now() "
+            " GROUP BY sec.id, sec.name, sec.position, c.id, c.name ORDER BY sec.position, sec.id",
+            [event_id, owner],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"area_id": area_id, "label": f"{name} × {quantity}", "name": name, "quantity": quantity,
+         "category": category_id, "category_name": category_name, "price": str(total),
+         "held_until": held_until.isoformat()}
+        for area_id, name, category_id, category_name, quantity, total, held_until in rows
+    ]
+
+
 def event_for_buyers_or_none(event_id: int, *, statuses) -> Event | None:
     return Event.objects.select_related("venue").filter(pk=event_id, status__in=statuses).first()
 
@@ -285,4 +325,25 @@ def booking_seats(*, booking_id: int) -> list[dict]:
         {"id": seat_id, "label": f"{section}, row {row_label}, seat {number}", "category_name": category_name,
          "price": str(price)}
         for seat_id, section, row_label, number, category_name, price in rows
+    ]
+
+
+def booking_places(*, booking_id: int) -> list[dict]:
+    """A booking's active general-admission places, one line per area (issue 15), like `booking_seats`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sec.id, sec.name, c.name, count(*)::int, sum(place.price) "
+            "  FROM ticketing_bookingplace place "
+            "  JOIN ticketing_eventarea area ON area.id = place.event_area_id "
+            "  JOIN venues_section sec ON sec.id = area.section_id "
+            "  JOIN events_seatcategory c ON c.id = area.category_id "
+            " WHERE place.booking_id = %s AND place.is_active "
+            " GROUP BY sec.id, sec.name, sec.position, c.name ORDER BY sec.position, sec.id",
+            [booking_id],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"area_id": area_id, "label": f"{name} × {quantity} (general admission)", "category_name": category_name,
+         "quantity": quantity, "price": str(total)}
+        for area_id, name, category_name, quantity, total in rows
     ]

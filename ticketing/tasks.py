@@ -4,10 +4,12 @@ from events import services as event_services
 from ticketing import services
 from ticketing.models import Cancellation
 from ticketing.services import delivery
+from ticketing.services.areas import area_holds_expire
 
 
 def holds_expire() -> int:
-    return services.holds_expire()
+    """Expired seat holds, then expired general-admission place holds (issue 15): seats and places freed."""
+    return services.holds_expire() + area_holds_expire()
 
 
 def bookings_reconcile_due() -> int:

@@ -40,6 +40,21 @@ class TicketClaims:
     nonce: int
 
 
+# A general-admission ticket (issue 15) has no seat: its token's seat field carries the area's id
+# with the top bit set, so the layout (and every scanner already deployed) stays the same.
+AREA_CLAIM_FLAG = 1 << 31
+
+
+def area_claim(area_id: int) -> int:
+    """The token's seat field for a place in area `area_id`."""
+    return AREA_CLAIM_FLAG | area_id
+
+
+def claimed_area_id(claims: TicketClaims) -> int | None:
+    """The area a token admits to, or None for a seat ticket."""
+    return claims.seat_id & ~AREA_CLAIM_FLAG if claims.seat_id & AREA_CLAIM_FLAG else None
+
+
 def keypair_generate() -> tuple[bytes, bytes]:
     """(private, public) as raw 32-byte keys."""
     private = Ed25519PrivateKey.generate()

@@ -48,7 +48,7 @@ from venues.svg import layout_svg
 
 class SectionInline(admin.TabularInline):
     model = Section
-    fields = ["name", "position"]
+    fields = ["name", "position", "is_general_admission", "capacity"]  # GA: an area of places (issue 15)
     extra = 0
     show_change_link = True
 

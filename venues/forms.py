@@ -14,7 +14,7 @@ from venues.localtime import zone_choices
 from venues.models import VENUE_FREEING_STATUSES, Venue, VenueBooking, VenueType
 
 TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADIUM,
-                        "conference": VenueType.CONFERENCE}
+                        "conference": VenueType.CONFERENCE, "club": VenueType.CLUB}
 
 
 def template_parameters(template: str) -> list[tuple[str, object]]:
@@ -30,7 +30,9 @@ class TemplateLayoutForm(forms.Form):
 
     template = forms.ChoiceField(choices=[(name, name.title()) for name in TEMPLATES], initial="theater")
 
-    LIMITS = {"rows_per_section": 100, "seats_per_row": 200, "sections_per_side": 40, "end_sections": 20}
+    LIMITS = {"rows_per_section": 100, "seats_per_row": 200, "sections_per_side": 40, "end_sections": 20,
+              # general admission (issue 15): standing places per area
+              "standing_places": 100000, "floor_places": 100000, "front_places": 100000, "balcony_places": 100000}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

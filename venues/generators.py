@@ -28,10 +28,19 @@ class SeatSpec:
 class SectionSpec:
     name: str
     seats: list[SeatSpec] = field(default_factory=list)
+    # A general-admission area (issue 15): standing places instead of seats, drawn as `shape`.
+    places: int = 0
+    shape: list[list[float]] | None = None
+
+    @property
+    def is_general_admission(self) -> bool:
+        return self.places > 0
 
     @property
     def outline(self) -> list[list[float]]:
-        """A padded bounding box: enough for a section overview, cheap to draw."""
+        """A padded bounding box: enough for a section overview, cheap to draw (an area: its shape)."""
+        if self.shape is not None:
+            return [[round(x, 1), round(y, 1)] for x, y in self.shape]
         xs = [seat.x for seat in self.seats]
         ys = [seat.y for seat in self.seats]
         pad = 8
@@ -47,7 +56,8 @@ class VenueLayout:
 
     @property
     def capacity(self) -> int:
-        return sum(len(section.seats) for section in self.sections)
+        """Admissions: seats and standing places."""
+        return sum(len(section.seats) + section.places for section in self.sections)
 
 
 def row_labels(count: int) -> list[str]:
@@ -68,8 +78,10 @@ def row_labels(count: int) -> list[str]:
 
 def _normalise(sections: list[SectionSpec], margin: float = 40) -> tuple[list[SectionSpec], float, float, float, float]:
     """Shift every seat so the drawing starts at (margin, margin); return the shift and the size."""
-    xs = [seat.x for section in sections for seat in section.seats]
-    ys = [seat.y for section in sections for seat in section.seats]
+    xs = [seat.x for section in sections for seat in section.seats] + [
+        x for section in sections for x, _ in (section.shape or [])]
+    ys = [seat.y for section in sections for seat in section.seats] + [
+        y for section in sections for _, y in (section.shape or [])]
     dx, dy = margin - min(xs), margin - min(ys)
     shifted = [
         SectionSpec(
@@ -79,6 +91,8 @@ def _normalise(sections: list[SectionSpec], margin: float = 40) -> tuple[list[Se
                          s.is_wheelchair, s.is_companion, s.is_restricted_view)
                 for s in section.seats
             ],
+            places=section.places,
+            shape=None if section.shape is None else [[x + dx, y + dy] for x, y in section.shape],
         )
         for section in sections
     ]
@@ -146,11 +160,13 @@ def _include_stage(sections: list[SectionSpec], map_meta: dict) -> dict:
 
 
 def stadium(*, sections_per_side: int = 10, end_sections: int = 5, rows_per_section: int = 50,
-            seats_per_row: int = 25, field_width: float = 1050, field_height: float = 680) -> VenueLayout:
+            seats_per_row: int = 25, field_width: float = 1050, field_height: float = 680,
+            standing_places: int = 0) -> VenueLayout:
     """Rectangular blocks of seats around a field: two long sides and two ends.
 
     Defaults give 30 sections × 50 rows × 25 seats + … ≈ 37,500 + end sections; with the
-    seed's parameters about 50,000 seats.
+    seed's parameters about 50,000 seats. `standing_places` > 0 adds a general-admission
+    "Standing floor" on the middle of the field (a concert's pitch), sold by quantity.
     """
     if sections_per_side < 1 or end_sections < 1 or rows_per_section < 1 or seats_per_row < 1:
         raise ValueError("A stadium needs at least one section per side, one row and one seat per row.")
@@ -202,6 +218,11 @@ def stadium(*, sections_per_side: int = 10, end_sections: int = 5, rows_per_sect
     for i in range(end_sections):  # west stand
         number += 1
         sections.append(block(f"{number}", -setback, start_y + (end_sections - 1 - i) * (block_w + gap), "right"))
+    if standing_places > 0:  # the standing floor: the middle of the field, clear of the stands
+        left, top = field_width * 0.2, field_height * 0.2
+        right, bottom = field_width * 0.8, field_height * 0.8
+        sections.append(SectionSpec("Standing floor", places=standing_places,
+                                    shape=[[left, top], [right, top], [right, bottom], [left, bottom]]))
     # Wheelchair platforms: the front row ends of every long-side section.
     for section in sections[:sections_per_side]:
         section.seats = [
@@ -248,4 +269,25 @@ def conference(*, rows: int = 20, seats_per_block: int = 8, blocks: int = 3) -> 
     return VenueLayout(sections, _include_stage(sections, map_meta))
 
 
-TEMPLATES = {"theater": theater, "stadium": stadium, "conference": conference}
+def club(*, floor_places: int = 800, front_places: int = 200, balcony_places: int = 150) -> VenueLayout:
+    """A club or festival ground: general admission only (issue 15) — no seats, areas sold by quantity.
+
+    A front-of-stage pit, the main floor behind it and a balcony at the back; an area with 0 places
+    is left out. Events here need no seat map: buyers pick a quantity per area.
+    """
+    if floor_places < 1 or front_places < 0 or balcony_places < 0:
+        raise ValueError("A club needs a main floor with at least one place; other areas may have none.")
+    width = 600.0
+    areas = [("Front of stage", front_places, 60.0, 90.0), ("Main floor", floor_places, 160.0, 220.0),
+             ("Balcony", balcony_places, 400.0, 80.0)]
+    sections = [SectionSpec(name, places=places, shape=[[40, top], [40 + width, top], [40 + width, top + height],
+                                                        [40, top + height]])
+                for name, places, top, height in areas if places > 0]
+    map_meta = {
+        "width": width + 80, "height": 520.0,
+        "stage": {"shape": "rect", "label": "Stage", "x": 40, "y": 10, "width": width, "height": 40},
+    }
+    return VenueLayout(sections, map_meta)
+
+
+TEMPLATES = {"theater": theater, "stadium": stadium, "conference": conference, "club": club}

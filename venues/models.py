@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
@@ -16,6 +17,7 @@ class VenueType(models.TextChoices):
     THEATER = "theater", "Theater"
     STADIUM = "stadium", "Stadium"
     CONFERENCE = "conference", "Conference hall"
+    CLUB = "club", "Club / festival (general admission)"
     OTHER = "other", "Other"
 
 
@@ -58,8 +60,13 @@ class Section(models.Model):
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="sections")
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
-    # Polygon [[x, y], ...] around the section's seats, for the overview of large venues.
+    # Polygon [[x, y], ...] around the section's seats, for the overview of large venues; for a
+    # general-admission area, the area's own shape on the map.
     outline = models.JSONField(default=list, blank=True)
+    # General admission (issue 15): a standing area sold by quantity, with no seats.
+    is_general_admission = models.BooleanField(
+        default=False, help_text="A standing area sold by quantity (no seats): its capacity is the number of places.")
+    capacity = models.PositiveIntegerField(default=0, help_text="Places of a general-admission area.")
 
     class Meta:
         ordering = ["venue", "position", "id"]
@@ -67,6 +74,15 @@ class Section(models.Model):
 
     def __str__(self):
         return f"{self.venue.name} / {self.name}"
+
+    def clean(self):
+        """A general-admission area has places and no seats; a seated section has no capacity of its own."""
+        if self.is_general_admission and self.capacity < 1:
+            raise ValidationError({"capacity": "A general-admission area needs at least one place."})
+        if self.is_general_admission and self.pk and self.seats.exists():
+            raise ValidationError({"is_general_admission": "This section has seats; a standing area has none."})
+        if not self.is_general_admission and self.capacity:
+            raise ValidationError({"capacity": "Only a general-admission area has a capacity (seats count)."})
 
 
 class Seat(models.Model):

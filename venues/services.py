@@ -21,7 +21,7 @@ def venue_build_from_template(*, venue: Venue, template: str, params: dict | Non
     """
     if template not in TEMPLATES:
         raise ValueError(f"Unknown venue template {template!r}; choose one of {', '.join(TEMPLATES)}.")
-    if venue.seats.exists():
+    if venue.sections.exists():  # sections, not seats: a general-admission venue has none
         raise ValueError("This venue already has seats.")
     layout = TEMPLATES[template](**(params or {}))
     venue_store_layout(venue=venue, layout=layout)
@@ -30,7 +30,8 @@ def venue_build_from_template(*, venue: Venue, template: str, params: dict | Non
 
 def venue_store_layout(*, venue: Venue, layout: VenueLayout) -> None:
     sections = Section.objects.bulk_create(
-        Section(venue=venue, name=spec.name, position=index, outline=spec.outline)
+        Section(venue=venue, name=spec.name, position=index, outline=spec.outline,
+                is_general_admission=spec.is_general_admission, capacity=spec.places)
         for index, spec in enumerate(layout.sections)
     )
     Seat.objects.bulk_create(

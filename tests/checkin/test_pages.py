@@ -77,9 +77,9 @@ def test_seed_demo_makes_door_staff_of_every_demo_event(db, monkeypatch):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
     door = User.objects.get(username="door")
-    assert DoorAssignment.objects.filter(user=door).count() == 3
-    assert DoorSchedule.objects.count() == 3
-    assert Door(door).get("/api/checkin/events").json()["results"].__len__() == 3
+    assert DoorAssignment.objects.filter(user=door).count() == len(seed_demo.EVENTS)
+    assert DoorSchedule.objects.count() == len(seed_demo.EVENTS)
+    assert Door(door).get("/api/checkin/events").json()["results"].__len__() == len(seed_demo.EVENTS)
 
 
 def test_door_staff_assigned_by_venue_see_its_events(open_event, other_event):

@@ -25,8 +25,10 @@ from events.models import EventStatus, SeatCategory
 from tests.checkin.conftest import make_door_staff
 from tests.conftest import Buyer, make_event
 from tests.organizer.conftest import make_organizer
+from tests.test_general_admission import add_area
 from ticketing.models import (
     Booking,
+    EventArea,
     EventSeat,
     OutgoingEmail,
     PaymentWebhookEvent,
@@ -51,6 +53,7 @@ class World:
         self.rival = _organizer("rival")
         self.superuser = User.objects.create_superuser("root", password="pw-root-123456")
         self.event = make_event(self.organizer, title="Org Gala")
+        self.area = add_area(self.event)  # general admission (issue 15)
         self.rival_event = make_event(self.rival, title="Rival Night")
         DoorSchedule.objects.create(event=self.event, doors_open_at=timezone.now() - timedelta(hours=1))
         checkin_caches_clear()
@@ -100,6 +103,7 @@ class World:
             "venues.venue": self.event.venue,
             "venues.venuebooking": self.venue_booking,
             "ticketing.booking": Booking.objects.get(pk=self.booking["booking_id"]),
+            "ticketing.eventarea": EventArea.objects.get(event=self.event),
             "ticketing.tickettransfer": TicketTransfer.objects.first(),
             "ticketing.waitlistentry": self.waitlist_entry,
             "ticketing.outgoingemail": OutgoingEmail.objects.first(),
@@ -205,7 +209,7 @@ def test_custom_admin_views_and_rivals_posting_outside_their_scope(world):
                 assert response.status_code in (403, 404), cell
     # a rival POSTing ids outside their scope changes nothing
     rival = world.clients["other_organizer"]
-    event, category = world.event, world.event.categories.get()
+    event, category = world.event, world.event.categories.get(name="Standard")
     csrf = {"csrfmiddlewaretoken": rival.csrf_token}
     responses = [
         rival.post(reverse("admin:events_event_seatmap", args=[event.pk]),
@@ -259,6 +263,10 @@ def _api_cases(world):
          lambda role: {"event_id": event, "seat_ids": [world.seats[20 + ROLES.index(role)]]}, EVERYONE),
         ("post", "/api/seats/release", "/api/seats/release",
          lambda role: {"event_id": event, "seat_ids": [world.seats[20 + ROLES.index(role)]]}, EVERYONE),
+        ("post", "/api/areas/hold", "/api/areas/hold",
+         lambda role: {"event_id": event, "area_id": world.area.pk, "quantity": 1}, EVERYONE),
+        ("post", "/api/areas/release", "/api/areas/release",
+         lambda role: {"event_id": event, "area_id": world.area.pk}, EVERYONE),
         ("post", "/api/bookings/confirm", "/api/bookings/confirm", None, set()),  # no hold: 422 for all
         ("get", "/api/bookings/{booking_id}", f"/api/bookings/{booking}", None, BOOKING_MANAGERS),
         ("get", "/api/bookings/{booking_id}/cancel-preview", f"/api/bookings/{booking}/cancel-preview", None,

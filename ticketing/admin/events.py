@@ -25,12 +25,12 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from evently.errors import DomainError
+from evently.errors import DomainError, InvalidInput
 from events import admin as events_admin
 from events.models import Event, SeatCategory
 from ticketing.charts import category_status_svg, sales_over_time_svg
 from ticketing.event_seatmap import event_seatmap_data, event_section_overview
-from ticketing.models import EventSeat
+from ticketing.models import EventArea, EventSeat
 from ticketing.reports import (
     ATTENDEE_CSV_HEADER,
     BOOKING_CSV_HEADER,
@@ -233,7 +233,8 @@ class EventAdmin(events_admin.EventAdmin):
             seat_ids = seat_ids_posted(request)
             action = request.POST.get("action")
             try:
-                if not seat_ids:
+                places = _places_posted(request) if action == "sell" else {}  # general admission (issue 15)
+                if not seat_ids and not places:
                     messages.error(request, "Select seats first.")
                 elif action == "block":
                     done = seats_block(event_id=event.pk, seat_ids=seat_ids)
@@ -245,15 +246,20 @@ class EventAdmin(events_admin.EventAdmin):
                     data = box_office_form.cleaned_data
                     customer = Customer(name=data["customer_name"], email=data["customer_email"],
                                         phone=data["customer_phone"])
+                    if data["method"] == "card" and places:
+                        messages.error(request, "Standing places sell for cash or as complimentary tickets at the "
+                                                "box office: sell them apart from the card sale.")
+                        return self._seatmap_page(request, event, box_office_form)
                     if data["method"] == "card":
                         booking = boxoffice_sell_card(event_id=event.pk, seat_ids=seat_ids, customer=customer,
                                                       payment_token=data["payment_token"], sold_by=request.user)
                     else:
-                        booking = boxoffice_sell(event_id=event.pk, seat_ids=seat_ids, method=data["method"],
-                                                 sold_by=request.user, customer=customer)
+                        booking = boxoffice_sell(event_id=event.pk, seat_ids=seat_ids, places=places,
+                                                 method=data["method"], sold_by=request.user, customer=customer)
                     url = reverse("admin:ticketing_booking_change", args=[booking.pk])
+                    sold = f"{len(seat_ids)} seat(s)" + (f" and {sum(places.values())} place(s)" if places else "")
                     messages.success(request, format_html(
-                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{} ({}).', len(seat_ids),
+                        'Sold {} to {}: booking <a href="{}">{}</a>, total €{} ({}).', sold,
                         booking.customer_name, url, booking.reference, booking.total, booking.get_status_display()))
                     if booking.status == "paid":  # the receipt and tickets, ready to print
                         return redirect("admin:ticketing_booking_receipt", booking.pk)
@@ -274,7 +280,9 @@ class EventAdmin(events_admin.EventAdmin):
             title=f"Seat map: {event.title}",
             seats=lambda section_id: event_seatmap_data(venue=venue, event_id=event.pk, section_id=section_id),
             overview=lambda: event_section_overview(venue=venue, event_id=event.pk),
-            extra={"box_office_form": box_office_form, "categories": event.categories.all()})
+            extra={"box_office_form": box_office_form, "categories": event.categories.all(),
+                   "areas": EventArea.objects.filter(event=event).select_related("section").order_by(
+                       "section__position", "section_id")})
 
     def report_view(self, request, event_id: int):
         event = self._event(request, event_id)
@@ -335,3 +343,19 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
 for model, model_admin in ((Event, EventAdmin), (SeatCategory, SeatCategoryAdmin)):
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+def _places_posted(request) -> dict[int, int]:
+    """The box office's general-admission quantities: `place_<area id>` fields (blank or 0 = none)."""
+    places = {}
+    for key, value in request.POST.items():
+        if key.startswith("place_") and value.strip():
+            try:
+                area_id, quantity = int(key.removeprefix("place_")), int(value)
+            except ValueError:
+                raise InvalidInput("Quantities of places are whole numbers.") from None
+            if quantity < 0:
+                raise InvalidInput("A quantity of places cannot be negative.")
+            if quantity:
+                places[area_id] = quantity
+    return places

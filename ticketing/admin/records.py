@@ -1,18 +1,21 @@
 """Bookings and the records only services write, read-only in the admin, scoped to the organizer's events."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, ReadOnlyInline, SuperuserOnlyAdmin
+from evently.errors import DomainError
 from ticketing.models import (
     Booking,
     BookingSeat,
     Cancellation,
+    EventArea,
     OutgoingEmail,
     PaymentWebhookEvent,
     Ticket,
     TicketTransfer,
     WaitlistEntry,
 )
+from ticketing.services.areas import area_blocked_set
 from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
 
 
@@ -27,7 +30,8 @@ class TicketInline(ReadOnlyInline, admin.TabularInline):
     model = Ticket
     extra = 0
     can_delete = False
-    fields = ["booking_seat", "status", "holder_name", "holder_email", "transferred_from", "admitted_at", "created_at"]
+    fields = ["booking_seat", "booking_place", "status", "holder_name", "holder_email", "transferred_from",
+              "admitted_at", "created_at"]
     readonly_fields = fields
 
 
@@ -91,3 +95,36 @@ class WaitlistEntryAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin, ReadOnlyAdm
 
     offer_expires_local = venue_time_column("offer_expires_at", "event__venue", "Offer expires (venue time)")
     created_local = venue_time_column("created_at", "event__venue", "Joined (venue time)")
+
+
+@admin.register(EventArea)
+class EventAreaAdmin(OrganizerScopedAdmin):
+    """General-admission areas of events (issue 15): sold / held / blocked / free per area. Only
+    `blocked` (places held back) is edited, through `area_blocked_set`; the rest moves with sales."""
+
+    list_display = ["area_name", "event", "capacity", "sold", "held", "blocked", "free"]
+    list_select_related = ["event", "section"]
+    search_fields = ["event__title", "section__name"]
+    fields = ["event", "section", "category", "capacity", "sold", "held", "blocked"]
+    readonly_fields = ["event", "section", "category", "capacity", "sold", "held"]
+    organizer_path = "event__organizer"
+
+    def has_add_permission(self, request):
+        return False  # areas come from the event's inventory step
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="area")
+    def area_name(self, area):
+        return area.section.name
+
+    @admin.display(description="free")
+    def free(self, area):
+        return area.capacity - area.sold - area.held - area.blocked
+
+    def save_model(self, request, obj, form, change):
+        try:
+            area_blocked_set(event_id=obj.event_id, area_id=obj.section_id, blocked=obj.blocked)
+        except (DomainError, ValueError) as error:
+            messages.error(request, getattr(error, "message", str(error)))

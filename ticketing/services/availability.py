@@ -8,7 +8,7 @@ from django.db import connection
 from evently.prepared import prepared_cursor
 from events.models import EventStatus
 from events.services import SeatInventory, event_status_refresh
-from ticketing.models import EventSeat
+from ticketing.models import EventArea, EventSeat
 
 
 def event_has_free_seats(event_id: int) -> bool:
@@ -21,11 +21,17 @@ def event_has_free_seats(event_id: int) -> bool:
             " ORDER BY id LIMIT 1",
             [event_id],
         )
+        if cursor.fetchone() is not None:
+            return True
+        # No seat left (or none at all): a general-admission place not sold or blocked (issue 15).
+        cursor.execute("SELECT 1 FROM ticketing_eventarea WHERE event_id = %s AND capacity > sold + blocked LIMIT 1",
+                       [event_id])
         return cursor.fetchone() is not None
 
 
 def event_has_seats(event_id: int) -> bool:
-    return EventSeat.objects.filter(event_id=event_id).exists()
+    """Whether the event has anything to sell: seats, or general-admission areas."""
+    return EventSeat.objects.filter(event_id=event_id).exists() or EventArea.objects.filter(event_id=event_id).exists()
 
 
 SEAT_INVENTORY = SeatInventory(has_seats=event_has_seats, has_free_seats=event_has_free_seats)

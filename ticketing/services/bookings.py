@@ -36,11 +36,19 @@ from ticketing.seat_state import (
     seats_publish,
     status_changes,
 )
+from ticketing.services.areas import (
+    booking_has_places,
+    booking_places_return,
+    booking_places_sell,
+    cart_places_lock,
+    cart_places_reserve,
+)
 from ticketing.services.availability import event_availability_refresh
+from ticketing.services.carts import cart_expiry
 from ticketing.services.limits import email_limit_check, email_limit_lock_key, order_limit_check
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import event_selling
-from ticketing.services.tickets import tickets_issue
+from ticketing.services.tickets import tickets_issue, tickets_issue_places
 
 logger = logging.getLogger(__name__)
 
@@ -168,18 +176,26 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: 
     with transaction.atomic(), prepared_cursor() as cursor, lock_wait_bounded(cursor, one_at_a_time=email_lock):
         cursor.execute(RESERVE_LOCK_SQL, [event_id, owner])
         seats = cursor.fetchall()
-        if not seats:
+        # General admission (issue 15): the cart's places join the booking; seat-only events never ask.
+        has_areas = getattr(event, "has_areas", True)
+        places = cart_places_lock(cursor, event_id=event_id, owner=owner) if has_areas else None
+        place_count = places.quantity if places else 0
+        if not seats and not place_count:
             raise NoHeldSeats()
-        order_limit_check(event=event, seats=len(seats))
-        email_limit_check(cursor, event=event, email=customer.email, seats=len(seats))
+        order_limit_check(event=event, seats=len(seats) + place_count)
+        email_limit_check(cursor, event=event, email=customer.email, seats=len(seats) + place_count,
+                          with_places=has_areas)
         now = timezone.now()
         booking = Booking(
             event_id=event_id, buyer=owner, user_id=user.pk if getattr(user, "is_authenticated", False) else None,
             customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
-            total=sum((price for _, price, _, _ in seats), Decimal("0")), currency=settings.CURRENCY,
+            total=sum((price for _, price, _, _ in seats), places.total if places else Decimal("0")),
+            currency=settings.CURRENCY,
             idempotency_key=booking_payment_key(), client_key=client_key,
             expires_at=now + timedelta(seconds=settings.ORDER_TTL_SECONDS),
-            hold_expires_at=min(held_until for _, _, _, held_until in seats), reference=booking_reference_new(),
+            hold_expires_at=cart_expiry(min((held_until for _, _, _, held_until in seats), default=None),
+                                        places.expires_at if places else None),
+            reference=booking_reference_new(),
             created_at=now,
         )
         seat_ids = [seat_id for seat_id, _, _, _ in seats]
@@ -194,6 +210,9 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: 
         booking.pk = cursor.fetchone()[0]
         booking._state.adding = False
         booking.seat_ids = seat_ids
+        booking.place_count = place_count
+        if place_count:
+            cart_places_reserve(cursor, booking_id=booking.pk, places=places, expires_at=booking.expires_at)
         seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
 
@@ -280,13 +299,19 @@ def _booking_settle(booking_id: int, *, payment_reference: str, booking: Booking
             # Read after the booking lock: event_cancel marks the event first, then locks each booking.
             cursor.execute(SELL_SQL, {"reference": payment_reference, "booking_id": booking_id})
             rows = cursor.fetchall()
-            if rows:
+            places = booking_places_sell(cursor, booking_id=booking_id) if _booking_has_places(
+                booking, booking_id) else []
+            if rows or places:
                 booking = booking or Booking.objects.get(pk=booking_id)
                 booking.status, booking.payment_reference, booking.paid_at = (
-                    BookingStatus.PAID, payment_reference, rows[0][3])
-                tickets_issue(cursor, booking=booking, seats=[(bs_id, seat_id, ticket_id)
-                                                              for bs_id, seat_id, ticket_id, _ in rows])
-                seats_publish(booking.event_id, status_changes([row[1] for row in rows], SeatStatus.SOLD))
+                    BookingStatus.PAID, payment_reference, (rows or places)[0][3])
+                if rows:
+                    tickets_issue(cursor, booking=booking, seats=[(bs_id, seat_id, ticket_id)
+                                                                  for bs_id, seat_id, ticket_id, _ in rows])
+                    seats_publish(booking.event_id, status_changes([row[1] for row in rows], SeatStatus.SOLD))
+                if places:
+                    tickets_issue_places(cursor, booking=booking, places=[(place_id, area_id, ticket_id)
+                                                                         for place_id, area_id, ticket_id, _ in places])
                 return booking, "sold"
         booking = lock_objects.booking_for_update(booking_id)  # ours already: the rare outcomes below
         if booking.status == BookingStatus.PAID:
@@ -304,6 +329,12 @@ def _booking_settle(booking_id: int, *, payment_reference: str, booking: Booking
         booking_fail(booking.pk, reason="The event was cancelled.", keep_hold=False, status=BookingStatus.CANCELLED)
         refund_record(booking=booking, reason=CancellationReason.EVENT_CANCELLED, amount=booking.total)
         return booking, "refund"
+
+
+def _booking_has_places(booking: Booking | None, booking_id: int) -> bool:
+    """Whether the booking admits to general-admission areas; known without a query on the checkout path."""
+    place_count = getattr(booking, "place_count", None)
+    return booking_has_places(booking_id) if place_count is None else place_count > 0
 
 
 def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str = BookingStatus.FAILED) -> None:
@@ -324,6 +355,10 @@ def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str =
                 seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
                            params=[seat_ids, booking.pk])
         booking.booking_seats.update(is_active=False)
+        with connection.cursor() as cursor:
+            booking_places_return(cursor, booking_id=booking.pk, owner=booking.buyer, keep_until=(
+                booking.hold_expires_at if keep_hold and booking.hold_expires_at
+                and booking.hold_expires_at > timezone.now() else None))
         booking.status = status
         booking.failure_reason = reason[:200]
         booking.save(update_fields=["status", "failure_reason"])

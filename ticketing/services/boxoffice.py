@@ -22,11 +22,12 @@ from events.models import Event, EventStatus
 from ticketing.exceptions import BoxOfficeNotAllowed, EventNotFound, SeatsUnavailable, UnknownSeats
 from ticketing.models import Booking, BookingSeat, BookingStatus, BoxOfficeMethod, BoxOfficeSale
 from ticketing.seat_state import free_seat_sql, seats_changed
+from ticketing.services.areas import boxoffice_places_sell
 from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import Customer, booking_confirm, booking_reference_new
 from ticketing.services.pricing import seat_prices_fix
 from ticketing.services.seats import seat_hold, seat_release
-from ticketing.services.tickets import event_signing_key, tickets_issue_for
+from ticketing.services.tickets import event_signing_key, tickets_issue_for, tickets_issue_places_for
 
 SELLABLE_STATUSES = (EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT)
 
@@ -44,8 +45,10 @@ RETURNING es.id, es.price, es.tier_id
 """.format(free=free_seat_sql("es"))
 
 
-def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, method: str, sold_by) -> Booking:
-    """Sell `seat_ids` to `customer` at the box office: all of them or none.
+def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, method: str, sold_by,
+                   places: dict[int, int] | None = None) -> Booking:
+    """Sell `seat_ids` (and `places`: general-admission area id → quantity) to `customer` at the box office:
+    all of them or none.
 
     `method` is "cash" (each seat at the price selling now — its category's active pricing tier,
     within the tier's quota, as online — paid at the counter) or "comp" (free). Returns the paid
@@ -55,7 +58,10 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
     if method not in (BoxOfficeMethod.CASH, BoxOfficeMethod.COMP):
         raise BoxOfficeNotAllowed(f"Unknown box-office payment method {method!r}; use cash or comp.")
     seat_ids = sorted(set(seat_ids))
-    if not seat_ids:
+    places = {area_id: quantity for area_id, quantity in (places or {}).items() if quantity}
+    if any(quantity < 0 for quantity in places.values()):
+        raise BoxOfficeNotAllowed("A quantity of places cannot be negative.")
+    if not seat_ids and not places:
         raise BoxOfficeNotAllowed("Select at least one seat to sell.")
     event = Event.objects.filter(pk=event_id).only("id", "status").first()
     if event is None:
@@ -79,6 +85,8 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
             booking.reference = booking_reference_new()  # the 1-in-10^12 reference collision
             booking.save()
         with connection.cursor() as cursor:
+            place_prices = boxoffice_places_sell(cursor, event_id=event_id, booking_id=booking.pk, places=places,
+                                                 is_comp=method != BoxOfficeMethod.CASH) if places else []
             if method == BoxOfficeMethod.CASH:
                 prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=booking.buyer, seat_ids=seat_ids)
             else:  # complimentary: free, and no tier's quota place
@@ -98,11 +106,13 @@ def boxoffice_sell(*, event_id: int, seat_ids: list[int], customer: Customer, me
                 BookingSeat(booking=booking, event_seat_id=seat_id, price=price, tier_id=tier_id)
                 for seat_id, (price, tier_id) in sold.items()
             )
-            booking.total = sum((price for price, _ in sold.values()), Decimal("0"))
+            booking.total = sum((price for price, _ in sold.values()), Decimal("0")) + sum(place_prices, Decimal("0"))
             booking.payment_reference = f"cash:{booking.reference}" if method == BoxOfficeMethod.CASH else "comp"
             booking.save(update_fields=["total", "payment_reference"])
             BoxOfficeSale.objects.create(booking=booking, sold_by=sold_by, method=method)
             tickets_issue_for(booking)
+            if places:
+                tickets_issue_places_for(booking)
             seats_changed(cursor, event_id=event_id, seat_ids=sorted(sold))
     event_availability_refresh(event_id=event_id)  # the last seat sold here makes the event sold out
     return booking

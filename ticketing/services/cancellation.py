@@ -12,7 +12,7 @@ The refund is recorded in the same transaction that frees the seats and paid out
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -35,6 +35,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import (
     Booking,
+    BookingPlace,
     BookingSeat,
     BookingStatus,
     Cancellation,
@@ -43,6 +44,7 @@ from ticketing.models import (
     TicketStatus,
 )
 from ticketing.seat_state import seats_free
+from ticketing.services.areas import booking_places_cancel
 from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
 from ticketing.services.delivery import email_enqueue
@@ -133,55 +135,78 @@ class SeatRefund:
 
 
 @dataclass(frozen=True)
+class PlaceRefund:
+    """A general-admission place (issue 15) in a quote, priced like a seat."""
+
+    booking_place: BookingPlace
+    price: Decimal
+    fee: Decimal
+    refund: Decimal
+    is_refundable: bool
+
+
+@dataclass(frozen=True)
 class CancellationQuote:
     seats: list[SeatRefund]
     deadline: datetime | None
     full_refund: bool
+    places: list[PlaceRefund] = field(default_factory=list)
 
     @property
     def amount(self) -> Decimal:
-        return sum((seat.price for seat in self.seats), Decimal("0"))
+        return sum((item.price for item in (*self.seats, *self.places)), Decimal("0"))
 
     @property
     def fee(self) -> Decimal:
-        return sum((seat.fee for seat in self.seats), Decimal("0"))
+        return sum((item.fee for item in (*self.seats, *self.places)), Decimal("0"))
 
     @property
     def refund(self) -> Decimal:
-        return sum((seat.refund for seat in self.seats), Decimal("0"))
+        return sum((item.refund for item in (*self.seats, *self.places)), Decimal("0"))
 
 
 def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool,
-                       at: datetime | None = None) -> CancellationQuote:
-    """What cancelling these seats would refund and keep, seat by seat. Reads the policy; writes nothing.
+                       booking_places: list[BookingPlace] = (), at: datetime | None = None) -> CancellationQuote:
+    """What cancelling these seats (and general-admission places) would refund and keep, one by one.
 
-    With `at` (an organizer applying the event's policy), a cancellation the policy no longer allows
-    then — past its deadline, or never allowed — refunds nothing: every seat is kept in full."""
+    Reads the policy; writes nothing. A place is charged like a seat of its area's category. With `at`
+    (an organizer applying the event's policy), a cancellation the policy no longer allows then — past its
+    deadline, or never allowed — refunds nothing: every seat and place is kept in full.
+    """
     policy = cancellation_policy_for(event)
     deadline = cancellation_deadline(event, policy)
     if full_refund:
         seats = [SeatRefund(bs, bs.price, Decimal("0"), bs.price, True) for bs in booking_seats]
-        return CancellationQuote(seats, deadline, True)
+        places = [PlaceRefund(bp, bp.price, Decimal("0"), bp.price, True) for bp in booking_places]
+        return CancellationQuote(seats, deadline, True, places)
     if at is not None and (deadline is None or at >= deadline):
         return CancellationQuote([SeatRefund(bs, bs.price, bs.price, Decimal("0"), False) for bs in booking_seats],
-                                 deadline, False)
+                                 deadline, False,
+                                 [PlaceRefund(bp, bp.price, bp.price, Decimal("0"), False) for bp in booking_places])
     non_refundable_categories: set[int] = set()
     non_refundable_tiers: set[int] = set()
     if policy.pk:
         non_refundable_categories = set(policy.non_refundable_categories.values_list("pk", flat=True))
         non_refundable_tiers = set(policy.non_refundable_tiers.values_list("pk", flat=True))
+
+    def fee_of(price: Decimal, category_id: int, tier_id: int | None) -> tuple[Decimal, bool]:
+        """(fee kept, refundable?) for one seat or place under the policy."""
+        if category_id in non_refundable_categories or (tier_id is not None and tier_id in non_refundable_tiers):
+            return price, False
+        fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        return min(fee, price), True
+
     seats = []
     for booking_seat in booking_seats:
         price = booking_seat.price
-        if booking_seat.event_seat.category_id in non_refundable_categories or (
-            booking_seat.tier_id is not None and booking_seat.tier_id in non_refundable_tiers
-        ):
-            seats.append(SeatRefund(booking_seat, price, price, Decimal("0"), False))
-            continue
-        fee = policy.fee_fixed + (price * policy.fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        fee = min(fee, price)
-        seats.append(SeatRefund(booking_seat, price, fee, price - fee, True))
-    return CancellationQuote(seats, deadline, False)
+        fee, refundable = fee_of(price, booking_seat.event_seat.category_id, booking_seat.tier_id)
+        seats.append(SeatRefund(booking_seat, price, fee, price - fee, refundable))
+    places = []
+    for booking_place in booking_places:
+        price = booking_place.price
+        fee, refundable = fee_of(price, booking_place.event_area.category_id, booking_place.tier_id)
+        places.append(PlaceRefund(booking_place, price, fee, price - fee, refundable))
+    return CancellationQuote(seats, deadline, False, places)
 
 
 def _is_organizer_cancel(booking: Booking, *, owner: str | None, user) -> bool:
@@ -258,11 +283,13 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
     booking = _visible_booking(booking_id, owner=owner, user=user, for_update=False)
     by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
     seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
-    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+    places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+    quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer,
+                               booking_places=places)
     error = None
     try:
         _check_cancellable(booking, quote, at=timezone.now())
-        if not seats:
+        if not seats and not places:
             raise _nothing_left_to_cancel(booking)
     except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred,
             SeatsUsed) as broken:
@@ -281,6 +308,12 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
              "refund": _money(seat.refund), "refundable": seat.is_refundable}
             for seat in quote.seats
         ],
+        # general admission (issue 15): one entry per place, with its area
+        "places": [
+            {"area_id": place.booking_place.event_area.section_id, "price": _money(place.price),
+             "fee": _money(place.fee), "refund": _money(place.refund), "refundable": place.is_refundable}
+            for place in quote.places
+        ],
     }
 
 
@@ -292,6 +325,7 @@ def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: l
 
 
 def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None,
+                         places: dict[int, int] | None = None,
                          organizer_refund: str = ORGANIZER_REFUND_FULL) -> Cancellation:
     """Cancel all (or `seat_ids`) of a paid booking's seats under the event's policy.
 
@@ -302,23 +336,29 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None, seat_
 
     The seats are on sale again when this returns; the refund is recorded with the seats' release
     and paid out right after commit (reconciliation retries it if the provider is down). Cancelling
-    every remaining seat makes the booking `cancelled`. Raises BookingNotFound, SeatsNotInBooking,
+    every remaining seat makes the booking `cancelled`. General admission (issue 15): `places`
+    (area id → how many) cancels some places; with neither `seat_ids` nor `places` everything goes,
+    places included. Raises BookingNotFound, SeatsNotInBooking,
     BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed; on error nothing is written.
     """
     with transaction.atomic():
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
-        seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
+        seats = [] if seat_ids is None and places is not None else _seats_to_cancel(
+            booking, seat_ids, by_organizer=by_organizer)
+        chosen_places = _places_to_cancel(booking, seat_ids, by_organizer=by_organizer, places=places)
         now = timezone.now()
         if by_organizer and organizer_refund == ORGANIZER_REFUND_POLICY:
-            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=False, at=now)
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=False,
+                                       booking_places=chosen_places, at=now)
             _check_booking_cancellable(booking)  # the organizer is bound by no deadline
             reason = CancellationReason.ORGANIZER_POLICY
         else:
-            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer,
+                                       booking_places=chosen_places)
             _check_cancellable(booking, quote, at=now)
             reason = CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER
-        if not seats:
+        if not seats and not chosen_places:
             raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
             booking, quote, reason=reason, user=user, buyer="" if by_organizer else (owner or ""),
@@ -327,10 +367,36 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None, seat_
     return cancellation
 
 
+def _places_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organizer: bool,
+                      places: dict[int, int] | None = None) -> list[BookingPlace]:
+    """General-admission places (issue 15) to cancel: `places` (area id → how many, the latest first),
+    or all of them when the whole booking is cancelled (neither `seat_ids` nor `places`), none when
+    only seats are. Places given away by transfer are their new holder's, as with seats. Raises
+    SeatsNotInBooking when the booking has fewer places of an area than asked."""
+    if places is None and seat_ids is not None:
+        return []
+    given_away = set() if by_organizer else set(
+        Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False,
+                              booking_place__isnull=False).values_list("booking_place_id", flat=True))
+    active = [place for place in booking.booking_places.filter(is_active=True).select_related("event_area")
+              .order_by("-id") if place.pk not in given_away]
+    if places is None:
+        return sorted(active, key=lambda place: place.pk)
+    chosen = []
+    for area_id, quantity in sorted(places.items()):
+        of_area = [place for place in active if place.event_area.section_id == area_id]
+        if quantity < 1 or len(of_area) < quantity:
+            raise SeatsNotInBooking(f"This booking has {len(of_area)} cancellable places in that area.",
+                                    area_id=area_id, available=len(of_area))
+        chosen += of_area[:quantity]
+    return sorted(chosen, key=lambda place: place.pk)
+
+
 def _nothing_left_to_cancel(booking: Booking) -> Exception:
     if Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, admitted_at__isnull=False).exists():
         return SeatsUsed("Every remaining ticket of this booking was transferred or used at the door.")
-    if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
+    if booking.booking_seats.filter(is_active=True).exists() or booking.booking_places.filter(is_active=True).exists():
+        # what is left was all transferred
         return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
     return BookingNotCancellable(status=booking.status)
 
@@ -356,7 +422,12 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     for ticket_id, holder_email in cancelled_tickets:
         if holder_email and holder_email.lower() != booking.customer_email.lower():
             email_enqueue(kind="ticket-cancelled", object_id=ticket_id, to=holder_email)
-    if not booking.booking_seats.filter(is_active=True).exists():
+    booking_place_ids = [place.booking_place.pk for place in quote.places]
+    if booking_place_ids:  # general admission (issue 15): their tickets cancelled, the places on sale again
+        with connection.cursor() as cursor:
+            booking_places_cancel(cursor, booking_id=booking.pk, booking_place_ids=booking_place_ids)
+    if not booking.booking_seats.filter(is_active=True).exists() and not booking.booking_places.filter(
+            is_active=True).exists():
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at"])
@@ -406,7 +477,9 @@ def event_cancel(*, event_id: int, user=None) -> int:
             if booking.status != BookingStatus.PAID:
                 continue
             seats = list(booking.booking_seats.filter(is_active=True).select_related("event_seat"))
-            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True)
+            places = list(booking.booking_places.filter(is_active=True).select_related("event_area"))
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=True,
+                                       booking_places=places)
             cancellation = _booking_seats_cancel(booking, quote, reason=CancellationReason.EVENT_CANCELLED,
                                                  user=user, buyer="")
         booking_refund_owed(cancellation.booking_id)

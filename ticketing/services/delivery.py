@@ -74,7 +74,8 @@ def booking_pdf_url(booking: Booking, *, signed: bool = False) -> str:
 def _tickets_for_pdf(queryset):
     return list(
         queryset.select_related(
-            "booking__event__venue", "booking_seat__event_seat__seat__section", "booking_seat__event_seat__category"
+            "booking__event__venue", "booking_seat__event_seat__seat__section", "booking_seat__event_seat__category",
+            "booking_place__event_area__section", "booking_place__event_area__category",
         ).order_by("booking_seat__event_seat_id", "id")
     )
 
@@ -307,6 +308,13 @@ def _ticket_transfer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     return message
 
 
+def _offered_text(entry: WaitlistEntry) -> str:
+    """"2 seat(s)", or for general-admission places (issue 15, no seat ids) "2 place(s)"."""
+    if entry.offered_seat_ids:
+        return f"{len(entry.offered_seat_ids)} seat(s)"
+    return f"{entry.party_size} place(s)"
+
+
 def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     entry = WaitlistEntry.objects.select_related("event__venue").get(pk=outgoing.object_id)
     if entry.status != "offered":
@@ -314,7 +322,7 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     expires = venue_time_label(entry.offer_expires_at, entry.event.venue, "%H:%M")
     body = (
         f"Hello,\n\n"
-        f"{len(entry.offered_seat_ids)} seat(s) for {entry.event.title} are now held for you until "
+        f"{_offered_text(entry)} for {entry.event.title} are now held for you until "
         f"{expires} ({settings.WAITLIST_OFFER_SECONDS // 60} minutes).\n"
         f"Open this link to check out:\n{settings.PUBLIC_URL}{waitlist_claim_url(entry)}\n\n"
         f"If you do not, they go to the next person on the waitlist.\n"

@@ -36,6 +36,18 @@ def event_inventory_create(*, event: Event, section_categories: dict[int, int]) 
             [event.pk, list(section_categories.keys()), list(section_categories.values()), event.venue_id],
         )
         created = cursor.rowcount
+        # General-admission sections become areas: one counter row each (issue 15).
+        cursor.execute(
+            "INSERT INTO ticketing_eventarea "
+            "       (event_id, section_id, category_id, capacity, held, sold, blocked, version) "
+            f"SELECT %s, section.id, mapping.category_id, section.capacity, 0, 0, 0, {STAMP_SQL} "
+            "  FROM venues_section section "
+            "  JOIN unnest(%s::bigint[], %s::bigint[]) AS mapping(section_id, category_id) "
+            "    ON mapping.section_id = section.id "
+            " WHERE section.venue_id = %s AND section.is_general_admission "
+            "ON CONFLICT (event_id, section_id) DO NOTHING",
+            [event.pk, list(section_categories.keys()), list(section_categories.values()), event.venue_id],
+        )
         event_signing_key(event.pk)
     if created >= ANALYZE_AFTER_SEATS:
         # The organizer is sent to the seat map next. Until autovacuum has analyzed the new rows the
@@ -59,13 +71,34 @@ RETURNING es.event_id, es.id
 """
 
 _REMAINING_INVENTORY = """
-SELECT event.title, event.ends_at > now() AS is_future, es.status, count(*)
-  FROM ticketing_eventseat es
-  JOIN venues_seat seat ON seat.id = es.seat_id
-  JOIN events_event event ON event.id = es.event_id
- WHERE seat.venue_id = %s
- GROUP BY event.title, is_future, es.status
- ORDER BY is_future DESC, event.title, es.status
+SELECT title, is_future, status, sum(places)::int FROM (
+    SELECT event.title, event.ends_at > now() AS is_future, es.status, count(*) AS places
+      FROM ticketing_eventseat es
+      JOIN venues_seat seat ON seat.id = es.seat_id
+      JOIN events_event event ON event.id = es.event_id
+     WHERE seat.venue_id = %s
+     GROUP BY event.title, is_future, es.status
+    UNION ALL
+    SELECT event.title, event.ends_at > now(), 'general admission', sum(area.capacity)
+      FROM ticketing_eventarea area
+      JOIN venues_section section ON section.id = area.section_id
+      JOIN events_event event ON event.id = area.event_id
+     WHERE section.venue_id = %s
+     GROUP BY event.title, event.ends_at > now()
+) AS remaining
+ GROUP BY title, is_future, status
+ ORDER BY is_future DESC, title, status
+"""
+
+# General-admission areas that may go with the old sections: no holds, nothing sold or blocked, no
+# booking (not even a cancelled one) ever had a place in them.
+_DELETE_FREE_AREAS = """
+DELETE FROM ticketing_eventarea area
+ USING venues_section section
+ WHERE area.section_id = section.id AND section.venue_id = %s
+   AND area.held = 0 AND area.sold = 0 AND area.blocked = 0
+   AND NOT EXISTS (SELECT 1 FROM ticketing_areahold hold WHERE hold.event_area_id = area.id)
+   AND NOT EXISTS (SELECT 1 FROM ticketing_bookingplace place WHERE place.event_area_id = area.id)
 """
 
 
@@ -81,11 +114,13 @@ def venue_inventory_release(*, venue: Venue) -> list[int]:
     Registered with `venues.services` (`seat_dependents_register`) by `ticketing.providers`.
     """
     with connection.cursor() as cursor:
+        # Areas nobody holds, bought or was refused go too; the others are reported like seats.
+        cursor.execute(_DELETE_FREE_AREAS, [venue.pk])
         cursor.execute(_DELETE_FREE_INVENTORY, [venue.pk])
         removed: dict[int, list[int]] = {}
         for event_id, seat_id in cursor.fetchall():
             removed.setdefault(event_id, []).append(seat_id)
-        cursor.execute(_REMAINING_INVENTORY, [venue.pk])
+        cursor.execute(_REMAINING_INVENTORY, [venue.pk, venue.pk])
         remaining = cursor.fetchall()
     if remaining:
         details = "; ".join(

@@ -25,13 +25,14 @@ def email_limit_lock_key(*, event: Event, email: str) -> str | None:
     return f"email-limit:{event.pk}:{email.strip().lower()}"
 
 
-def email_limit_check(cursor, *, event: Event, email: str, seats: int) -> None:
+def email_limit_check(cursor, *, event: Event, email: str, seats: int, with_places: bool = False) -> None:
     """Raises EmailLimitExceeded if `email` would own more seats of the event than allowed.
 
     Counts seats of the e-mail's pending and paid bookings (an index on the event and the
     lower-cased address serves it, whatever the size of the sale). Must run inside the booking's
     transaction holding the lock named by `email_limit_lock_key`, so two orders of the same
-    e-mail cannot both slip under the limit.
+    e-mail cannot both slip under the limit. `with_places` (an event with general-admission
+    areas) counts the bookings' places too: the limit is on admissions, seated or standing.
     """
     limit = event.max_seats_per_email
     if not limit:
@@ -39,7 +40,10 @@ def email_limit_check(cursor, *, event: Event, email: str, seats: int) -> None:
     # Per booking of the address, its active seats: both by index, never a scan of the sale's seats.
     cursor.execute(
         "SELECT COALESCE(sum((SELECT count(*) FROM ticketing_bookingseat bs "
-        "                      WHERE bs.booking_id = b.id AND bs.is_active)), 0)::int "
+        "                      WHERE bs.booking_id = b.id AND bs.is_active)"
+        + (" + (SELECT count(*) FROM ticketing_bookingplace bp WHERE bp.booking_id = b.id AND bp.is_active)"
+           if with_places else "") +
+        "), 0)::int "
         "  FROM ticketing_booking b "
         " WHERE b.event_id = %s AND lower(b.customer_email) = %s AND b.status IN ('pending', 'paid')",
         [event.pk, email.strip().lower()],

@@ -34,19 +34,36 @@ SELECT es.id, es.category_id, category.price,
  ORDER BY es.id
 """
 
+PLACES_OF_TIER_SQL = """(
+    (SELECT COALESCE(sum(quantity), 0) FROM ticketing_areahold
+      WHERE tier_id = tier.id AND booking_id IS NULL AND held_until > now())
+  + (SELECT count(*) FROM ticketing_bookingplace WHERE tier_id = tier.id AND is_active))"""
+
 # The tiers of some categories in their order, with the places each quota-limited one has given.
 TIERS_SQL = f"""
 SELECT tier.id, tier.category_id, tier.name, tier.price, tier.available_from, tier.available_until, tier.quota,
        tier.position,
        CASE WHEN tier.quota IS NULL THEN 0
-            ELSE (SELECT count(*) FROM ticketing_eventseat WHERE tier_id = tier.id AND {TAKES_A_PLACE_SQL}) END
+            ELSE (SELECT count(*) FROM ticketing_eventseat WHERE tier_id = tier.id AND {TAKES_A_PLACE_SQL})
+                 + {PLACES_OF_TIER_SQL} END
   FROM events_pricingtier tier
  WHERE tier.category_id = ANY(%s)
  ORDER BY tier.category_id, tier.position, tier.id
 """
 
+# Seats and general-admission places (issue 15) each quota-limited tier has given away: places in
+# carts (live area holds) and in pending or paid bookings (active booking places).
 TIER_USE_SQL = f"""
-SELECT tier_id, count(*) FROM ticketing_eventseat WHERE tier_id = ANY(%s) AND {TAKES_A_PLACE_SQL} GROUP BY tier_id
+SELECT tier_id, sum(used)::int FROM (
+    SELECT tier_id, count(*) AS used FROM ticketing_eventseat
+     WHERE tier_id = ANY(%(tier_ids)s) AND {TAKES_A_PLACE_SQL} GROUP BY tier_id
+    UNION ALL
+    SELECT tier_id, sum(quantity) FROM ticketing_areahold
+     WHERE tier_id = ANY(%(tier_ids)s) AND booking_id IS NULL AND held_until > now() GROUP BY tier_id
+    UNION ALL
+    SELECT tier_id, count(*) FROM ticketing_bookingplace
+     WHERE tier_id = ANY(%(tier_ids)s) AND is_active GROUP BY tier_id
+) AS use GROUP BY tier_id
 """
 
 
@@ -85,26 +102,39 @@ def seat_prices_fix(cursor, *, event_id: int, owner: str, seat_ids: list[int]) -
         else:
             picked[seat_id] = (category_price, None)
     if new_seats_by_category:
-        now = timezone.now()
-        tiers, used = tiers_with_use(cursor, list(new_seats_by_category))
-        with_room = sorted(tier.pk for category_tiers in tiers.values() for tier in category_tiers
-                           if tier.quota is not None and tier.is_in_window(now) and used[tier.pk] < tier.quota)
-        if with_room:
-            # The quota lock: concurrent holds of the same tiers wait here until this one commits,
-            # then count again.
-            cursor.execute("SELECT id FROM events_pricingtier WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [with_room])
-            cursor.execute(TIER_USE_SQL, [with_room])
-            used.update({tier_id: 0 for tier_id in with_room})
-            used.update(dict(cursor.fetchall()))
+        picks_by_category = tier_picks_locked(
+            cursor, counts={category_id: len(ids) for category_id, ids in new_seats_by_category.items()},
+            category_prices=category_prices)
         for category_id, category_seat_ids in new_seats_by_category.items():
-            category = SeatCategory(id=category_id, price=category_prices[category_id])
-            picks = tiers_fill(category=category, tiers=tiers.get(category_id, []), used=used,
-                               seats=len(category_seat_ids), at=now)
-            for seat_id, pick in zip(category_seat_ids, picks, strict=True):
+            for seat_id, pick in zip(category_seat_ids, picks_by_category[category_id], strict=True):
                 picked[seat_id] = (pick.price, pick.tier.pk if pick.tier else None)
     prices = [picked.get(seat_id, (None, None))[0] for seat_id in seat_ids]
     tier_ids = [picked.get(seat_id, (None, None))[1] for seat_id in seat_ids]
     return prices, tier_ids
+
+
+def tier_picks_locked(cursor, *, counts: dict[int, int], category_prices: dict[int, Decimal]) -> dict[int, list]:
+    """The price (and tier) of `counts[category]` new seats or places per category, quotas locked.
+
+    Locks the quota-limited tiers in their window that still have room (by id) until commit, so
+    concurrent holds of the same tiers count after this one: a quota cannot be oversold.
+    """
+    now = timezone.now()
+    tiers, used = tiers_with_use(cursor, list(counts))
+    with_room = sorted(tier.pk for category_tiers in tiers.values() for tier in category_tiers
+                       if tier.quota is not None and tier.is_in_window(now) and used[tier.pk] < tier.quota)
+    if with_room:
+        # The quota lock: concurrent holds of the same tiers wait here until this one commits,
+        # then count again.
+        cursor.execute("SELECT id FROM events_pricingtier WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [with_room])
+        cursor.execute(TIER_USE_SQL, {"tier_ids": with_room})
+        used.update({tier_id: 0 for tier_id in with_room})
+        used.update(dict(cursor.fetchall()))
+    return {
+        category_id: tiers_fill(category=SeatCategory(id=category_id, price=category_prices[category_id]),
+                                tiers=tiers.get(category_id, []), used=used, seats=count, at=now)
+        for category_id, count in counts.items()
+    }
 
 
 def tier_seats_used(tier_ids: Iterable[int]) -> dict[int, int]:
@@ -113,7 +143,7 @@ def tier_seats_used(tier_ids: Iterable[int]) -> dict[int, int]:
     if not tier_ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(TIER_USE_SQL, [tier_ids])
+        cursor.execute(TIER_USE_SQL, {"tier_ids": tier_ids})
         return dict(cursor.fetchall())
 
 

@@ -33,6 +33,7 @@ from ticketing.seat_state import (
     seats_free,
     seats_publish,
 )
+from ticketing.services.carts import cart_expiry, cart_places
 from ticketing.services.limits import order_limit_check
 from ticketing.services.pricing import seat_prices_fix
 
@@ -52,14 +53,18 @@ EVENT_SALE_FIELDS = ("status", "sales_open_at", "sales_close_at", "starts_at", "
 def event_selling(event_id: int) -> Event:
     """The event, if buyers may hold and buy now (`Event.is_selling`); raises EventNotFound or SaleNotActive.
 
-    Read with one plain statement (every hold and confirm asks): only the fields the sale needs.
+    Read with one plain statement (every hold and confirm asks): only the fields the sale needs, and
+    whether the event has general-admission areas (`event.has_areas`: carts may then hold places).
     """
     with prepared_cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(EVENT_SALE_FIELDS)} FROM events_event WHERE id = %s", [event_id])
+        cursor.execute(f"SELECT {', '.join(EVENT_SALE_FIELDS)}, "
+                       "       EXISTS (SELECT 1 FROM ticketing_eventarea area WHERE area.event_id = e.id) "
+                       "  FROM events_event e WHERE id = %s", [event_id])
         row = cursor.fetchone()
     if row is None:
         raise EventNotFound()
-    event = Event(pk=event_id, **dict(zip(EVENT_SALE_FIELDS, row, strict=True)))
+    event = Event(pk=event_id, **dict(zip(EVENT_SALE_FIELDS, row[:-1], strict=True)))
+    event.has_areas = row[-1]
     event._state.adding = False
     if not event.is_selling(timezone.now()):
         raise SaleNotActive()
@@ -101,6 +106,10 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
             [settings.HOLD_TTL_SECONDS, seat_ids, event_id, owner],
         )
         until, already_held = cursor.fetchone()
+        if event.has_areas:  # general admission: the cart's places count too and share its expiry
+            places, places_until = cart_places(cursor, event_id=event_id, owner=owner)
+            already_held += places
+            until = cart_expiry(until, places_until)
         # The event's per-order limit is the hold limit (MAX_SEATS_PER_HOLD only sets new events' default).
         order_limit_check(event=event, seats=already_held + len(seat_ids))
         prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=seat_ids)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ticketing.models import Booking, EventSigningKey, RetiredSigningKey, Ticket
 from ticketing.services.delivery import email_send_after_commit
-from ticketing.tokens import TicketClaims, keypair_generate, new_nonce, token_sign
+from ticketing.tokens import TicketClaims, area_claim, keypair_generate, new_nonce, token_sign
 
 # (expires at, key) per event: a rotation made by another process is picked up within this time.
 PRIVATE_KEY_CACHE_SECONDS = 60
@@ -136,3 +136,59 @@ def tickets_issue_for(booking: Booking) -> None:
             [booking.pk],
         )
         tickets_issue(cursor, booking=booking, seats=cursor.fetchall())
+
+
+# General-admission tickets (issue 15): one per booking place, and the tickets e-mail (once per booking).
+TICKETS_INSERT_PLACES_SQL = """
+WITH issued AS (
+    INSERT INTO ticketing_ticket (id, booking_id, booking_seat_id, booking_place_id, status, holder_name, token, nonce,
+                                  created_at, holder_email, transferred_from_id, admitted_at)
+    SELECT issued.id, %(booking_id)s, NULL, issued.booking_place_id, 'valid', %(holder)s, issued.token, issued.nonce,
+           now(), '', NULL, NULL
+      FROM unnest(%(ids)s::bigint[], %(booking_place_ids)s::bigint[], %(tokens)s::text[], %(nonces)s::bigint[])
+           AS issued(id, booking_place_id, token, nonce)
+)
+INSERT INTO ticketing_outgoingemail (key, kind, object_id, "to", attempts, last_error, created_at)
+VALUES (%(email_key)s, 'booking-tickets', %(booking_id)s, %(to)s, 0, '', now())
+ON CONFLICT (key) DO NOTHING
+RETURNING id
+"""
+
+
+def tickets_issue_places(cursor, *, booking: Booking, places: list[tuple[int, int, int]]) -> None:
+    """One valid ticket per (booking place id, area id, ticket id), each with its own signed token.
+
+    Like `tickets_issue` (same transaction, same e-mail, which goes out once); the token's seat
+    field names the area (`ticketing.tokens.area_claim`). Adds to `booking.issued_tickets`.
+    """
+    private_key = event_private_key(booking.event_id)
+    nonces = [new_nonce() for _ in places]
+    tokens = [
+        token_sign(TicketClaims(event_id=booking.event_id, ticket_id=ticket_id, booking_id=booking.pk,
+                                seat_id=area_claim(area_id), nonce=nonce), private_key)
+        for (_, area_id, ticket_id), nonce in zip(places, nonces, strict=True)
+    ]
+    cursor.execute(TICKETS_INSERT_PLACES_SQL, {
+        "booking_id": booking.pk, "holder": booking.customer_name, "ids": [ticket_id for _, _, ticket_id in places],
+        "booking_place_ids": [place_id for place_id, _, _ in places], "tokens": tokens, "nonces": nonces,
+        "email_key": f"booking-tickets:{booking.pk}", "to": booking.customer_email,
+    })
+    row = cursor.fetchone()
+    if row:
+        email_send_after_commit(row[0])
+    booking.issued_tickets = [*getattr(booking, "issued_tickets", []), *(
+        {"id": ticket_id, "area_id": area_id, "token": token, "status": "valid"}
+        for (_, area_id, ticket_id), token in zip(places, tokens, strict=True)
+    )]
+
+
+def tickets_issue_places_for(booking: Booking) -> None:
+    """Tickets for every active general-admission place of a booking paid over the counter (box office)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT place.id, area.section_id, nextval(pg_get_serial_sequence('ticketing_ticket', 'id')) "
+            "  FROM ticketing_bookingplace place JOIN ticketing_eventarea area ON area.id = place.event_area_id "
+            " WHERE place.booking_id = %s AND place.is_active ORDER BY place.id",
+            [booking.pk],
+        )
+        tickets_issue_places(cursor, booking=booking, places=cursor.fetchall())

@@ -19,6 +19,7 @@ from ticketing.models import Booking, BookingStatus, Ticket, TicketStatus, Ticke
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.tickets import event_signing_key, ticket_token_issue
+from ticketing.tokens import area_claim
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ def ticket_transfer(
         if not booking_is_accessible(booking, owner=owner, user=user, email=email):
             raise TicketNotFound()
         ticket = (
-            Ticket.objects.select_for_update(of=("self",)).select_related("booking_seat").get(pk=ticket_id)
+            Ticket.objects.select_for_update(of=("self",)).select_related(
+                "booking_seat", "booking_place__event_area").get(pk=ticket_id)
         )
         if ticket.transferred_from_id is not None:
             raise TransferLimit()
@@ -54,11 +56,13 @@ def ticket_transfer(
         ticket.status = TicketStatus.TRANSFERRED
         ticket.save(update_fields=["status"])
         new_ticket = Ticket.objects.create(
-            booking=booking, booking_seat=ticket.booking_seat, holder_name=to_name, holder_email=to_email,
-            transferred_from=ticket,
+            booking=booking, booking_seat=ticket.booking_seat, booking_place=ticket.booking_place,
+            holder_name=to_name, holder_email=to_email, transferred_from=ticket,
         )
-        ticket_token_issue(new_ticket, event_id=booking.event_id, seat_id=ticket.booking_seat.event_seat_id,
-                           private_key=private_key)
+        # A general-admission ticket (issue 15) keeps its area in the token's seat field.
+        seat_claim = (ticket.booking_seat.event_seat_id if ticket.booking_seat_id is not None
+                      else area_claim(ticket.booking_place.event_area.section_id))
+        ticket_token_issue(new_ticket, event_id=booking.event_id, seat_id=seat_claim, private_key=private_key)
         new_ticket.save(update_fields=["token", "nonce"])
         transfer = TicketTransfer.objects.create(
             from_ticket=ticket, to_ticket=new_ticket, from_name=ticket.holder_name, to_name=to_name,

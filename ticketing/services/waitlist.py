@@ -45,6 +45,7 @@ from ticketing.exceptions import (
 )
 from ticketing.models import WaitlistEntry, WaitlistStatus
 from ticketing.seat_state import FREE_SEAT_SQL, LIVE_HOLD_SQL, STAMP_SQL, seats_changed, seats_free
+from ticketing.services.areas import area_places_give_back, area_places_offer, areas_free_places
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.pricing import seat_prices_fix
 from ticketing.services.waitlist_links import (  # noqa: F401 - the waitlist's public API
@@ -73,7 +74,7 @@ def _available_count(cursor, *, event_id: int, category_id: int | None) -> int:
         f"   AND {FREE_SEAT_SQL}",
         [event_id, category_id, category_id],
     )
-    return cursor.fetchone()[0]
+    return cursor.fetchone()[0] + areas_free_places(cursor, event_id=event_id, category_id=category_id)
 
 
 def waitlist_join(
@@ -184,6 +185,9 @@ def waitlist_leave(*, entry_id: int) -> WaitlistEntry:
         seats_free(cursor, event_id=event_id,
                    where="hold_owner = %s AND status = 'held' AND booking_id IS NULL",
                    params=[f"{HOLD_OWNER_PREFIX}{entry_id}"])
+        # General-admission places on offer (issue 15) go the same way.
+        area_places_give_back(cursor, where="event_id = %s AND owner = %s AND booking_id IS NULL",
+                              params=[event_id, f"{HOLD_OWNER_PREFIX}{entry_id}"])
         _event_lock(cursor, event_id)
         WaitlistEntry.objects.filter(
             pk=entry_id, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]
@@ -210,24 +214,31 @@ def waitlist_offer_freed(cursor, *, event_id: int, seat_ids: list[int]) -> list[
             for seat_id in offer.seat_ids]
 
 
-def waitlist_offers_make(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
-    """The offers `waitlist_offer_freed` makes, entry by entry."""
-    if not seat_ids:
-        return []
+def _offers_begin(cursor, event_id: int) -> bool:
+    """Whether anyone waits (one indexed EXISTS); if so, take the event's waitlist lock and finish
+    the offers whose time is over first, so an expired offer never gets seats or places back."""
     cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM ticketing_waitlistentry "
         "                WHERE event_id = %s AND status IN ('waiting', 'offered'))",
         [event_id],
     )
     if not cursor.fetchone()[0]:
-        return []
+        return False
     _event_lock(cursor, event_id)
-    # An offer whose time is over is finished before anything is offered: it never gets seats back.
     cursor.execute(
         "UPDATE ticketing_waitlistentry SET status = 'expired' "
         " WHERE event_id = %s AND status = 'offered' AND offer_expires_at <= now()",
         [event_id],
     )
+    return True
+
+
+def waitlist_offers_make(cursor, *, event_id: int, seat_ids: list[int]) -> list[Offer]:
+    """The offers `waitlist_offer_freed` makes, entry by entry."""
+    if not seat_ids:
+        return []
+    if not _offers_begin(cursor, event_id):
+        return []
     cursor.execute(
         "SELECT id, category_id FROM ticketing_eventseat WHERE event_id = %s AND id = ANY(%s) AND status = 'available'"
         " ORDER BY id",
@@ -298,7 +309,19 @@ def waitlist_claim(*, entry_id: int, owner: str) -> WaitlistEntry:
             [owner, entry.event_id, entry.hold_owner],
         )
         claimed = [row[0] for row in cursor.fetchall()]
-        if not claimed:
+        # General-admission places on offer (issue 15) join the buyer's cart the same way.
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "UPDATE ticketing_areahold SET owner = %s "
+                    " WHERE event_id = %s AND owner = %s AND booking_id IS NULL AND held_until > now() RETURNING id",
+                    [owner, entry.event_id, entry.hold_owner],
+                )
+                claimed_places = cursor.fetchall()
+        except IntegrityError:  # the buyer's cart already has places of that area at that price
+            raise WaitlistOfferNotAvailable("Release the places of this area from your cart first, then claim.",
+                                            code="cart_conflict") from None
+        if not claimed and not claimed_places:
             raise WaitlistOfferNotAvailable("This offer has expired.", code="offer_expired")
         seats_changed(cursor, event_id=entry.event_id, seat_ids=claimed)  # still held: now by the buyer
         WaitlistEntry.objects.filter(pk=entry_id, status=WaitlistStatus.OFFERED).update(
@@ -306,3 +329,49 @@ def waitlist_claim(*, entry_id: int, owner: str) -> WaitlistEntry:
         )
     entry.refresh_from_db()
     return entry
+
+
+
+# --- general admission (issue 15): freed places go to the people waiting, like freed seats ---------------
+
+def waitlist_offer_freed_places(cursor, *, event_id: int, freed: dict[int, int]) -> None:
+    """Offer just-freed places (event area pk → how many) to waiting entries, in the freeing transaction.
+
+    Registered with `ticketing.services.areas` (`freed_places_claimer_register`). The first waiting
+    entry whose party fits in one area (of its category, if it named one) gets its party size of
+    places held for it (`owner = "waitlist:<entry id>"`, for WAITLIST_OFFER_SECONDS) and an e-mail;
+    the claim link moves them into the claimer's cart. Cheap when nobody waits: one indexed EXISTS.
+    """
+    if not _offers_begin(cursor, event_id):
+        return
+    cursor.execute(
+        "SELECT area.id, area.category_id, category.price FROM ticketing_eventarea area "
+        "  JOIN events_seatcategory category ON category.id = area.category_id "
+        " WHERE area.id = ANY(%s) ORDER BY area.id",
+        [sorted(freed)],
+    )
+    areas = cursor.fetchall()
+    pool = dict(freed)  # places still to offer, per area
+    cursor.execute(
+        "SELECT id, category_id, party_size, email FROM ticketing_waitlistentry "
+        " WHERE event_id = %s AND status = 'waiting' ORDER BY created_at, id FOR UPDATE",
+        [event_id],
+    )
+    offer_until = timezone.now() + timedelta(seconds=settings.WAITLIST_OFFER_SECONDS)
+    for entry_id, category_id, party_size, email in cursor.fetchall():
+        for event_area_id, area_category_id, price in areas:
+            if pool[event_area_id] < party_size or category_id not in (None, area_category_id):
+                continue
+            if not area_places_offer(cursor, event_id=event_id, event_area_id=event_area_id,
+                                     category_id=area_category_id, category_price=price,
+                                     owner=f"{HOLD_OWNER_PREFIX}{entry_id}", quantity=party_size, until=offer_until):
+                continue
+            pool[event_area_id] -= party_size
+            WaitlistEntry.objects.filter(pk=entry_id, status=WaitlistStatus.WAITING).update(
+                status=WaitlistStatus.OFFERED, offered_seat_ids=[], offered_at=timezone.now(),
+                offer_expires_at=offer_until,
+            )
+            email_enqueue(kind="waitlist-offer", object_id=entry_id, to=email)
+            break
+        if not any(pool.values()):
+            break

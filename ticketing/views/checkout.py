@@ -24,7 +24,7 @@ def checkout(request, event_id: int):
     if event is None:
         raise Http404("No such event.")
     owner = buyer_id_if_known(request) or ""
-    seats = selectors.seats_held_by(event_id=event.pk, owner=owner)
+    seats = _cart_lines(event_id=event.pk, owner=owner)
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():
@@ -50,7 +50,7 @@ def checkout(request, event_id: int):
                 form.add_error(None, error.message)
             else:
                 return redirect("booking_confirmation", booking_id=booking.pk)
-            seats = selectors.seats_held_by(event_id=event.pk, owner=owner)
+            seats = _cart_lines(event_id=event.pk, owner=owner)
     else:
         if not seats:
             messages.info(request, "Choose your seats first; they are held for you while you check out.")
@@ -64,6 +64,12 @@ def checkout(request, event_id: int):
         "demo_payments": payment_provider_is_demo(),
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
+
+
+def _cart_lines(*, event_id: int, owner: str) -> list[dict]:
+    """The cart's held seats, then its general-admission places (one line per area, issue 15)."""
+    return selectors.seats_held_by(event_id=event_id, owner=owner) + selectors.places_held_by(
+        event_id=event_id, owner=owner)
 
 
 def _form_with_new_key(post) -> CheckoutForm:
@@ -81,7 +87,7 @@ def booking_confirmation(request, booking_id: int):
         booking, owner=buyer_id_if_known(request) or "", user=request.user
     ):
         raise Http404("No such booking.")
-    seats = selectors.booking_seats(booking_id=booking.pk)
+    seats = selectors.booking_seats(booking_id=booking.pk) + selectors.booking_places(booking_id=booking.pk)
     for seat in seats:
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/booking_confirmation.html", {

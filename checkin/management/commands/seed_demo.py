@@ -17,6 +17,7 @@ from checkin.management.commands._demo_catalogue import catalogue_sales, catalog
 from checkin.models import DoorAssignment, DoorSchedule
 from events.models import CancellationPolicy, Event, EventCategory, EventStatus, PricingTier, SeatCategory
 from events.summary import event_summaries_tick
+from ticketing.models import EventArea
 from ticketing.services import event_inventory_create
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
 from venues.exceptions import VenueBookingConflict
@@ -32,12 +33,18 @@ VENUES = [
     {"name": "Olympia Arena", "city": "Munich", "address": "Spiridon-Louis-Ring 21, 80809 München",
      "latitude": 48.1731, "longitude": 11.5466, "timezone": "Europe/Berlin", "venue_type": VenueType.STADIUM,
      "template": "stadium",
-     "params": {"sections_per_side": 12, "end_sections": 8, "rows_per_section": 50, "seats_per_row": 25},
+     "params": {"sections_per_side": 12, "end_sections": 8, "rows_per_section": 50, "seats_per_row": 25,
+                "standing_places": 4000},
      "facilities": {"parking": True, "food": True}},
     {"name": "Harbour Conference Hall", "city": "Hamburg", "address": "Am Sandtorkai 1, 20457 Hamburg",
      "latitude": 53.5430, "longitude": 9.9890, "timezone": "Europe/Berlin", "venue_type": VenueType.CONFERENCE,
      "template": "conference", "params": {"rows": 20, "seats_per_block": 8, "blocks": 3},
      "facilities": {"wifi": True, "av": True}},
+    # General admission only (issue 15): no seats, areas sold by quantity.
+    {"name": "Tresor Club", "city": "Berlin", "address": "Köpenicker Str. 70, 10179 Berlin",
+     "latitude": 52.5104, "longitude": 13.4197, "timezone": "Europe/Berlin", "venue_type": VenueType.CLUB,
+     "template": "club", "params": {"floor_places": 900, "front_places": 200, "balcony_places": 150},
+     "facilities": {"bar": True, "cloakroom": True}},
 ]
 
 # Seat categories per event: (name, colour, price, sections it covers — None = the rest).
@@ -50,11 +57,18 @@ EVENTS = [
     {"title": "Championship Final", "venue": "Olympia Arena", "category": EventCategory.SPORTS,
      "days": 35, "hours": 3,
      "description": "The season's final, live at the Olympia Arena.",
-     "categories": [("Long side", "#dc2626", "120.00", "long"), ("Behind the goals", "#7c3aed", "65.00", None)]},
+     "categories": [("Long side", "#dc2626", "120.00", "long"),
+                    ("Standing floor", "#059669", "55.00", ["Standing floor"]),
+                    ("Behind the goals", "#7c3aed", "65.00", None)]},
     {"title": "PyData Harbour 2027", "venue": "Harbour Conference Hall", "category": EventCategory.CONFERENCE,
      "days": 50, "hours": 8,
      "description": "Two tracks of talks on data engineering and machine learning.",
      "categories": [("Center block", "#0891b2", "249.00", ["Center"]), ("Standard", "#4b5563", "179.00", None)]},
+    {"title": "Warehouse Nights — Techno Open Air", "venue": "Tresor Club", "category": EventCategory.CONCERT,
+     "days": 28, "hours": 8,
+     "description": "All night long on three floors. General admission: pick how many tickets, no seat map.",
+     "categories": [("Front of stage", "#e11d48", "45.00", ["Front of stage"]),
+                    ("General admission", "#0f766e", "30.00", None)]},
 ]
 
 
@@ -143,9 +157,9 @@ class Command(BaseCommand):
             defaults={"organizer": organizer, **{key: spec[key] for key in
                       ("city", "address", "latitude", "longitude", "timezone", "venue_type", "facilities")}},
         )
-        if created or not venue.seats.exists():
+        if created or not venue.sections.exists():
             venue_build_from_template(venue=venue, template=spec["template"], params=spec["params"])
-            self.stdout.write(f"  venue {venue.name}: {venue.capacity} seats")
+            self.stdout.write(f"  venue {venue.name}: {venue.capacity} places")
         return venue
 
     def _event(self, spec, venue, organizer):
@@ -172,4 +186,6 @@ class Command(BaseCommand):
                     mapping[section.pk] = category.pk
         created = event_inventory_create(event=event, section_categories=mapping)
         _demo_sales_rules(event, now=now)
-        self.stdout.write(f"  event {event.title}: {created} seats on sale")
+        places = sum(EventArea.objects.filter(event=event).values_list("capacity", flat=True))
+        standing = f" and {places} general-admission places" if places else ""
+        self.stdout.write(f"  event {event.title}: {created} seats{standing} on sale")

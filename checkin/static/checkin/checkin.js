@@ -243,6 +243,19 @@
   function renderCounter() {
     $("admitted").textContent = String(state.stats.admitted + state.offlineAdmits);
     $("expected").textContent = String(state.stats.expected);
+    renderAreas();
+  }
+  // General admission (issue 15): per standing area, how many are in of its tickets (no re-entry).
+  function renderAreas() {
+    const list = $("area-counters");
+    const areas = state.stats.areas || [];
+    list.hidden = areas.length === 0;
+    list.replaceChildren(...areas.map((area) => {
+      const item = document.createElement("li");
+      item.dataset.area = area.area_id;
+      item.textContent = `${area.name}: ${area.inside} in / ${area.expected} tickets (capacity ${area.capacity})`;
+      return item;
+    }));
   }
   function renderConflicts() {
     const list = $("conflict-list");
