@@ -55,7 +55,8 @@ def prepared_cursor(alias: str = DEFAULT_DB_ALIAS):
     still travel apart, the statement is just not kept.
     """
     db = connections[alias]
-    db.close_if_health_check_failed()  # as Django's own cursors do (CONN_HEALTH_CHECKS)
+    if not db.in_atomic_block:  # as Django's own cursor() does: a connection that died meanwhile is replaced
+        db.close_if_health_check_failed()  # (CONN_HEALTH_CHECKS; docs/reliability.md)
     db.ensure_connection()
     with psycopg.Cursor(db.connection) as cursor:
         yield PreparedCursor(db, cursor)
