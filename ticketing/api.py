@@ -73,7 +73,25 @@ def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
 def seat_hold(request, payload: SeatSelection):
     with throttle.hold_throttled(request, owner=request.auth, event_id=payload.event_id, seat_ids=payload.seat_ids):
         hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
-    return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat()}
+    return hold_as_dict(hold)
+
+
+def hold_as_dict(hold: services.Hold) -> dict:
+    """A hold's answer: the seats, their shared expiry, and the price fixed for each (what the cart shows)."""
+    return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat(),
+            "seats": [{"seat_id": seat_id, "price": str(hold.prices[seat_id])}
+                      for seat_id in hold.seat_ids if seat_id in hold.prices]}
+
+
+@router.get("/events/{event_id}/cart")
+def event_cart(request, event_id: PathId):
+    """The asking buyer's live holds with the prices fixed at hold time, and what each category costs now.
+
+    Pages re-read it when a pricing tier changes under them, so the cart, the legend and the
+    checkout always show what the confirm will charge.
+    """
+    event = selectors.event_for_buyers(event_id)
+    return selectors.buyer_cart(event=event, owner=buyer_id_if_known(request) or "")
 
 
 @router.post("/seats/release", auth=csrf_buyer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
@@ -209,7 +210,9 @@ def event_section_summaries(*, event: Event) -> list[dict]:
 
     What the overview of a large venue draws instead of every seat; one grouped query.
     """
-    prices = dict(event.categories.values_list("id", "price"))
+    # The price selling now (the active pricing tier's), not the category's base price.
+    prices = {category_id: current["price"]
+              for category_id, current in categories_current_price(list(event.categories.all())).items()}
     # Grouped by (section, category) so the prices join happens on a few dozen rows, not 50,000.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -286,3 +289,22 @@ def booking_seats(*, booking_id: int) -> list[dict]:
          "price": str(price)}
         for seat_id, section, row_label, number, category_name, price in rows
     ]
+
+
+def categories_selling_now(*, event: Event) -> list[dict]:
+    """Each category with the price a seat costs now (its active pricing tier's) and that tier, in order."""
+    categories = list(event.categories.all())
+    current = categories_current_price(categories)
+    return [{"id": category.pk, "name": category.name, "colour": category.colour,
+             "price": str(current[category.pk]["price"]), "tier": current[category.pk]["tier"]}
+            for category in categories]
+
+
+def buyer_cart(*, event: Event, owner: str) -> dict:
+    """The buyer's cart as the server fixed it: held seats with their hold-time prices, the total, the
+    shared expiry, and what each category costs now (for the legend and the next pick)."""
+    seats = seats_held_by(event_id=event.pk, owner=owner)
+    total = sum((Decimal(seat["price"]) for seat in seats), Decimal("0"))
+    return {"seats": seats, "total": str(total),
+            "expires_at": min((seat["held_until"] for seat in seats), default=None),
+            "categories": categories_selling_now(event=event)}

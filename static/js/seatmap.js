@@ -180,9 +180,10 @@
       showError("");
       state.expiresAt = Date.parse(result.body.expires_at);
       const category = data.categories[node.dataset.cat] || {};
-      cartAdd({ id, name: node.dataset.name, categoryName: category.name || "", price: categoryPrice(node) });
+      cartAdd({ id, name: node.dataset.name, categoryName: category.name || "", price: heldPrice(result.body, id, node) });
       setSeatStatus(node, "mine");
       tick();
+      pricesCheckAfterHold(result.body, node);
     } else if (result.status === 409) {
       setSeatStatus(node, "held");
       showError(`Sorry, ${node.dataset.name} was just taken by someone else.`);
@@ -209,6 +210,67 @@
     } else {
       showError(result.body.message || "The seat could not be released. Please try again.");
     }
+  }
+
+  // --- prices: what the server fixed, and what sells now -------------------------------------
+  // The cart shows the price each hold fixed (the hold response's `seats[].price`), never the
+  // price the page loaded with: a pricing tier can run out between page load and the click.
+  // The legend re-prices from GET /api/events/{id}/cart when a tier may have changed: after a
+  // hold that drew from a quota-limited tier or came back at another price, when a tier's time
+  // window ends, and when the page becomes visible again (docs/buyer-ui.md, "Prices").
+
+  function heldPrice(body, id, node) {
+    const fixed = (body.seats || []).find((item) => item.seat_id === id);
+    return fixed ? fixed.price : categoryPrice(node);
+  }
+
+  function pricesCheckAfterHold(body, node) {
+    const category = data.categories[node.dataset.cat] || {};
+    const fixed = (body.seats || []).find((item) => item.seat_id === Number(node.dataset.id));
+    const isQuotaTier = Boolean(category.tier && category.tier.quota !== null && category.tier.quota !== undefined);
+    if (isQuotaTier || (fixed && Number(fixed.price) !== Number(category.price))) pricesRefresh();
+  }
+
+  let pricesPending = null;
+  function pricesRefresh() {
+    if (!data.cart_url) return Promise.resolve();
+    if (pricesPending) return pricesPending;
+    pricesPending = request("GET", data.cart_url).then((result) => {
+      if (result.ok) pricesApply(result.body);
+    }).catch(() => { /* offline: the next refresh tries again */ }).finally(() => { pricesPending = null; });
+    return pricesPending;
+  }
+
+  // {seats: [{id, price, ...}], categories: [{id, price, tier}]} from the server.
+  function pricesApply(body) {
+    for (const category of body.categories || []) {
+      const known = data.categories[category.id];
+      if (!known) continue;
+      known.price = category.price;
+      known.tier = category.tier;
+      const item = document.querySelector(`.legend li[data-category="${category.id}"]`);
+      if (item) {
+        item.querySelector(".legend-price").textContent = money(category.price);
+        item.querySelector(".legend-tier").textContent = category.tier ? `(${category.tier.name})` : "";
+      }
+    }
+    let changed = false;
+    for (const seat of body.seats || []) {
+      const item = state.cart.get(seat.id);
+      if (item && item.price !== seat.price) { item.price = seat.price; changed = true; }
+    }
+    if (changed) renderCart();
+    pricesScheduleWindowEnd();
+  }
+
+  // A tier that sells until a moment in time hands over to the next one then: re-price at that moment.
+  let windowTimer = 0;
+  function pricesScheduleWindowEnd() {
+    clearTimeout(windowTimer);
+    const ends = Object.values(data.categories)
+      .map((category) => (category.tier && category.tier.available_until ? Date.parse(category.tier.available_until) : NaN))
+      .filter((at) => at > Date.now());
+    if (ends.length) windowTimer = setTimeout(pricesRefresh, Math.min(Math.min(...ends) - Date.now() + 500, 2 ** 31 - 1));
   }
 
   // --- cart and countdown ----------------------------------------------------------------------
@@ -421,7 +483,7 @@
     reconnectTimer = setTimeout(connect, delay);
   }
 
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) catchUp(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { catchUp(); pricesRefresh(); } });
   setInterval(() => { if (socket && !document.hidden && liveView() !== "counts") catchUp(); }, 30000); // heals rare reordering
 
   // --- section overview (large venues) --------------------------------------------------------
@@ -471,6 +533,7 @@
       }
     }
     renderCart();
+    if (layout.my_holds.length) pricesRefresh(); // seats held in another tab: their hold-time prices
     ui.seatLayer.innerHTML = parts.join("");
     for (const node of ui.seatLayer.children) registerSeat(node);
     state.openSection = sectionId;
@@ -711,6 +774,7 @@
     state.cart.set(item.id, { id: item.id, name: item.label, categoryName: item.category_name, price: item.price });
   }
   renderCart();
+  pricesScheduleWindowEnd();
   rovingStart();
   tick();
   setInterval(tick, 250);

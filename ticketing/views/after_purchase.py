@@ -16,7 +16,8 @@ from evently.errors import DomainError
 from evently.payments import payment_provider_is_demo
 from evently.ratelimit import rate_limit
 from events.models import Event
-from ticketing import services
+from events.seatmap import money
+from ticketing import selectors, services
 from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
 from ticketing.buyer import buyer_id, buyer_id_if_known
 from ticketing.exceptions import BookingNotFound
@@ -142,7 +143,10 @@ def waitlist_join_page(request, event_id: int):
                 return redirect(request.path)
             except DomainError as error:
                 messages.error(request, error.message)
-    return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
+    # The price selling now (the active pricing tier's), as on the event page, not the base price.
+    categories = [{**category, "price_text": money(category["price"])}
+                  for category in selectors.categories_selling_now(event=event)]
+    return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": categories,
                                                             "party_sizes": range(1, event.max_seats_per_order + 1)})
 
 

@@ -3,12 +3,14 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from evently.errors import DomainError
-from evently.payments import payment_provider_is_demo
+from evently.payments import payment_client_script, payment_provider_is_demo
 from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors, services, throttle
@@ -16,6 +18,9 @@ from ticketing.buyer import buyer_id_if_known
 from ticketing.exceptions import NoHeldSeats, PaymentDeclined
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
+from ticketing.services.calendar import booking_ics
+from ticketing.services.cancellation import cancellation_policy_text
+from ticketing.services.delivery import booking_pdf_url
 
 
 def checkout(request, event_id: int):
@@ -40,11 +45,10 @@ def checkout(request, event_id: int):
                 messages.warning(request, "Your hold has expired, so there is nothing to pay for. "
                                           "Please choose seats again.")
                 return redirect(event.get_absolute_url())
-            except PaymentDeclined:
+            except PaymentDeclined as declined:
                 # A new key for the next attempt: the declined one always answers "declined".
                 form = _form_with_new_key(request.POST)
-                form.add_error("card", "Your card was declined. Your seats are still held for you — "
-                                       "try another card before the time runs out.")
+                form.add_error("card", decline_message(declined.extra.get("reason", "")))
             except DomainError as error:
                 form = _form_with_new_key(request.POST)
                 form.add_error(None, error.message)
@@ -61,9 +65,21 @@ def checkout(request, event_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/checkout.html", {
         "event": event, "form": form, "seats": seats, "total": money(total),
+        # Evently adds no booking fee: the seats' prices are the total (said, so nobody expects one at the end).
+        "fees": "None",
+        "cancellation_policy": cancellation_policy_text(event),
         "demo_payments": payment_provider_is_demo(),
+        "payment_script": payment_client_script(),
+        "payment_config": {"is_demo": payment_provider_is_demo(), "currency": settings.CURRENCY},
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
+
+
+def decline_message(reason: str) -> str:
+    """What a buyer reads under the card fields after the provider declined the card."""
+    why = " (insufficient funds)" if reason.lower() == "insufficient funds" else ""
+    return (f"Your card was declined{why}. Your seats are still held for you — "
+            "try another card before the time runs out.")
 
 
 def _form_with_new_key(post) -> CheckoutForm:
@@ -86,4 +102,26 @@ def booking_confirmation(request, booking_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/booking_confirmation.html", {
         "booking": booking, "event": booking.event, "seats": seats, "total": money(booking.total),
+        "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None,
+        "calendar_url": reverse("booking_calendar", args=[booking.pk]) if booking.status == "paid" else None,
+        "manage_url": reverse("my_bookings"),
     })
+
+
+def booking_calendar(request, booking_id: int):
+    """The booked event as an iCalendar file (Add to calendar); same access as the confirmation page."""
+    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
+    if booking is None or booking.status != "paid" or not services.booking_is_visible_to(
+        booking, owner=buyer_id_if_known(request) or "", user=request.user
+    ):
+        raise Http404("No such booking.")
+    seats = selectors.booking_seats(booking_id=booking.pk)
+    response = HttpResponse(booking_ics(booking, seats=seats, url=request.build_absolute_uri(reverse("my_bookings"))),
+                            content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="evently-{booking.reference}.ics"'
+    return response
+
+
+def buyer_page(request, page: str):
+    """The terms of sale and the privacy notice the checkout asks buyers to accept."""
+    return render(request, f"ticketing/{page}.html")

@@ -44,8 +44,10 @@ def event_detail(request, event_id: int):
         "event_id": event.pk, "version": version, "mode": "overview" if is_overview else "full",
         "hold_ttl_seconds": settings.HOLD_TTL_SECONDS, "max_seats": event.max_seats_per_order,
         "currency": seatmap.CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + " "),
-        "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(current[c.pk]["price"])}
+        "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(current[c.pk]["price"]),
+                              "tier": current[c.pk]["tier"]}
                        for c in categories},
+        "cart_url": f"/api/events/{event.pk}/cart",
         "cart": cart, "expires_at": min((seat["held_until"] for seat in cart), default=None),
         "checkout_url": f"/events/{event.pk}/checkout/", "is_on_sale": event.is_selling(timezone.now()),
     }

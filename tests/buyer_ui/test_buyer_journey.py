@@ -1,0 +1,149 @@
+"""Issue 17 in a real browser: prices that hold across tier changes, the card form, best available,
+the phone layout and self-service after the purchase (Chromium via Playwright, served ASGI app)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from events.models import PricingTier
+from tests.buyer_ui.conftest import axe_scan, fill_customer, pay_with
+from tests.buyer_ui.test_browser import DESKTOP, MINE, PHONE, open_event, orchestra_front_row, seat  # noqa: F401
+from tests.conftest import seat_statuses
+from ticketing.models import Booking
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_cart_checkout_and_charge_agree_across_a_tier_change(asgi_server, browser, theater_event):
+    # given an Early Bird of 2 Orchestra seats at €35 (the category costs €45)
+    orchestra = theater_event.categories.get(name="Orchestra")
+    PricingTier.objects.create(category=orchestra, name="Early Bird", price=Decimal("35.00"), quota=2, position=0)
+    front = orchestra_front_row(theater_event)[3:6]
+    context, page = open_event(browser, asgi_server, theater_event)
+    legend = page.locator(f'.legend li[data-category="{orchestra.pk}"]')
+    expect(legend).to_contain_text("€35 (Early Bird)")
+    # when the buyer picks three seats, one at a time
+    for seat_id in front:
+        seat(page, seat_id).click()
+        expect(seat(page, seat_id)).to_have_class(MINE)
+    # then the cart prices each seat as its hold did: two Early Bird, then the category price
+    expect(page.locator("#cart-list li .cart-price")).to_have_text(["€35", "€35", "€45"])
+    expect(page.locator("#cart-total")).to_have_text("€115")
+    # and the legend re-priced live: the Early Bird is gone
+    expect(legend).to_contain_text("€45")
+    expect(legend).not_to_contain_text("Early Bird")
+    # when they check out, the checkout shows the same total and the charge is that total
+    page.click("#checkout-link")
+    expect(page.locator("#checkout-total")).to_have_text("€115")
+    fill_customer(page)
+    pay_with(page)
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    booking = Booking.objects.get()
+    assert (booking.status, booking.total) == ("paid", Decimal("115.00"))
+    expect(page.locator("#booking-total")).to_have_text("€115")
+    context.close()
+
+
+def hold_and_open_checkout(browser, server, event, *, viewport=DESKTOP, seats=1):
+    context, page = open_event(browser, server, event, viewport=viewport)
+    for seat_id in orchestra_front_row(event)[:seats]:
+        seat(page, seat_id).click()
+        expect(seat(page, seat_id)).to_have_class(MINE)
+    page.click("#checkout-link")
+    page.wait_for_selector("#pay-button")
+    return context, page
+
+
+def test_card_form_checks_number_expiry_cvc_holder_and_terms_before_paying(asgi_server, browser, theater_event):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event)
+    fill_customer(page)
+    # when the buyer types a Visa number with a typo, an expired date, a short code, no name, no terms
+    page.fill("#card-number", "4242424242424241")
+    expect(page.locator("#card-brand")).to_have_text("Visa")
+    expect(page.locator("#card-number")).to_have_value("4242 4242 4242 4241")
+    pay_with(page, "4242 4242 4242 4241", expiry="01 / 20", cvc="12", holder="", terms=False)
+    # then each field says what is wrong, beside it, and nothing was sent
+    expect(page.locator("#card-number-error")).to_have_text("This card number is not valid. Please check it.")
+    expect(page.locator("#card-expiry-error")).to_have_text("This card has expired.")
+    expect(page.locator("#card-cvc-error")).to_have_text("The security code has 3 digits.")
+    expect(page.locator("#card-holder-error")).to_have_text("Enter the name as it appears on the card.")
+    expect(page.locator("#id_terms-error")).to_contain_text("Please accept the terms")
+    expect(page.locator("#card-number")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#card-number")).to_be_focused()
+    assert Booking.objects.count() == 0
+    assert axe_scan(page) == []
+    # and an Amex number asks for a 4-digit code
+    page.fill("#card-number", "3782 822463 10005")
+    expect(page.locator("#card-brand")).to_have_text("Amex")
+    page.fill("#card-cvc", "123")
+    page.locator("#card-cvc").blur()
+    expect(page.locator("#card-cvc-error")).to_have_text("The security code has 4 digits.")
+    context.close()
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    ("4000 0000 0000 0002", "Your card was declined. Your seats are still held"),
+    ("4000 0000 0000 9995", "Your card was declined (insufficient funds). Your seats are still held"),
+])
+def test_declining_test_cards_keep_the_seats_and_say_why(asgi_server, browser, theater_event, card, expected):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event)
+    fill_customer(page)
+    pay_with(page, card)
+    expect(page.locator("#id_card-error")).to_contain_text(expected)
+    expect(page.locator("#pay-button")).to_be_enabled()
+    assert Booking.objects.get().status == "failed"
+    assert seat_statuses(theater_event)[orchestra_front_row(theater_event)[0]] == "held"
+    context.close()
+
+
+def test_a_card_that_times_out_leaves_the_payment_pending(asgi_server, browser, theater_event):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event)
+    fill_customer(page)
+    pay_with(page, "4000 0000 0000 0119")
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    expect(page.locator("h1")).to_have_text("Your payment is being processed")
+    expect(page.locator("#download-tickets")).to_have_count(0)
+    assert Booking.objects.get().status == "pending"
+    context.close()
+
+
+def test_paying_shows_the_amount_disables_the_button_and_confirms_with_links(asgi_server, browser, theater_event):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event, seats=2)
+    expect(page.locator("#pay-button")).to_have_text("Pay €90")
+    expect(page.locator("#demo-cards")).to_contain_text("4242 4242 4242 4242")
+    expect(page.locator("#checkout-policy")).not_to_be_empty()
+    fill_customer(page)
+    page.route("**/checkout/", lambda route: (page.wait_for_timeout(400), route.continue_()))
+    pay_with(page)
+    # while paying, the button says so and cannot be pressed again
+    expect(page.locator("#pay-button")).to_be_disabled()
+    expect(page.locator("#pay-button")).to_have_text("Paying €90…")
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    booking = Booking.objects.get()
+    assert booking.status == "paid" and Booking.objects.count() == 1
+    # then the confirmation offers the tickets, the calendar and managing the booking, and says where the e-mail went
+    expect(page.locator("#download-tickets")).to_have_attribute("href", f"/api/bookings/{booking.pk}/tickets.pdf")
+    expect(page.locator("#email-sent-to")).to_contain_text("ada@example.com")
+    expect(page.locator("#manage-booking")).to_have_attribute("href", "/my-bookings/")
+    calendar = page.request.get(asgi_server.url + page.locator("#add-to-calendar").get_attribute("href"))
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    assert f"Booking {booking.reference}" in calendar.text()
+    pdf = page.request.get(asgi_server.url + f"/api/bookings/{booking.pk}/tickets.pdf")
+    assert pdf.body()[:4] == b"%PDF"
+    assert axe_scan(page) == []
+    context.close()
+
+
+def test_checkout_on_a_phone_puts_the_summary_and_countdown_above_the_form(asgi_server, browser, theater_event):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event, viewport=PHONE)
+    summary = page.locator(".checkout-summary").bounding_box()
+    form = page.locator("#checkout-form").bounding_box()
+    assert summary["y"] + summary["height"] <= form["y"]
+    assert page.locator("#checkout-countdown").bounding_box()["y"] < PHONE["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_scan(page) == []
+    context.close()
