@@ -47,6 +47,11 @@ class Event(models.Model):
     sales_close_at = models.DateTimeField(null=True, blank=True)
     age_restriction = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minimum age, if any.")
     cover_image = models.ImageField(upload_to="events/covers/", blank=True)
+    single_seat_rule = models.BooleanField(
+        default=True, db_default=True, verbose_name="No single empty seats",
+        help_text="Refuse orders that would leave one empty seat alone between taken seats in a row "
+                  "(best available never leaves one).",
+    )
     max_seats_per_order = models.PositiveSmallIntegerField(
         default=default_max_seats_per_order, help_text="Most seats one booking (and one hold) may contain."
     )

@@ -173,3 +173,13 @@ class BoxOfficeNotAllowed(DomainError):
 class SectionNotFound(NotFound):
     code = "section_not_found"
     message = "No such section at this event's venue."
+
+
+class NoAdjacentSeats(Conflict):
+    code = "no_adjacent_seats"
+    message = "No row has that many seats together right now."
+
+
+class SingleSeatGap(DomainError):
+    code = "single_seat_gap"
+    message = "Your seats would leave a single empty seat between taken seats. Add it, or choose other seats."

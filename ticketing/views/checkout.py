@@ -15,12 +15,13 @@ from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors, services, throttle
 from ticketing.buyer import buyer_id_if_known
-from ticketing.exceptions import NoHeldSeats, PaymentDeclined
+from ticketing.exceptions import NoHeldSeats, PaymentDeclined, SingleSeatGap
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
 from ticketing.services.calendar import booking_ics
 from ticketing.services.cancellation import cancellation_policy_text
 from ticketing.services.delivery import booking_pdf_url
+from ticketing.services.seat_gaps import seat_gap_check
 
 
 def checkout(request, event_id: int):
@@ -30,6 +31,11 @@ def checkout(request, event_id: int):
         raise Http404("No such event.")
     owner = buyer_id_if_known(request) or ""
     seats = selectors.seats_held_by(event_id=event.pk, owner=owner)
+    try:
+        seat_gap_check(event_id=event.pk, owner=owner)  # the single-seat rule: fix the seats on the map first
+    except SingleSeatGap as gap:
+        messages.error(request, gap.message)
+        return redirect(event.get_absolute_url())
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():
