@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+
+from events.colours import category_colour_problem
 
 
 class EventCategory(models.TextChoices):
@@ -110,6 +113,12 @@ class SeatCategory(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="seat_category_price_not_negative"),
             models.UniqueConstraint(fields=["event", "name"], name="seat_category_name_unique_per_event"),
         ]
+
+    def clean(self):
+        super().clean()
+        problem = category_colour_problem(self.colour)
+        if problem:
+            raise ValidationError({"colour": problem})
 
     def __str__(self):
         return f"{self.name} ({self.event})"

@@ -13,7 +13,7 @@ from events.models import PricingTier
 from tests.buyer_ui.conftest import axe_scan, fill_customer, pay_with
 from tests.buyer_ui.test_browser import DESKTOP, MINE, PHONE, open_event, orchestra_front_row, seat  # noqa: F401
 from tests.conftest import seat_statuses
-from ticketing.models import Booking
+from ticketing.models import Booking, EventSeat
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -146,4 +146,98 @@ def test_checkout_on_a_phone_puts_the_summary_and_countdown_above_the_form(asgi_
     assert page.locator("#checkout-countdown").bounding_box()["y"] < PHONE["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_scan(page) == []
+    context.close()
+
+
+def test_best_available_on_the_map_holds_adjacent_seats_into_the_cart(asgi_server, browser, theater_event):
+    context, page = open_event(browser, asgi_server, theater_event)
+    page.select_option("#best-quantity", "3")
+    page.click("#best-button")
+    expect(page.locator("#cart-list li")).to_have_count(3)
+    expect(page.locator("#cart-list li .cart-seat")).to_have_text(
+        ["Orchestra, row A, seat 6", "Orchestra, row A, seat 7", "Orchestra, row A, seat 8"])
+    expect(page.locator("#cart-total")).to_have_text("€135")
+    expect(page.locator(".seat.is-mine")).to_have_count(3)
+    assert axe_scan(page) == []
+    context.close()
+
+
+def test_best_available_says_how_many_are_together_when_no_row_fits(asgi_server, browser, theater_event):
+    theater_event.max_seats_per_order = 10
+    theater_event.save()
+    EventSeat.objects.filter(event=theater_event).exclude(seat__section__name="Balcony").update(status="sold")
+    for row in ("A", "B"):
+        ids = list(EventSeat.objects.filter(event=theater_event, seat__section__name="Balcony", seat__row_label=row)
+                   .order_by("seat__number").values_list("id", flat=True))
+        EventSeat.objects.filter(pk__in=ids[4::5]).update(status="sold")
+    context, page = open_event(browser, asgi_server, theater_event)
+    page.select_option("#best-quantity", "6")
+    page.click("#best-button")
+    expect(page.locator("#map-error")).to_have_text("No row has 6 seats together right now; the most together is 4.")
+    expect(page.locator("#cart-list li")).to_have_count(0)
+    context.close()
+
+
+def test_a_pick_that_strands_one_seat_is_refused_at_checkout_with_a_clear_message(asgi_server, browser, theater_event):
+    front = orchestra_front_row(theater_event)
+    context, page = open_event(browser, asgi_server, theater_event)
+    seat(page, front[0]).click()
+    expect(seat(page, front[0])).to_have_class(MINE)
+    seat(page, front[2]).click()
+    expect(seat(page, front[2])).to_have_class(MINE)
+    page.click("#checkout-link")
+    page.wait_for_url(re.compile(rf"/events/{theater_event.pk}/$"))
+    expect(page.locator(".messages")).to_contain_text(
+        "Orchestra, row A, seat 2 would be left empty on its own between taken seats.")
+    # filling the gap lets them pay
+    page.wait_for_selector('#seatmap[data-ready="true"]')
+    seat(page, front[1]).click()
+    expect(seat(page, front[1])).to_have_class(MINE)
+    page.click("#checkout-link")
+    page.wait_for_selector("#pay-button")
+    expect(page.locator("#checkout-total")).to_have_text("€135")
+    context.close()
+
+
+# --- phones -----------------------------------------------------------------------------------------
+
+def test_on_a_phone_the_map_is_above_the_fold_and_the_cart_bar_never_covers_it(asgi_server, browser, theater_event):
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{asgi_server.url}/events/{theater_event.pk}/")
+    page.wait_for_selector('#seatmap[data-ready="true"]')
+    frame = page.locator(".seatmap-frame").bounding_box()
+    # the map starts in the first screen and keyboard instructions are hidden on a touch screen
+    assert frame["y"] < PHONE["height"] / 2
+    expect(page.locator(".keyboard-help").first).to_be_hidden()
+    # when the buyer taps seats (zooming in first, as a phone does)
+    page.click("#zoom-in")
+    page.click("#zoom-in")
+    tapped = []
+    for seat_id in orchestra_front_row(theater_event)[4:7]:
+        node = seat(page, seat_id)
+        box = node.bounding_box()
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        # what a finger there touches is the seat itself, nothing laid over the map
+        hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.seat')?.dataset.id", list(centre))
+        assert hit == str(seat_id)
+        page.touchscreen.tap(*centre)
+        expect(node).to_have_class(MINE)
+        tapped.append(seat_id)
+    # then a compact bar right below the map says what is held, without overlapping the map
+    expect(page.locator("#cart-bar-text")).to_have_text("3 seats · €135")
+    bar = page.locator("#cart-bar").bounding_box()
+    frame = page.locator(".seatmap-frame").bounding_box()
+    assert bar["y"] >= frame["y"] + frame["height"]
+    for seat_id in tapped:
+        box = seat(page, seat_id).bounding_box()
+        assert box["y"] + box["height"] <= bar["y"] or box["y"] >= bar["y"] + bar["height"]
+    # a tap on the bar expands the seat list; Checkout is one tap away
+    page.locator("#cart-bar-toggle").tap()
+    expect(page.locator("#cart-bar-details li")).to_have_count(3)
+    expect(page.locator("#cart-bar-toggle")).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_scan(page) == []
+    page.locator("#cart-bar-checkout").tap()
+    page.wait_for_selector("#pay-button")
     context.close()

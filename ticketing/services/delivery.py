@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -18,10 +19,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django_q.tasks import async_task
 
 from ticketing.models import (
@@ -262,8 +266,23 @@ def emails_stuck():
     return OutgoingEmail.objects.filter(sent_at__isnull=True, claimed_at__lte=timezone.now() - timedelta(minutes=10))
 
 
-def _message(*, subject: str, body: str, to: str) -> EmailMessage:
-    return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+URL_PATTERN = re.compile(r"(https?://[^\s<>\"]+)")
+
+
+def _message(*, subject: str, body: str, to: str, action: tuple[str, str] | None = None) -> EmailMessage:
+    """A plain-text e-mail with an HTML alternative (the same words, links clickable, `action` as a button).
+
+    Mail programs show the HTML part; the text part is for those that cannot (and for spam filters).
+    """
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    paragraphs = [mark_safe(URL_PATTERN.sub(r'<a href="\1">\1</a>', escape(paragraph.strip())).replace("\n", "<br>"))
+                  for paragraph in body.split("\n\n") if paragraph.strip()]
+    html = render_to_string("ticketing/email/message.html", {
+        "subject": subject, "paragraphs": paragraphs, "site": settings.PUBLIC_URL,
+        "action_label": action[0] if action else "", "action_url": action[1] if action else "",
+    })
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -281,7 +300,7 @@ def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"Manage your bookings (cancel, transfer a ticket): {settings.PUBLIC_URL}/my-bookings/\n"
     )
     message = _message(subject=f"Your tickets for {event.title} ({booking.reference})", body=body,
-                       to=booking.customer_email)
+                       to=booking.customer_email, action=("Manage booking", f"{settings.PUBLIC_URL}/my-bookings/"))
     message.attach(f"tickets-{booking.reference}.pdf", booking_pdf(booking.pk).read_bytes(), "application/pdf")
     message.attach("event.ics", event_ics(event), "text/calendar")
     return message
@@ -319,7 +338,8 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"If you do not, they go to the next person on the waitlist.\n"
         f"Your waitlist entry: {settings.PUBLIC_URL}{waitlist_entry_url(entry)}\n"
     )
-    return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email)
+    return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email,
+                    action=("Check out now", f"{settings.PUBLIC_URL}{waitlist_claim_url(entry)}"))
 
 
 def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -336,7 +356,8 @@ def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}\n\n"
         f"If it was not you, ignore this e-mail: nothing happens without the link.\n"
     )
-    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email)
+    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email,
+                    action=("Confirm my place", f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}"))
 
 
 def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -355,7 +376,8 @@ def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f" (fee {cancellation.fee} {currency}).\n\nEvently\n"
     )
     return _message(subject=f"{booking.event.title}: booking {booking.reference} — "
-                            f"{cancellation.get_reason_display()}", body=body, to=booking.customer_email)
+                            f"{cancellation.get_reason_display()}", body=body, to=booking.customer_email,
+                    action=("My bookings", f"{settings.PUBLIC_URL}/my-bookings/"))
 
 
 def _ticket_cancelled_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -380,7 +402,7 @@ def _magic_link_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"{settings.MAGIC_LINK_MAX_AGE_SECONDS // 60} minutes):\n{url}\n\n"
         f"If you did not ask for it, ignore this e-mail.\n"
     )
-    return _message(subject="Your bookings at Evently", body=body, to=outgoing.to)
+    return _message(subject="Your bookings at Evently", body=body, to=outgoing.to, action=("See my bookings", url))
 
 
 EMAIL_BUILDERS = {
