@@ -308,3 +308,21 @@ def buyer_cart(*, event: Event, owner: str) -> dict:
     return {"seats": seats, "total": str(total),
             "expires_at": min((seat["held_until"] for seat in seats), default=None),
             "categories": categories_selling_now(event=event)}
+
+
+CATEGORY_SEATS_LEFT_CACHE_SECONDS = 2
+
+
+def category_seats_left(*, event_id: int) -> dict[int, int]:
+    """Seats a buyer could hold now, per category id (the free-seat rule); shared for a couple of seconds
+    like the section summaries (one grouped count; the event page's legend shows it)."""
+    key = f"category-seats-left:{event_id}"
+    cached = cache.get(key)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT category_id, count(*) FILTER (WHERE {free_seat_sql()}) FROM ticketing_eventseat "
+                " WHERE event_id = %s GROUP BY category_id", [event_id])
+            cached = dict(cursor.fetchall())
+        cache.set(key, cached, CATEGORY_SEATS_LEFT_CACHE_SECONDS)
+    return cached

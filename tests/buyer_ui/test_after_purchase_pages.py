@@ -31,7 +31,7 @@ def test_my_bookings_offers_each_seat_with_its_own_refund(paid_booking):
     buyer, booking, seat_ids = paid_booking
     html = buyer.get("/my-bookings/").content.decode()
     assert html.count('class="seat-cancel"') == 3
-    assert 'aria-label="Cancel Orchestra, row A, seat 2: refund 43.00 EUR"' in html
+    assert 'aria-label="Cancel this seat: Orchestra, row A, seat 2, refund 43.00 EUR"' in html
     assert "refund 43.00 EUR (fee 2.00)" in html
 
 

@@ -3,6 +3,7 @@ the phone layout and self-service after the purchase (Chromium via Playwright, s
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
 
@@ -10,8 +11,16 @@ import pytest
 from playwright.sync_api import expect
 
 from events.models import PricingTier
-from tests.buyer_ui.conftest import axe_scan, fill_customer, pay_with
-from tests.buyer_ui.test_browser import DESKTOP, MINE, PHONE, open_event, orchestra_front_row, seat  # noqa: F401
+from tests.buyer_ui.conftest import artifact_path, axe_scan, fill_customer, pay_with
+from tests.buyer_ui.test_browser import (  # noqa: F401
+    DESKTOP,
+    DOCS_IMG,
+    MINE,
+    PHONE,
+    open_event,
+    orchestra_front_row,
+    seat,
+)
 from tests.conftest import seat_statuses
 from ticketing.models import Booking, EventSeat
 
@@ -155,9 +164,9 @@ def test_best_available_on_the_map_holds_adjacent_seats_into_the_cart(asgi_serve
     page.click("#best-button")
     expect(page.locator("#cart-list li")).to_have_count(3)
     expect(page.locator("#cart-list li .cart-seat")).to_have_text(
-        ["Orchestra, row A, seat 6", "Orchestra, row A, seat 7", "Orchestra, row A, seat 8"])
+        ["Orchestra, row A, seat 5", "Orchestra, row A, seat 6", "Orchestra, row A, seat 7"])
     expect(page.locator("#cart-total")).to_have_text("€135")
-    expect(page.locator(".seat.is-mine")).to_have_count(3)
+    expect(page.locator("#seatmap .seat.is-mine")).to_have_count(3)
     assert axe_scan(page) == []
     context.close()
 
@@ -208,7 +217,7 @@ def test_on_a_phone_the_map_is_above_the_fold_and_the_cart_bar_never_covers_it(a
     page.wait_for_selector('#seatmap[data-ready="true"]')
     frame = page.locator(".seatmap-frame").bounding_box()
     # the map starts in the first screen and keyboard instructions are hidden on a touch screen
-    assert frame["y"] < PHONE["height"] / 2
+    assert frame["y"] < PHONE["height"] * 0.55
     expect(page.locator(".keyboard-help").first).to_be_hidden()
     # when the buyer taps seats (zooming in first, as a phone does)
     page.click("#zoom-in")
@@ -240,4 +249,111 @@ def test_on_a_phone_the_map_is_above_the_fold_and_the_cart_bar_never_covers_it(a
     assert axe_scan(page) == []
     page.locator("#cart-bar-checkout").tap()
     page.wait_for_selector("#pay-button")
+    context.close()
+
+
+# --- large venues and accessible seating ------------------------------------------------------------
+
+def test_stadium_overview_colours_sections_by_price_with_scarcity_and_tooltips(asgi_server, browser, stadium_event):
+    context, page = open_event(browser, asgi_server, stadium_event)
+    long_side = page.locator('.area[data-name="101"] polygon.area-price')
+    goals = page.locator('.area[data-name="201"] polygon.area-price')
+    assert long_side.get_attribute("style") == "fill: #dc2626"
+    assert goals.get_attribute("style") == "fill: #7c3aed"
+    # the legend names the prices, and a section's tooltip its price and seats left
+    expect(page.locator(".legend").first).to_contain_text("Long side €120")
+    page.locator('.area[data-name="101"]').hover()
+    expect(page.locator("#map-tooltip")).to_have_text("Section 101: 500 of 500 seats available, €120")
+    assert axe_scan(page) == []
+    context.close()
+
+
+def test_seat_hover_shows_seat_row_price_and_category(asgi_server, browser, theater_event):
+    context, page = open_event(browser, asgi_server, theater_event)
+    seat(page, orchestra_front_row(theater_event)[2]).hover()
+    expect(page.locator("#map-tooltip")).to_have_text("Orchestra, row A, seat 3, €45 · Orchestra · available")
+    context.close()
+
+
+def test_accessible_seating_filter_confirmation_and_companion_seat(asgi_server, browser, theater_event):
+    wheelchair = EventSeat.objects.filter(event=theater_event, seat__is_wheelchair=True).order_by("seat__number")[0]
+    place = wheelchair.seat
+    companion = EventSeat.objects.get(event=theater_event, seat__is_companion=True, seat__section=place.section,
+                                      seat__row_label=place.row_label, seat__number=place.number + 1)
+    context, page = open_event(browser, asgi_server, theater_event)
+    # the filter brings wheelchair and companion spaces forward
+    page.check("#access-filter")
+    expect(page.locator("#seatmap")).to_have_class(re.compile(r"\bshow-access\b"))
+    expect(page.locator(".seat.is-access")).to_have_count(4)
+    # picking a wheelchair space asks first; saying no holds nothing
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    seat(page, wheelchair.pk).click()
+    expect(page.locator("#cart-list li")).to_have_count(0)
+    assert "is a wheelchair space" in messages[0]
+    # saying yes holds it and offers the companion seat beside it
+    page.once("dialog", lambda dialog: dialog.accept())
+    seat(page, wheelchair.pk).click()
+    expect(seat(page, wheelchair.pk)).to_have_class(MINE)
+    page.click("#add-companion")
+    expect(seat(page, companion.pk)).to_have_class(MINE)
+    expect(page.locator("#cart-list li")).to_have_count(2)
+    context.close()
+
+
+# --- after the purchase -----------------------------------------------------------------------------
+
+def test_per_seat_cancellation_in_my_bookings(asgi_server, browser, theater_event):
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event, seats=3)
+    fill_customer(page)
+    pay_with(page)
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    page.click("#manage-booking")
+    expect(page.locator(".seat-cancel")).to_have_count(3)
+    assert axe_scan(page) == []
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel this seat: Orchestra, row A, seat 2, refund 45.00 EUR").click()
+    expect(page.locator(".messages")).to_contain_text("One seat of booking")
+    expect(page.locator(".seat-cancel")).to_have_count(2)
+    statuses = seat_statuses(theater_event)
+    assert [statuses[seat_id] for seat_id in orchestra_front_row(theater_event)[:3]] == ["sold", "available", "sold"]
+    context.close()
+
+
+# --- screenshots for docs/buyer-ui.md (UPDATE_DOCS_SCREENSHOTS=1 writes them into docs/img) ---------------
+
+def save_screenshot(locator_or_page, name):
+    path = artifact_path(name)
+    locator_or_page.screenshot(path=str(path))
+    assert path.stat().st_size > 5_000
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        locator_or_page.screenshot(path=str(DOCS_IMG / name))
+
+
+def test_screenshots_of_checkout_stadium_overview_and_phone_map(asgi_server, browser, theater_event, stadium_event):
+    # the checkout, desktop, with the card filled in
+    context, page = hold_and_open_checkout(browser, asgi_server, theater_event, seats=2)
+    fill_customer(page)
+    page.fill("#card-number", "4242 4242 4242 4242")
+    page.fill("#card-expiry", "12 / 34")
+    page.fill("#card-cvc", "123")
+    page.fill("#card-holder", "Ada Lovelace")
+    page.check("#id_terms")
+    save_screenshot(page.locator(".checkout-layout"), "checkout.png")
+    context.close()
+    # the stadium overview, coloured by price
+    context, page = open_event(browser, asgi_server, stadium_event)
+    save_screenshot(page.locator(".buy-layout"), "stadium-overview.png")
+    context.close()
+    # the phone map with the cart bar
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{asgi_server.url}/events/{theater_event.pk}/")
+    page.wait_for_selector('#seatmap[data-ready="true"]')
+    page.select_option("#best-quantity", "2")
+    page.click("#best-button")
+    expect(page.locator("#cart-bar")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    save_screenshot(page, "phone-map.png")
     context.close()

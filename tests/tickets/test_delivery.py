@@ -139,7 +139,8 @@ def test_local_backend_writes_one_eml_file_per_message(paid_booking, settings, t
     parsed = message_from_bytes(path.read_bytes())
     assert parsed["To"] == "ada@example.com"
     parts = [part.get_content_type() for part in parsed.walk()]
-    assert parts == ["multipart/mixed", "text/plain", "application/pdf", "text/calendar"]
+    assert parts == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf",
+                     "text/calendar"]
 
 
 def test_tickets_email_has_an_html_part_with_a_manage_booking_button_and_the_same_words(paid_booking):

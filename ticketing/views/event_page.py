@@ -13,7 +13,7 @@ from django.templatetags.static import static
 from django.utils import timezone
 
 from events import seatmap
-from events.models import CategorySummary, Event
+from events.models import Event
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors
 from ticketing.buyer import buyer_id_if_known
@@ -78,14 +78,14 @@ def event_detail(request, event_id: int):
 
 def event_details(event: Event, categories: list, seat_map: dict) -> dict:
     """What the page head shows besides the title: cover image, category, age limit, the venue's address
-    with a map link, seats left per category (search's folded counts), and whether it is sold out."""
+    with a map link, seats left per category, and whether it is sold out."""
     venue = event.venue
     address = ", ".join(part for part in (venue.address, venue.city) if part)
     if venue.latitude is not None:
         map_url = f"https://www.openstreetmap.org/?mlat={venue.latitude}&mlon={venue.longitude}#map=17/{venue.latitude}/{venue.longitude}"
     else:
         map_url = "https://www.openstreetmap.org/search?" + urlencode({"query": f"{venue.name}, {address}"})
-    left = dict(CategorySummary.objects.filter(category__in=categories).values_list("category_id", "available_seats"))
+    left = selectors.category_seats_left(event_id=event.pk)
     return {
         "image_url": event.cover_image.url if event.cover_image else static(f"events/img/{event.category}.svg"),
         "category": event.get_category_display(), "age": event.age_restriction, "address": address,
