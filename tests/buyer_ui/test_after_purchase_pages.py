@@ -86,3 +86,29 @@ def test_calendar_file_names_the_event_seats_and_reference(paid_booking, theater
     assert f"DTSTART:{theater_event.starts_at.strftime('%Y%m%dT%H%M%SZ')}" in text
     assert f"Booking {booking.reference}" in text.replace("\r\n ", "")
     assert Buyer().get(f"/bookings/{booking.pk}/calendar.ics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_event_page_shows_cover_category_age_address_map_link_and_seats_left(theater_event):
+    venue = theater_event.venue
+    venue.address, venue.latitude, venue.longitude = "Lindenstraße 1", 52.5, 13.4
+    venue.save()
+    theater_event.age_restriction, theater_event.category = 16, "theater"
+    theater_event.save()
+    EventSeat.objects.filter(pk__in=front_row(theater_event)[:2]).update(status="sold")
+    html = Buyer().get(f"/events/{theater_event.pk}/").content.decode()
+    assert 'class="event-cover" src="/static/events/img/theater.svg"' in html
+    assert '<span class="event-category">Theater</span>' in html and "Ages 16+" in html
+    assert 'href="https://www.openstreetmap.org/?mlat=52.5&amp;mlon=13.4#map=17/52.5/13.4"' in html
+    assert "Lindenstraße 1, Berlin (map)" in html
+    orchestra = EventSeat.objects.filter(event=theater_event, seat__section__name="Orchestra").count()
+    assert f'<span class="legend-left">· {orchestra - 2} left</span>' in html
+    assert 'id="sold-out-banner"' not in html
+
+
+@pytest.mark.django_db
+def test_a_sold_out_event_shows_a_prominent_waitlist_button(theater_event):
+    EventSeat.objects.filter(event=theater_event).update(status="sold")
+    html = Buyer().get(f"/events/{theater_event.pk}/").content.decode()
+    assert 'id="sold-out-banner"' in html
+    assert f'<a class="button primary" href="/events/{theater_event.pk}/waitlist/">Join the waitlist</a>' in html
