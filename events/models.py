@@ -51,7 +51,8 @@ class Event(models.Model):
     age_restriction = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minimum age, if any.")
     cover_image = models.ImageField(upload_to="events/covers/", blank=True)
     single_seat_rule = models.BooleanField(
-        default=True, db_default=True, verbose_name="No single empty seats",
+        # Off for events made in code (tests, imports); the admin's new-event form starts with it on.
+        default=False, db_default=False, verbose_name="No single empty seats",
         help_text="Refuse orders that would leave one empty seat alone between taken seats in a row "
                   "(best available never leaves one).",
     )

@@ -34,7 +34,7 @@ def make_venue_event(organizer, *, template, params, categories, title, timezone
     event = Event.objects.create(
         organizer=organizer, venue=venue, title=title, status=EventStatus.ON_SALE,
         starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=10, hours=3),
-        sales_open_at=now - timedelta(days=1),
+        sales_open_at=now - timedelta(days=1), single_seat_rule=True,  # as the admin makes them
     )
     mapping = {}
     sections = list(venue.sections.order_by("position", "id"))

@@ -1,6 +1,8 @@
-"""Issue 17: a seat category's colour may not look like a seat status (events.colours)."""
+"""Issue 17: a seat category's colour may not look like a seat status (events.colours); the admin's event form."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -46,3 +48,9 @@ def test_the_demo_categories_do_not_clash(db):
     colours = [colour for spec in seed_demo.EVENTS for _, colour, _, _ in spec["categories"]]
     assert colours and all(category_colour_problem(colour) is None for colour in colours)
     assert not SeatCategory.objects.exists()
+
+
+def test_the_admin_starts_new_events_with_the_single_seat_rule_on(organizer):
+    page = login(organizer).get(reverse("admin:events_event_add")).content.decode()
+    checkbox = re.search(r'<input type="checkbox" name="single_seat_rule"[^>]*>', page).group(0)
+    assert " checked" in checkbox

@@ -16,6 +16,7 @@ from collections import deque
 from datetime import UTC, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -405,7 +406,56 @@ def _magic_link_email(outgoing: OutgoingEmail) -> EmailMessage | None:
     return _message(subject="Your bookings at Evently", body=body, to=outgoing.to, action=("See my bookings", url))
 
 
+def _event_reminder_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """The day before: when the doors open, where the venue is, which seats, and the tickets again."""
+    booking = Booking.objects.select_related("event__venue").get(pk=outgoing.object_id)
+    tickets = booking_pdf_tickets(booking)
+    event, venue = booking.event, booking.event.venue
+    if not tickets or booking.status != "paid" or event.status == "cancelled" or event.starts_at <= timezone.now():
+        return None
+    zone = ZoneInfo(venue.timezone)
+    starts = event.starts_at.astimezone(zone)
+    doors = starts - timedelta(minutes=settings.TICKET_DOORS_BEFORE_MINUTES)
+    place = ", ".join(part for part in (venue.name, venue.address, venue.city) if part)
+    seats = "\n".join(f"- {ticket.booking_seat.event_seat.seat}" for ticket in tickets)
+    body = (
+        f"Hello {booking.customer_name},\n\n"
+        f"{event.title} is tomorrow: doors open at {doors:%H:%M}, the event starts at {starts:%H:%M} "
+        f"({starts:%A %d %B}, {venue.timezone}).\n\n"
+        f"Where: {place}\nMap: https://www.openstreetmap.org/search?{urlencode({'query': place})}\n\n"
+        f"Your seats (booking {booking.reference}):\n{seats}\n\n"
+        f"Your tickets: {settings.PUBLIC_URL}{booking_pdf_url(booking, signed=True)}\n"
+        f"Show the QR code at the door. Manage your booking: {settings.PUBLIC_URL}/my-bookings/\n"
+    )
+    return _message(subject=f"Tomorrow: {event.title} — doors open {doors:%H:%M}", body=body,
+                    to=booking.customer_email, action=("Download tickets", f"{settings.PUBLIC_URL}"
+                                                                           f"{booking_pdf_url(booking, signed=True)}"))
+
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+def event_reminders_due() -> int:
+    """Queue the reminder of every paid booking whose event starts within the next 24 hours, once each.
+
+    Runs every minute; the outbox key (`event-reminder:<booking>`) keeps it to one e-mail per booking,
+    and bookings already reminded are left out by the query, so a large sale is not re-read each minute.
+    """
+    now = timezone.now()
+    reminded = OutgoingEmail.objects.filter(kind="event-reminder").values("object_id")
+    due = (Booking.objects.filter(status="paid", event__status__in=["on_sale", "published", "sold_out"],
+                                  event__starts_at__gt=now, event__starts_at__lte=now + REMINDER_AHEAD)
+           .exclude(pk__in=reminded).values_list("pk", "customer_email")[:1000])
+    queued = 0
+    for booking_id, email in due:
+        with transaction.atomic():
+            email_enqueue(kind="event-reminder", object_id=booking_id, to=email)
+        queued += 1
+    return queued
+
+
 EMAIL_BUILDERS = {
+    "event-reminder": _event_reminder_email,
     "booking-tickets": _booking_tickets_email,
     "ticket-transfer": _ticket_transfer_email,
     "waitlist-offer": _waitlist_offer_email,

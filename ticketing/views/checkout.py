@@ -98,11 +98,7 @@ def _form_with_new_key(post) -> CheckoutForm:
 
 def booking_confirmation(request, booking_id: int):
     """The booking's reference, seats and total; only for the buyer who made it (or its organiser)."""
-    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
-    if booking is None or not services.booking_is_visible_to(
-        booking, owner=buyer_id_if_known(request) or "", user=request.user
-    ):
-        raise Http404("No such booking.")
+    booking = _booking_of_this_buyer(request, booking_id)
     seats = selectors.booking_seats(booking_id=booking.pk)
     for seat in seats:
         seat["price_text"] = money(seat["price"])
@@ -116,16 +112,24 @@ def booking_confirmation(request, booking_id: int):
 
 def booking_calendar(request, booking_id: int):
     """The booked event as an iCalendar file (Add to calendar); same access as the confirmation page."""
-    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
-    if booking is None or booking.status != "paid" or not services.booking_is_visible_to(
-        booking, owner=buyer_id_if_known(request) or "", user=request.user
-    ):
+    booking = _booking_of_this_buyer(request, booking_id)
+    if booking.status != "paid":
         raise Http404("No such booking.")
     seats = selectors.booking_seats(booking_id=booking.pk)
     response = HttpResponse(booking_ics(booking, seats=seats, url=request.build_absolute_uri(reverse("my_bookings"))),
                             content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="evently-{booking.reference}.ics"'
     return response
+
+
+def _booking_of_this_buyer(request, booking_id: int) -> Booking:
+    """The booking, if this browser's buyer made it (or it is the organizer's); else 404."""
+    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
+    if booking is None or not services.booking_is_visible_to(
+        booking, owner=buyer_id_if_known(request) or "", user=request.user
+    ):
+        raise Http404("No such booking.")
+    return booking
 
 
 def buyer_page(request, page: str):

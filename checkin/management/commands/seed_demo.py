@@ -165,7 +165,7 @@ class Command(BaseCommand):
             organizer=organizer, venue=venue, title=spec["title"], description=spec["description"],
             category=spec["category"], status=EventStatus.ON_SALE, starts_at=starts_at,
             ends_at=starts_at + timedelta(hours=spec["hours"]), sales_open_at=now - timedelta(days=1),
-            sales_close_at=starts_at,
+            sales_close_at=starts_at, single_seat_rule=True,
         )
         sections = list(venue.sections.order_by("position"))
         mapping = {}
