@@ -93,5 +93,17 @@ bench-search: install       ## search: typical queries on a 100,000-event catalo
 bench-trigger: install      ## what search's seat-count trigger adds to a booking's seat statements
 	$(BENCH_RUN) bench.seat_trigger $(BENCH_ARGS)
 
+# Reliability (docs/reliability.md): the fault-injection tests, and the invariant state machine run long
+# (INVARIANT_EXAMPLES random operation sequences of INVARIANT_STEPS steps; make test runs 10 of 25).
+INVARIANT_EXAMPLES ?= 500
+INVARIANT_STEPS ?= 40
+.PHONY: reliability soak-invariants
+reliability: install
+	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest tests/reliability -q
+
+soak-invariants: install
+	INVARIANT_EXAMPLES=$(INVARIANT_EXAMPLES) INVARIANT_STEPS=$(INVARIANT_STEPS) $(BIN)/python -m evently.embedded exec -- \
+	  $(BIN)/python -m pytest tests/reliability/test_invariants.py -q -s
+
 clean:
 	rm -rf $(VENV) var

@@ -419,13 +419,15 @@ class ProcessGroups:
 
 
 def app_process_groups(*, app_pid: int | None = None, port: int | None = None) -> ProcessGroups:
-    """web (uvicorn and its workers), worker (qcluster and its children), postgres (the postmaster's
-    tree: every backend), redis — for an app we started (`app_pid`) or one found by its port."""
+    """web (granian or uvicorn and its workers), ws (websocket-only uvicorn), worker (qcluster and its
+    children), postgres (the postmaster's tree: every backend), redis — for an app we started
+    (`app_pid`) or one found by its port."""
     table = process_table()
     notes = []
     if app_pid:
         children = [p for p in table.values() if p.ppid == app_pid]
-        web = [p.pid for p in children if "uvicorn" in p.cmdline and "websocket_application" not in p.cmdline]
+        web = [p.pid for p in children if ("uvicorn" in p.cmdline or "granian" in p.cmdline)
+               and "websocket_application" not in p.cmdline]
         ws = [p.pid for p in children if "uvicorn" in p.cmdline and "websocket_application" in p.cmdline]
         worker = [p.pid for p in children if "qcluster" in p.cmdline]
     else:
@@ -447,7 +449,8 @@ def app_process_groups(*, app_pid: int | None = None, port: int | None = None) -
 
 def _find_running_app(table: dict[int, ProcStat], port: int | None) -> tuple[list[int], list[int]]:
     marker = f"--port {port} "
-    servers = [p for p in table.values() if "uvicorn" in p.cmdline and marker in p.cmdline + " "]
+    servers = [p for p in table.values() if ("uvicorn" in p.cmdline or "granian" in p.cmdline)
+               and "websocket_application" not in p.cmdline and marker in p.cmdline + " "]
     roots = [p for p in servers if p.ppid not in {s.pid for s in servers}]
     parents = {p.ppid for p in roots} - {0, 1}
     worker = [p.pid for p in table.values() if p.ppid in parents and "qcluster" in p.cmdline]

@@ -308,12 +308,16 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)))
     parser.add_argument("--q-workers", type=int, default=int(os.environ.get("Q_WORKERS", 2)))
+    parser.add_argument("--web-server", choices=["granian", "uvicorn"], default=os.environ.get("WEB_SERVER") or None,
+                        help="the HTTP server (default: make run's)")
     parser.add_argument("--keep-events", action="store_true", help="do not delete earlier [bench] events")
 
 
 def app_settings(args) -> harness.AppSettings:
     return harness.AppSettings(port=args.port, web_workers=args.web_workers, web_threads=args.web_threads,
-                               q_workers=args.q_workers, extra_env=getattr(args, "extra_env", None) or {})
+                               q_workers=args.q_workers,
+                               extra_env={**({"WEB_SERVER": args.web_server} if args.web_server else {}),
+                                          **(getattr(args, "extra_env", None) or {})})
 
 
 def start_or_find_app(args, env: dict):

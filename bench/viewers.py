@@ -617,8 +617,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate",
                         help="permessage-deflate like browsers (default) or none")
     parser.add_argument("--no-baseline", action="store_true", help="skip the sale without viewers")
-    parser.add_argument("--ws-workers", type=int, default=int(os.environ.get("WS_WORKERS") or 0),
-                        help="websocket processes of their own (WS_WORKERS); 0: the web processes serve them")
+    parser.add_argument("--ws-workers", type=int, default=int(os.environ.get("WS_WORKERS") or 1),
+                        help="websocket processes of their own (WS_WORKERS, default 1 as in make run); "
+                             "0: one port, the web processes (uvicorn) serve them")
     parser.add_argument("--ws-url", default=os.environ.get("BENCH_WS_URL") or None,
                         help="where viewers connect (default: the app's URL, or its WS port with --ws-workers)")
     args = parser.parse_args(argv)
@@ -626,8 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     harness.wrk_path()
     harness.raise_open_files_limit()
     with harness.services(url=args.url) as env:
-        if args.ws_workers and not args.url:
-            args.extra_env = {"WS_WORKERS": str(args.ws_workers), "WS_PORT": str(args.port + 1)}
+        if not args.url:
+            args.extra_env = ({"WS_WORKERS": str(args.ws_workers), "WS_PORT": str(args.port + 1)} if args.ws_workers
+                              else {"WEB_SERVER": "uvicorn"})  # one port: only uvicorn serves both
         url, groups, app = sale.start_or_find_app(args, env)
         args.ws_url_given = bool(args.ws_url)
         args.ws_url = (args.ws_url or ("ws" + url[len("http"):].rsplit(":", 1)[0] + f":{args.port + 1}"

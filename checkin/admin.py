@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from checkin import selectors
+from checkin.admin_setup import door_staff_view, review_view
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
+from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
 
 
 @admin.register(DoorAssignment)
@@ -28,6 +30,16 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["venue"] if is_organizer_scope(request) else []
 
+    def get_urls(self):
+        # The guided setup's last steps (checkin.admin_setup), under the door assignments.
+        wrap = self.admin_site.admin_view
+        return [
+            path("event/<int:event_id>/", wrap(lambda request, event_id: door_staff_view(self, request, event_id)),
+                 name="checkin_event_doorstaff"),
+            path("event/<int:event_id>/review/", wrap(lambda request, event_id: review_view(self, request, event_id)),
+                 name="checkin_event_review"),
+        ] + super().get_urls()
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user" and is_organizer_scope(request):
             # Only members of "Door staff" can be assigned (and looked up by id).
@@ -36,34 +48,43 @@ class DoorAssignmentAdmin(OrganizerScopedAdmin):
 
 
 @admin.register(DoorSchedule)
-class DoorScheduleAdmin(OrganizerScopedAdmin):
-    list_display = ["event", "doors_open_at", "closes_at"]
+class DoorScheduleAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
+    list_display = ["event", "doors_open_local", "closes_local"]
+    list_select_related = ["event__venue"]
     raw_id_fields = ["event"]
     organizer_path = "event__organizer"
+    venue_path = "event__venue"
+
+    doors_open_local = venue_time_column("doors_open_at", "event__venue", "Doors open (venue time)")
+    closes_local = venue_time_column("closes_at", "event__venue", "Doors close (venue time)")
 
 
 @admin.register(Admission)
 class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
-    list_display = ["ticket", "event", "admitted_at", "gate", "device", "is_offline", "user"]
+    list_display = ["ticket", "event", "admitted_local", "gate", "device", "is_offline", "user"]
     list_filter = ["is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
     date_hierarchy = "admitted_at"
-    list_select_related = ["event", "user"]
+    list_select_related = ["event__venue", "user"]
     organizer_path = "event__organizer"
+
+    admitted_local = venue_time_column("admitted_at", "event__venue", "Admitted (venue time)")
 
 
 @admin.register(Scan)
 class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     """The scan log; the filter "is conflict: yes" lists conflicts. Reports at …/checkin/scan/report/."""
 
-    list_display = ["received_at", "event", "ticket_id", "result", "reason", "gate", "device", "user",
+    list_display = ["received_local", "event", "ticket_id", "result", "reason", "gate", "device", "user",
                     "is_offline", "is_conflict"]
     list_filter = ["is_conflict", "result", "reason", "is_offline", "gate", "event"]
     search_fields = ["nonce", "=ticket_id", "device", "gate"]
     date_hierarchy = "received_at"
-    list_select_related = ["event", "user"]
+    list_select_related = ["event__venue", "user"]
     change_list_template = "admin/checkin/scan/change_list.html"
     organizer_path = "event__organizer"
+
+    received_local = venue_time_column("received_at", "event__venue", "Received (venue time)")
 
     def get_urls(self):
         return [

@@ -26,6 +26,7 @@ from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from events.models import Event
 from ticketing.models import Ticket, TicketStatus
 from ticketing.services import event_public_keys as ticketing_event_public_keys
+from ticketing.services.orders import HistoryEntry
 
 CACHE_SECONDS = 30
 DOOR_STAFF_GROUP = "Door staff"
@@ -189,13 +190,13 @@ def _b64(key: bytes) -> str:
 
 
 def _refusal(ticket_status: str, booking_status: str, is_refunded: bool) -> str:
-    """Same precedence as the scan statement in checkin.services."""
+    """Same precedence as the scan statement in checkin.services (a transferred ticket first)."""
+    if ticket_status == TicketStatus.TRANSFERRED:
+        return "transferred"
     if booking_status == "cancelled" and is_refunded:
         return "refunded"
     if booking_status != "paid" or ticket_status == TicketStatus.CANCELLED:
         return "cancelled"
-    if ticket_status == TicketStatus.TRANSFERRED:
-        return "transferred"
     return ""
 
 
@@ -276,3 +277,17 @@ def event_admission_progress(event: Event) -> dict:
     admitted = Admission.objects.filter(ticket__booking__event=event).count()
     valid = Ticket.objects.filter(booking__event=event, status=TicketStatus.VALID).count()
     return {"admitted": admitted, "valid_tickets": valid, "rate": round(100 * admitted / valid, 1) if valid else None}
+
+
+def booking_scan_history(booking) -> list:
+    """Door scans of the booking's tickets, for ticketing's booking history (`booking_history`)."""
+    entries = []
+    scans = Scan.objects.filter(ticket_id__in=booking.tickets.values("pk")).order_by("received_at", "id")[:500]
+    for scan in scans:
+        where = f" at gate {scan.gate}" if scan.gate else ""
+        why = f" ({scan.reason})" if scan.reason else ""
+        offline = ", offline" if scan.is_offline else ""
+        entries.append(HistoryEntry(scan.scanned_at, "scan",
+                                    f"Ticket {scan.ticket_id} scanned{where}: {scan.get_result_display().lower()}"
+                                    f"{why}{offline}."))
+    return entries

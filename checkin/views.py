@@ -9,7 +9,7 @@ from checkin import selectors
 from checkin.services import REASONS
 
 # Bump when the app shell changes in a way an installed service worker must pick up at once.
-SHELL_VERSION = "2"
+SHELL_VERSION = "3"
 
 
 def shell_files() -> list[str]:

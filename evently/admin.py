@@ -199,3 +199,9 @@ class SuperuserOnlyAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
+
+
+# The back office speaks in the project's name (issue 18); colours: templates/admin/base_site.html.
+admin.site.site_header = "Evently back office"
+admin.site.site_title = "Evently back office"
+admin.site.index_title = "Dashboard"

@@ -1,6 +1,8 @@
 """The JSON API: one NinjaAPI, every error in one shape: {"error": code, "message": ..., ...}."""
 
 import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -35,6 +37,12 @@ def on_domain_error(request, exc: DomainError):
     if exc.status == 429:
         response["Retry-After"] = str(exc.extra.get("retry_after", 1))
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request, exc):
+    return error_response(request, 413, "payload_too_large",
+                          f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
 
 
 @api.exception_handler(ValidationError)

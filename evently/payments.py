@@ -23,10 +23,11 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 from evently.models import PaymentAttempt
+from evently.prepared import prepared_cursor
 
 # Why the fake provider declines a token (what a real provider's decline code would say).
 FAKE_DECLINES = {"tok_declined": "Card declined", "tok_insufficient_funds": "Insufficient funds"}
@@ -97,7 +98,7 @@ class FakePaymentProvider:
         if token == "tok_timeout":
             raise PaymentError("The payment provider did not answer in time.")
         status = "declined" if token in FAKE_DECLINES else "succeeded"
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(self.CHARGE_SQL, [idempotency_key, amount, currency, token, status,
                                              "pay_" + secrets.token_hex(8)])
             row = cursor.fetchone()

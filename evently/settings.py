@@ -86,6 +86,9 @@ DATABASES = {
         prepared_statements=DB_PREPARED_STATEMENTS,
     )
 }
+# A persistent connection is checked (one `SELECT 1`) before its first use in each request, so the first
+# request after a Postgres restart or failover reconnects instead of failing (docs/reliability.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_" + DATABASES["default"]["NAME"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -128,6 +131,11 @@ LIVE_CHANNEL_PREFIX = env_str("CHANNEL_PREFIX", "evently")
 LIVE_WS_URL = env_str("LIVE_WS_URL", "")  # where pages open websockets; empty: their own origin
 LIVE_SEND_BUFFER_BYTES = env_int("LIVE_SEND_BUFFER_BYTES", 65536)  # a viewer further behind is dropped
 LIVE_SOCKET_SEND_BUFFER = env_int("LIVE_SOCKET_SEND_BUFFER", 65536)  # kernel buffer per viewer; 0: the kernel's
+# Live sockets one client address may hold open per websocket process (0: no cap). Generous: at an
+# on-sale many buyers share one address (offices, campuses, mobile NAT), each page holding one socket.
+LIVE_MAX_SOCKETS_PER_CLIENT = env_int("LIVE_MAX_SOCKETS_PER_CLIENT", 200)
+# Request bodies (JSON, forms) above this are refused before they are read: 413 in the API's shape.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "evently"),

@@ -19,3 +19,6 @@ urlpatterns = [
     path("", include("ticketing.urls")),
     path("", include("events.urls")),
 ]
+
+# Unexpected exceptions: a lost database connection answers 503 + Retry-After (evently/views.py).
+handler500 = "evently.views.server_error"

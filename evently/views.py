@@ -1,7 +1,11 @@
+import sys
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
 from evently.ratelimit import RateLimited, rate_limit
 
@@ -9,6 +13,35 @@ from evently.ratelimit import RateLimited, rate_limit
 def api_not_found(request):
     """Unknown API paths answer in the API's error shape, not with an HTML page."""
     return JsonResponse({"error": "not_found", "message": "No such API endpoint."}, status=404)
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request):
+    """handler500, the one place an unexpected exception becomes a response (evently/urls.py).
+
+    A lost database connection (Postgres restarting, a failover, PgBouncer recycling) is not a bug:
+    it answers 503 with Retry-After — the API's error shape under /api/, a short page elsewhere —
+    so clients and balancers retry instead of reporting a crash. Whatever the request wrote was in
+    a transaction Postgres rolled back when the connection died: nothing is half-written, and
+    Django closes the broken connection at the end of the request. Anything else stays a 500 (JSON
+    under /api/).
+    """
+    error = sys.exc_info()[1]
+    is_api = request.path.startswith("/api/")
+    if isinstance(error, OperationalError | InterfaceError):
+        message = "The service is briefly unavailable; please try again in a few seconds."
+        if is_api:
+            response = JsonResponse({"error": "unavailable", "message": message}, status=503)
+        else:
+            response = HttpResponse(f"<!doctype html><title>Please try again</title><h1>{message}</h1>",
+                                    status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    if is_api:
+        return JsonResponse({"error": "server_error", "message": "Something went wrong on our side."}, status=500)
+    return defaults.server_error(request)
 
 
 def _login_throttled(request):

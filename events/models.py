@@ -92,12 +92,15 @@ class Event(models.Model):
         )
 
     def is_selling(self, at) -> bool:
-        """The one sales-window rule for buyers: on sale, opened, not closed, not ended.
+        """The one sales-window rule for buyers: on sale (or published and due to go on sale), opened,
+        not closed, not ended.
 
         Holds, confirms, the event page and the API all ask this, so a lifecycle tick that comes
-        a minute late never sells a seat outside the window.
+        a minute late never sells a seat outside the window — nor keeps buyers waiting at the
+        opening time: a published event whose opening time has passed sells at once, whether or
+        not the worker's tick has moved it to on_sale yet (docs/reliability.md, "Worker down").
         """
-        return self.status == EventStatus.ON_SALE and self.is_in_sales_window(at)
+        return self.status in (EventStatus.ON_SALE, EventStatus.PUBLISHED) and self.is_in_sales_window(at)
 
 
 class SeatCategory(models.Model):

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from events import trending
 from events.models import CategorySummary, EventSalesHour, PricingTier, SeatCategory
@@ -165,7 +166,11 @@ def seat_counts_fold(*, wait: bool = True) -> int:
                 )
             event_summaries_update(event_ids=sorted(event_ids))
         if sales:
-            trending.sales_record(sales)
+            try:
+                trending.sales_record(sales)
+            except RedisError:  # the sales are in Postgres (EventSalesHour): rebuild once Redis is back
+                _trending_outage.missed = True
+                logger.warning("trending: Redis unreachable; rebuilt from Postgres when it is back", exc_info=True)
             _trending_cache.clear()
     return len(touched)
 
@@ -207,10 +212,21 @@ def trending_rebuild(*, at: datetime | None = None) -> int:
     return len(rows)
 
 
+class _TrendingOutage:
+    """Whether this process folded sales while Redis was unreachable: its sets miss them until rebuilt."""
+
+    missed = False
+
+
+_trending_outage = _TrendingOutage()
+
+
 def trending_ensure() -> bool:
-    """Rebuild when Redis has lost the sets (a restart without persistence, a flush). Returns whether it did."""
-    if trending.is_built():
+    """Rebuild when Redis has lost the sets (a restart without persistence, a flush) or missed sales this
+    process folded while it was unreachable. Returns whether it did."""
+    if trending.is_built() and not _trending_outage.missed:
         return False
+    _trending_outage.missed = False
     trending_rebuild()
     return True
 
@@ -227,10 +243,16 @@ def trending_scores(*, limit: int = 1000, at: datetime | None = None) -> list[tu
     cached = _trending_cache.get(key)
     if at is None and cached and time.monotonic() - cached[0] < settings.TRENDING_CACHE_SECONDS:
         return cached[1]
-    scores, is_built = trending.trending_scores(limit=limit, at=at)
-    if not is_built:
-        trending_rebuild(at=at)
-        scores = trending.trending_scores(limit=limit, at=at)[0]
+    try:
+        if _trending_outage.missed:
+            trending_ensure()
+        scores, is_built = trending.trending_scores(limit=limit, at=at)
+        if not is_built:
+            trending_rebuild(at=at)
+            scores = trending.trending_scores(limit=limit, at=at)[0]
+    except RedisError:  # no ranking while Redis is down: search still answers, by date
+        logger.warning("trending: Redis unreachable; no trending ranking for now", exc_info=True)
+        return []
     if at is None:
         _trending_cache[key] = (time.monotonic(), scores)
     return scores
@@ -287,6 +309,8 @@ def _categories_reprice(category_ids: list[int], *, include_due: bool) -> list[i
     if not ids:
         return []
     categories = list(SeatCategory.objects.filter(pk__in=ids))
+    if not categories:  # e.g. a tier deleted with its event: nothing left to price
+        return []
     tiers = tiers_by_category(category.pk for category in categories)
     quota_tiers = [tier.pk for category_tiers in tiers.values() for tier in category_tiers if tier.quota is not None]
     used = _tier_use(quota_tiers) if _tier_use and quota_tiers else {}

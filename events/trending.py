@@ -28,7 +28,8 @@ HOURS_KEPT = 25
 
 @functools.cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    # Short timeouts: a hung Redis costs a search half a second, not forever (events.summary degrades).
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
 def _prefix() -> str:

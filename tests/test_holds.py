@@ -92,7 +92,7 @@ def test_release_frees_only_the_owners_seats(buyer, other_buyer, event, seat_ids
     assert held_by(event) == {seat_ids[1]: other_buyer.buyer_id()}
 
 
-@pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.PUBLISHED, EventStatus.CANCELLED])
+@pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.SOLD_OUT, EventStatus.CANCELLED])
 def test_no_holds_outside_a_sale(buyer, event, seat_ids, status):
     event.status = status
     event.save()
@@ -101,6 +101,25 @@ def test_no_holds_outside_a_sale(buyer, event, seat_ids, status):
 
     assert response.status_code == 422
     assert response.json()["error"] == "sale_not_active"
+    assert held_by(event) == {}
+
+
+def test_sale_opens_at_its_time_without_the_lifecycle_tick(buyer, event, seat_ids):
+    """A published event whose opening time has passed sells even if the worker never moved it to on_sale."""
+    event.status = EventStatus.PUBLISHED
+    event.sales_open_at = timezone.now() - timedelta(seconds=1)
+    event.save()
+
+    assert buyer.hold(event, [seat_ids[0]]).status_code == 200
+    assert buyer.confirm(event).status_code == 201
+
+
+def test_published_event_before_its_opening_time_takes_no_holds(buyer, event, seat_ids):
+    event.status = EventStatus.PUBLISHED
+    event.sales_open_at = timezone.now() + timedelta(minutes=5)
+    event.save()
+
+    assert buyer.hold(event, [seat_ids[0]]).json()["error"] == "sale_not_active"
     assert held_by(event) == {}
 
 

@@ -25,6 +25,35 @@ from ticketing.live import STALL_SECONDS, LiveNotFound, live_hub, websocket_text
 # Refusals before the handshake completes: the server answers 403; Channels' test communicator reports the code.
 NOT_FOUND_CLOSE_CODE = 4404
 TRY_AGAIN_LATER_CLOSE_CODE = 1013
+# Pages have nothing to say on these sockets: a client that talks anyway is cut off (docs/reliability.md).
+POLICY_VIOLATION_CLOSE_CODE = 1008
+MESSAGE_TOO_BIG_CLOSE_CODE = 1009
+MAX_MESSAGE_BYTES = 4096
+MESSAGES_PER_MINUTE = 60
+
+
+class _SocketsPerClient:
+    """Open live sockets per client address in this process: one address cannot take a process's sockets."""
+
+    def __init__(self):
+        self.open: dict[str, int] = {}
+
+    def try_open(self, address: str) -> bool:
+        count = self.open.get(address, 0)
+        if settings.LIVE_MAX_SOCKETS_PER_CLIENT and count >= settings.LIVE_MAX_SOCKETS_PER_CLIENT:
+            return False
+        self.open[address] = count + 1
+        return True
+
+    def close(self, address: str) -> None:
+        count = self.open.get(address, 0) - 1
+        if count > 0:
+            self.open[address] = count
+        else:
+            self.open.pop(address, None)
+
+
+_sockets_per_client = _SocketsPerClient()  # one event loop per process: no lock needed
 
 
 class LiveSeatMapConsumer(AsyncWebsocketConsumer):
@@ -36,6 +65,13 @@ class LiveSeatMapConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.feed = self.topic = None
+        self._client_address = None
+        self._talk_allowance, self._talk_checked = float(MESSAGES_PER_MINUTE), time.monotonic()
+        address = (self.scope.get("client") or ["?"])[0]
+        if not _sockets_per_client.try_open(address):  # e.g. one client opening 1,000 sockets
+            await self.close(code=TRY_AGAIN_LATER_CLOSE_CODE)
+            return
+        self._client_address = address
         try:
             event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
             section_id = self._section_id()
@@ -72,12 +108,30 @@ class LiveSeatMapConsumer(AsyncWebsocketConsumer):
         """Pages catch up over HTTP from their page's version; nothing to send on joining."""
 
     async def disconnect(self, code):
+        if self._client_address is not None:
+            _sockets_per_client.close(self._client_address)
+            self._client_address = None
         if self.topic is not None:
             live_hub().leave(self.feed, self.topic, self)
             self.topic = None
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Pages have nothing to say on this socket."""
+        """Pages have nothing to say on this socket: a message is ignored, but one over MAX_MESSAGE_BYTES,
+        or more than MESSAGES_PER_MINUTE of them (a token bucket), closes the socket."""
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        now = time.monotonic()
+        self._talk_allowance = min(float(MESSAGES_PER_MINUTE),
+                                   self._talk_allowance + (now - self._talk_checked) * MESSAGES_PER_MINUTE / 60)
+        self._talk_checked = now
+        self._talk_allowance -= 1
+        if size > MAX_MESSAGE_BYTES:
+            await self._cut_off(MESSAGE_TOO_BIG_CLOSE_CODE)
+        elif self._talk_allowance < 0:
+            await self._cut_off(POLICY_VIOLATION_CLOSE_CODE)
+
+    async def _cut_off(self, code: int) -> None:
+        await self.disconnect(code)
+        await self.close(code=code)
 
     def live_deliver(self, text: str, frame: bytes):
         """Send one message (`frame`: the same, framed once for every viewer), or drop this page if its

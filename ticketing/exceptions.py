@@ -87,6 +87,11 @@ class SeatsTransferred(Conflict):
     message = ("These tickets were transferred: they belong to their new holders now, so you cannot cancel them.")
 
 
+class SeatsUsed(Conflict):
+    code = "ticket_used"
+    message = "These tickets were already used at the door: they cannot be cancelled."
+
+
 class MagicLinkInvalid(InvalidInput):
     code = "magic_link_invalid"
     message = "This link is not valid. Ask for a new one."

@@ -121,8 +121,10 @@ class Booking(models.Model):
 
     @property
     def is_box_office(self) -> bool:
-        """Sold over the counter (cash or complimentary): no provider charge behind it."""
-        return self.buyer.startswith("boxoffice:")
+        """Sold over the counter for cash or complimentary: no provider charge behind it (a card sale
+        at the counter is charged and refunded through the provider like an online one)."""
+        return self.buyer.startswith("boxoffice:") and (
+            self.payment_reference == "comp" or self.payment_reference.startswith("cash:"))
 
 
 # A refund of a box-office booking is paid at the counter: its reference starts with this.
@@ -285,6 +287,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "email"], condition=Q(status__in=["waiting", "offered"]),
@@ -308,7 +311,8 @@ class WaitlistEntry(models.Model):
 
 class CancellationReason(models.TextChoices):
     BUYER = "buyer", "Cancelled by the buyer"
-    ORGANIZER = "organizer", "Cancelled by the organizer"
+    ORGANIZER = "organizer", "Cancelled by the organizer (full refund)"
+    ORGANIZER_POLICY = "organizer_policy", "Cancelled by the organizer (event's policy)"
     EVENT_CANCELLED = "event_cancelled", "The event was cancelled"
     LATE_PAYMENT = "late_payment", "Payment arrived after the order expired"
 
@@ -367,6 +371,7 @@ class PaymentWebhookEvent(models.Model):
 
 class BoxOfficeMethod(models.TextChoices):
     CASH = "cash", "Cash"
+    CARD = "card", "Card (through the payment provider)"
     COMP = "comp", "Complimentary"
 
 
@@ -380,3 +385,29 @@ class BoxOfficeSale(models.Model):
 
     def __str__(self):
         return f"{self.booking_id} ({self.method}) by {self.sold_by_id}"
+
+
+class BookingLogAction(models.TextChoices):
+    TICKETS_RESENT = "tickets_resent", "Tickets e-mailed again"
+    HOLDER_CORRECTED = "holder_corrected", "Holder name corrected"
+    TICKET_REISSUED = "ticket_reissued", "Ticket reissued (new QR code)"
+
+
+class BookingLogEntry(models.Model):
+    """What an organizer did to a booking from the admin that no other record tells (issue 18):
+    part of the booking's history beside its cancellations, transfers, e-mails and scans."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="log_entries")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20, choices=BookingLogAction.choices)
+    message = models.CharField(max_length=300)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "booking log entries"
+
+    def __str__(self):
+        return f"{self.booking_id}: {self.get_action_display()}"

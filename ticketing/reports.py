@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q, Sum
 
 from events.models import Event
 from ticketing.models import Booking, BookingStatus, Ticket
+from venues.localtime import venue_local
 
 _CATEGORY_COUNTS = """
 SELECT category.id, category.name, category.colour, category.price,
@@ -126,12 +127,18 @@ BOOKING_CSV_HEADER = ["reference", "status", "channel", "customer_name", "custom
 def booking_csv_rows(*, event: Event):
     bookings = (Booking.objects.filter(event=event).annotate(seat_count=Count("booking_seats"))
                 .order_by("created_at", "id"))
+    zone = event.venue.timezone
     for booking in bookings.iterator(chunk_size=2000):
         yield [booking.reference, booking.status, "box office" if booking.buyer.startswith("boxoffice:") else "online",
                booking.customer_name, booking.customer_email, booking.customer_phone, booking.seat_count,
                booking.total, booking.refund_amount, booking.currency, booking.payment_reference,
-               booking.created_at.isoformat(), booking.paid_at.isoformat() if booking.paid_at else "",
-               booking.cancelled_at.isoformat() if booking.cancelled_at else ""]
+               *(_local_iso(moment, zone) for moment in (booking.created_at, booking.paid_at, booking.cancelled_at))]
+
+
+def _local_iso(moment, zone) -> str:
+    """ISO 8601 on the venue's clock with its offset ("2030-12-01T20:00:00+01:00"): what a spreadsheet
+    shows is the venue's time, and the offset keeps it exact."""
+    return venue_local(moment, zone).isoformat() if moment else ""
 
 
 ATTENDEE_CSV_HEADER = ["ticket_id", "ticket_status", "holder_name", "section", "row", "seat", "category", "price",

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -21,9 +22,18 @@ from django.utils.safestring import mark_safe
 
 from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organizer_scope
 from evently.errors import DomainError
+from venues.admin_localtime import VenueLocalTimesAdmin, VenueLocalTimesInline, venue_time_column
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
-from venues.forms import TEMPLATE_VENUE_TYPES, DepositForm, TemplateLayoutForm, VenueBookingForm, VenueFromTemplateForm
+from venues.forms import (
+    TEMPLATE_VENUE_TYPES,
+    DepositForm,
+    TemplateLayoutForm,
+    VenueBookingForm,
+    VenueChangeForm,
+    VenueFromTemplateForm,
+)
 from venues.invoices import venue_booking_invoice, venue_booking_invoice_pdf
+from venues.localtime import venue_time_label, zone_choices, zone_of
 from venues.models import VENUE_FREEING_STATUSES, Section, Venue, VenueBooking, VenueBookingAddOn
 from venues.seatmap import SECTION_VIEW_THRESHOLD, seatmap_data, section_overview
 from venues.services import (
@@ -56,6 +66,14 @@ class VenueAdmin(OrganizerScopedAdmin):
     list_filter = ["venue_type", "is_active", "city"]
     search_fields = ["name", "city"]
     readonly_fields = ["capacity", "tools"]
+    form = VenueChangeForm
+    exclude = ["facilities", "map_meta"]  # edited through VenueChangeForm's fields, never as raw JSON
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":  # a list of real zones, not free text a typo could break
+            return forms.ChoiceField(choices=zone_choices, initial="Europe/Berlin", label="Time zone",
+                                     help_text="Every date and time of its events is typed and shown in this zone.")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
     inlines = [SectionInline]
     change_form_template = "admin/venues/venue/change_form_tools.html"
 
@@ -180,14 +198,14 @@ class VenueAdmin(OrganizerScopedAdmin):
 
     def calendar_view(self, request, venue_id: int):
         venue = self._venue(request, venue_id)
-        today = timezone.localdate()
+        tz = zone_of(venue)  # the venue's days, not the server's
+        today = timezone.localdate(timezone=tz)
         try:
             year, month = (int(part) for part in request.GET.get("month", f"{today:%Y-%m}").split("-"))
             first = date(year, month, 1)
         except ValueError:
             first = today.replace(day=1)
         weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        tz = timezone.get_current_timezone()
         range_start = datetime.combine(weeks[0][0], time.min, tz)
         range_end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time.min, tz)
         bookings = list(VenueBooking.objects.filter(venue=venue).exclude(status__in=VENUE_FREEING_STATUSES)
@@ -264,17 +282,17 @@ def seatmap_response(model_admin, request, *, venue: Venue, original, template: 
     return TemplateResponse(request, template, context)
 
 
-class VenueBookingAddOnInline(OrganizerScopedInline, admin.TabularInline):
+class VenueBookingAddOnInline(VenueLocalTimesInline, OrganizerScopedInline, admin.TabularInline):
     model = VenueBookingAddOn
     extra = 1
     fields = ["type", "description", "cost"]
 
 
 @admin.register(VenueBooking)
-class VenueBookingAdmin(OrganizerScopedAdmin):
+class VenueBookingAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
     form = VenueBookingForm
-    list_display = ["title", "venue", "start", "end", "setup_hours", "teardown_hours", "status", "deposit_amount",
-                    "organizer"]
+    list_display = ["title", "venue", "start_local", "end_local", "setup_hours", "teardown_hours", "status",
+                    "deposit_amount", "organizer"]
     list_filter = ["status", "venue"]
     search_fields = ["title", "venue__name"]
     date_hierarchy = "start"
@@ -287,6 +305,10 @@ class VenueBookingAdmin(OrganizerScopedAdmin):
     organizer_path = "organizer"
     organizer_choice_paths = {"event": "organizer"}  # an organizer books the venue for their own events only
     organizer_owner_field = "organizer"
+    venue_path = "venue"
+
+    start_local = venue_time_column("start", "venue", "Starts (venue time)")
+    end_local = venue_time_column("end", "venue", "Ends (venue time)")
 
     def has_delete_permission(self, request, obj=None):
         # Bookings are cancelled (which frees the venue and refunds the deposit), not deleted.
@@ -302,8 +324,8 @@ class VenueBookingAdmin(OrganizerScopedAdmin):
     def blocked_window(self, booking):
         if not booking.pk:
             return "-"
-        return f"{timezone.localtime(booking.blocked_from):%Y-%m-%d %H:%M} → " \
-               f"{timezone.localtime(booking.blocked_until):%Y-%m-%d %H:%M}"
+        return f"{venue_time_label(booking.blocked_from, booking.venue)} → " \
+               f"{venue_time_label(booking.blocked_until, booking.venue)}"
 
     @admin.display(description="Invoice")
     def invoice_summary(self, booking):

@@ -26,6 +26,7 @@ from venues.exceptions import (
     VenueBookingNotFound,
     VenueBookingWrongStatus,
 )
+from venues.localtime import venue_time_label
 from venues.models import (
     VENUE_FREEING_STATUSES,
     AddOnType,
@@ -71,8 +72,9 @@ def venue_booking_clash_text(venue_name: str, clash: VenueBooking, *, viewer_id:
     """Why a time is taken, told to organizer `viewer_id` (None: the platform, which sees all).
     Another organizer's booking is only "booked": its title, number and status are theirs (a
     rival's plans are not for everyone who tries the same dates)."""
-    when = (f"{venue_name} is already booked from {clash.blocked_from:%Y-%m-%d %H:%M} to "
-            f"{clash.blocked_until:%Y-%m-%d %H:%M} (setup and teardown included)")
+    # In the venue's own time (the clash is at the same venue), labelled with its zone.
+    when = (f"{venue_name} is already booked from {venue_time_label(clash.blocked_from, clash.venue)} to "
+            f"{venue_time_label(clash.blocked_until, clash.venue)} (setup and teardown included)")
     if viewer_id is not None and clash.organizer_id != viewer_id:
         return f"{when}."
     return f"{when} by booking #{clash.pk} “{clash.title}” ({clash.get_status_display().lower()})."

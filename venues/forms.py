@@ -10,6 +10,7 @@ from django.utils import timezone
 from evently.payments import payment_provider_is_demo
 from venues.bookings import venue_booking_clash_text, venue_booking_clashes
 from venues.generators import TEMPLATES
+from venues.localtime import zone_choices
 from venues.models import VENUE_FREEING_STATUSES, Venue, VenueBooking, VenueType
 
 TEMPLATE_VENUE_TYPES = {"theater": VenueType.THEATER, "stadium": VenueType.STADIUM,
@@ -70,7 +71,8 @@ class VenueFromTemplateForm(TemplateLayoutForm):
     name = forms.CharField(max_length=200)
     city = forms.CharField(max_length=100)
     address = forms.CharField(max_length=300, required=False)
-    timezone = forms.CharField(max_length=64, initial="Europe/Berlin")
+    timezone = forms.ChoiceField(choices=zone_choices, initial="Europe/Berlin",
+                                 help_text="Every date and time of its events is typed and shown in this zone.")
 
     field_order = ["name", "city", "address", "timezone", "template"]
 
@@ -118,3 +120,49 @@ class DepositForm(forms.Form):
             field = self.fields["payment_token"]
             field.initial = "tok_ok"
             field.help_text += " With the fake provider: tok_ok, tok_declined, tok_timeout."
+
+
+# The facilities a venue page can show (issue 18: checkboxes, not a JSON field). Keys already stored
+# that are not listed here are kept as they are.
+FACILITIES = [
+    ("step_free", "Step-free access"), ("wheelchair_toilet", "Accessible toilet"), ("hearing_loop", "Hearing loop"),
+    ("cloakroom", "Cloakroom"), ("bar", "Bar"), ("food", "Food"), ("parking", "Parking"), ("wifi", "Wi-Fi"),
+    ("av", "Audio-visual equipment"),
+]
+
+
+class VenueChangeForm(forms.ModelForm):
+    """A venue without raw JSON: facilities as checkboxes, the seat map's stage label as a field."""
+
+    facility_list = forms.MultipleChoiceField(choices=FACILITIES, required=False, label="Facilities",
+                                              widget=forms.CheckboxSelectMultiple)
+    stage_label = forms.CharField(max_length=40, required=False, label="Stage label on the seat map",
+                                  help_text="What the stage (or field) is called on the seat maps: “Stage”, “Pitch”…")
+
+    class Meta:
+        model = Venue
+        exclude = ["facilities", "map_meta"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        facilities = self.instance.facilities or {}
+        self.fields["facility_list"].initial = [key for key, _ in FACILITIES if facilities.get(key)]
+        stage = (self.instance.map_meta or {}).get("stage") or {}
+        self.fields["stage_label"].initial = stage.get("label", "")
+        if not stage:
+            self.fields["stage_label"].disabled = True
+            self.fields["stage_label"].help_text = "Generate the seats from a template first."
+
+    def save(self, commit=True):
+        venue = super().save(commit=False)
+        chosen = set(self.cleaned_data.get("facility_list") or [])
+        known = {key for key, _ in FACILITIES}
+        venue.facilities = {**{k: v for k, v in (venue.facilities or {}).items() if k not in known},
+                            **{key: True for key in sorted(chosen)}}
+        stage = (venue.map_meta or {}).get("stage")
+        if stage is not None and self.cleaned_data.get("stage_label"):
+            venue.map_meta = {**venue.map_meta, "stage": {**stage, "label": self.cleaned_data["stage_label"]}}
+        if commit:
+            venue.save()
+            self.save_m2m()
+        return venue

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from checkin.models import Admission, Scan
+from checkin.models import Admission, DoorAssignment, Scan
 from tests.checkin.conftest import buy_tickets, doors_open, make_door_staff
 from tests.conftest import CHROMIUM, make_event
 
@@ -160,13 +161,13 @@ def test_offline_device_refuses_forged_and_already_admitted_tickets_locally(asgi
         page = log_in(context, asgi_server.url)
         enter_code(page, door_token)
         wait_verdict(page, "admit")
-        page.wait_for_selector("#verdict", state="hidden")
+        page.wait_for_selector("#verdict.compact", state="attached")  # off the full screen (issue 18)
         # when the network drops
         context.set_offline(True)
         # then the signature is checked on the device (WebCrypto Ed25519 against the manifest's key)
         enter_code(page, forged)
         assert "The signature is not this event's" in wait_verdict(page, "invalid")
-        page.wait_for_selector("#verdict", state="hidden")
+        page.wait_for_selector("#verdict.compact", state="attached")  # off the full screen (issue 18)
         # and a ticket this device admitted is already admitted, offline too
         enter_code(page, door_token)
         assert "ALREADY ADMITTED (offline)" in wait_verdict(page, "already_admitted")
@@ -196,5 +197,84 @@ def test_offline_device_knows_rotated_keys_and_logging_out_wipes_it(asgi_server,
         assert "evently-checkin" not in names
         assert page.evaluate("localStorage.getItem('evently-event')") is None
         assert Scan.objects.filter(is_offline=True, result="admit").count() == 1  # synced before the wipe
+    finally:
+        context.close()
+
+
+# --- issue 18, part 4: a verdict that stays, search that knows who is in, the offline list in words ---
+
+# Records every change of the verdict element: [ms since page load, hidden, class].
+WATCH_VERDICT = """() => {
+  window.verdictMarks = [];
+  const verdict = document.getElementById("verdict");
+  new MutationObserver(() => window.verdictMarks.push([performance.now(), verdict.hidden, verdict.className]))
+    .observe(verdict, { attributes: true });
+}"""
+
+
+def test_a_typed_code_keeps_the_full_screen_verdict_for_2_5_s_then_a_strip_until_the_next_scan(
+        asgi_server, browser, door_event, door_token):
+    context = browser.new_context(**PHONE)
+    try:
+        page = log_in(context, asgi_server.url)
+        page.evaluate(WATCH_VERDICT)
+        # when a code is typed
+        enter_code(page, door_token)
+        wait_verdict(page, "admit")
+        # then the full-screen verdict shrinks to the strip no sooner than 2.5 s later
+        page.wait_for_selector("#verdict.compact", state="attached", timeout=10000)
+        marks = page.evaluate("window.verdictMarks")
+        shown = next(at for at, hidden, cls in marks if not hidden and "admit" in cls and "compact" not in cls)
+        compact = next(at for at, hidden, cls in marks if "compact" in cls)
+        assert compact - shown >= 2450
+        # and the strip is still there seconds later (nothing hides it but the next scan)
+        page.wait_for_timeout(2000)
+        assert page.is_visible("#verdict") and "ADMIT" in page.inner_text("#verdict")
+        # when the same code is typed again, then the strip is replaced by the new verdict
+        enter_code(page, door_token)
+        assert "ALREADY ADMITTED" in wait_verdict(page, "already_admitted")
+    finally:
+        context.close()
+
+
+def test_search_shows_already_in_and_forgets_results_when_the_event_changes(
+        asgi_server, browser, door_event, door_token, organizer):
+    other = make_event(organizer, title="Matinee")
+    doors_open(other)
+    DoorAssignment.objects.create(user=DoorAssignment.objects.get(event=door_event).user, event=other)
+    context = browser.new_context(**PHONE)
+    try:
+        page = log_in(context, asgi_server.url)
+        page.select_option("#event", str(door_event.pk))
+        page.wait_for_function(f"window.eventlyCheckin.state.eventId === {door_event.pk}")
+        # given a guest found by name is checked in from the search
+        page.fill("#query", "Ada")
+        page.click("#search button[type=submit]")
+        page.click("#results button:has-text('Check in')")
+        wait_verdict(page, "admit")
+        page.wait_for_selector("#verdict.compact", state="attached", timeout=10000)
+        # when the same name is searched again, then the row says "Already in" and offers no button
+        page.click("#search button[type=submit]")
+        row = page.wait_for_selector("#results li:has-text('Ada Lovelace')")
+        assert "Already in" in row.inner_text()
+        assert page.locator("#results button").count() == 0
+        # when the door switches to another event, then the old results and query are gone
+        page.select_option("#event", str(other.pk))
+        page.wait_for_function(f"window.eventlyCheckin.state.eventId === {other.pk}")
+        assert page.locator("#results li").count() == 0
+        assert page.input_value("#query") == ""
+        assert page.is_hidden("#verdict")
+    finally:
+        context.close()
+
+
+def test_offline_list_status_is_in_plain_words(asgi_server, browser, door_event, door_token):
+    buy_tickets(door_event, list(door_event.seats.order_by("id").values_list("id", flat=True)[1:3]))
+    context = browser.new_context(**PHONE)
+    try:
+        page = log_in(context, asgi_server.url)
+        page.wait_for_selector("[data-testid=manifest-status][data-state=ready]", state="attached", timeout=15000)
+        status = page.inner_text("[data-testid=manifest-status]")
+        assert re.fullmatch(r"Offline list ready: 3 tickets, updated just now", status), status
     finally:
         context.close()

@@ -10,6 +10,7 @@ from checkin.models import Admission
 from tests.checkin.conftest import Door, make_door_staff
 from ticketing.models import Ticket
 from ticketing.services import booking_cancel, event_signing_key
+from ticketing.services.transfers import ticket_transfer
 
 
 def test_manifest_has_key_ticket_states_and_admissions(door, booking, open_event):
@@ -38,6 +39,17 @@ def test_manifest_marks_refunded_tickets(door, booking, open_event):
     booking_cancel(booking_id=booking["booking_id"], owner="", user=User.objects.get(username="org"))
     manifest = door.get(f"/api/checkin/events/{open_event.pk}/manifest").json()
     assert [row[2] for row in manifest["tickets"]] == ["refunded", "refunded"]
+
+
+def test_manifest_marks_a_transferred_away_ticket_transferred_after_a_refund(door, booking, open_event):
+    organizer = User.objects.get(username="org")
+    first, second = booking["tickets"]
+    ticket_transfer(ticket_id=first["id"], to_name="Bo", to_email="bo@example.com", owner="", user=organizer)
+    booking_cancel(booking_id=booking["booking_id"], owner="", user=organizer)
+    manifest = door.get(f"/api/checkin/events/{open_event.pk}/manifest").json()
+    refusals = {row[0]: row[2] for row in manifest["tickets"]}
+    # the old code was given away (transferred); the new holder's and the kept seat were refunded
+    assert (refusals[first["id"]], refusals[second["id"]]) == ("transferred", "refunded")
 
 
 def test_stats_count_admitted_of_expected_by_gate(door, booking, open_event):

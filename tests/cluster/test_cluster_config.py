@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from evently.cluster import ClusterSettings, Database, haproxy_config, pgbouncer_write_config
+from evently.embedded import cluster_node_commands
 
 
 def test_defaults_put_two_web_nodes_after_the_balancer_port():
@@ -70,3 +71,11 @@ def test_pgbouncer_pools_transactions_and_checks_passwords_when_there_is_one(tmp
     assert "pool_mode = transaction" in ini and "listen_port = 6499" in ini and "default_pool_size = 7" in ini
     assert "auth_type = scram-sha-256" in ini and "auth_type = trust" in trusted.read_text()
     assert (tmp_path / "a" / "userlist.txt").read_text() == '"app" "secret"\n'
+
+
+def test_dedicated_websocket_nodes_serve_only_the_live_seat_maps():
+    settings = ClusterSettings.from_env({"PORT": "8400", "CLUSTER_WS_NODES": "2"})
+    commands = {name: argv for name, _, argv in cluster_node_commands(settings, python="python", uvicorn_args=[])}
+    assert "evently.asgi:application" in commands["web1"] and "evently.asgi:application" in commands["web2"]
+    assert "evently.asgi:websocket_application" in commands["ws1"]
+    assert "evently.asgi:websocket_application" in commands["ws2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from events.models import CategorySummary, EventSummary, SeatCountChange
+from events.models import CategorySummary, EventSummary, PricingTier, SeatCountChange
 from events.summary import seat_counts_fold
 from tests.discovery.conftest import make_venue, search
 from ticketing.models import EventSeat
@@ -99,3 +99,12 @@ def test_a_search_does_not_wait_for_a_fold_running_elsewhere(client, listed):
     assert [(r["title"], r["available_seats"]) for r in body["results"]] == [("Show", 0)]
     assert SeatCountChange.objects.exists()
     assert search(client)["results"][0]["available_seats"] == 2  # the lock is free again: folded
+
+
+def test_deleting_an_event_with_pricing_tiers_leaves_nothing_to_price(listed, django_capture_on_commit_callbacks):
+    """The tiers' deletion re-prices their category after the commit, when the category is gone too."""
+    event = listed("Tiered", with_seats=False)
+    PricingTier.objects.create(category=event.categories.get(), name="Early Bird", price="25.00", quota=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        event.delete()
+    assert not CategorySummary.objects.filter(event_id=event.pk).exists()

@@ -13,15 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from checkin.models import DoorAssignment
 from events.models import Event, EventStatus, SeatCategory
 from tests.organizer.conftest import PASSWORD
 from ticketing.exceptions import PaymentDeclined
 from ticketing.models import Booking, EventSeat
 from ticketing.services import Customer, booking_confirm, boxoffice_sell, event_inventory_create, seat_hold, seats_block
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
-from venues.models import Venue
+from venues.models import Venue, VenueBooking
 from venues.services import venue_build_from_template
 
 CHROMIUM = "/usr/bin/chromium"
@@ -220,3 +222,89 @@ def test_screenshots_of_the_organizer_tools(organizer, theater, page):
     shot(page, "venue-calendar")
     page.goto(f"{page.base_url}/admin/venues/venuebooking/{booking.pk}/change/")
     shot(page, "venue-booking")
+
+
+# --- issue 18: the guided setup end to end, and the new pages' screenshots ----------------------------
+
+BUY_THROUGH_THE_API = """async ([eventId, token]) => {
+  const session = await (await fetch("/api/session")).json();
+  const headers = {"Content-Type": "application/json", "X-CSRFToken": session.csrf_token};
+  const layout = await (await fetch(`/api/events/${eventId}/layout`)).json();
+  const seat = layout.sections[0].rows[0].seats.find((s) => s.status === "available");
+  const hold = await fetch("/api/seats/hold", {method: "POST", headers,
+                                              body: JSON.stringify({event_id: eventId, seat_ids: [seat.id]})});
+  if (!hold.ok) return {hold: hold.status};
+  const confirm = await fetch("/api/bookings/confirm", {method: "POST", headers, body: JSON.stringify({
+    event_id: eventId, payment_token: token, customer: {name: "Ada Lovelace", email: "ada@example.com", phone: ""}})});
+  return {status: confirm.status, body: await confirm.json(), price: seat.price};
+}"""
+
+
+def test_guided_setup_from_a_new_venue_to_a_buyers_ticket(organizer, door, page):
+    read_db(lambda: organizer.user_permissions.add(*Permission.objects.filter(content_type__app_label="checkin")))
+    log_in(page, organizer.username)
+    # 1. a venue from a template
+    page.goto(page.base_url + "/admin/venues/venue/add/")
+    page.fill("#id_name", "Kammerspiele")
+    page.fill("#id_city", "Hamburg")
+    page.select_option("#id_timezone", "Europe/Berlin")
+    page.select_option("#id_template", "conference")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist")
+    venue = read_db(lambda: Venue.objects.get(name="Kammerspiele"))
+    # 2. the event, its category, and its venue booking (typed in the venue's time)
+    page.goto(f"{page.base_url}/admin/events/event/add/?venue={venue.pk}")
+    page.fill("#id_title", "Opening Night")
+    page.fill("#id_starts_at_0", "2030-12-10")
+    page.fill("#id_starts_at_1", "20:00")
+    page.fill("#id_ends_at_0", "2030-12-10")
+    page.fill("#id_ends_at_1", "23:00")
+    page.fill("#id_setup_hours", "6")
+    page.click("#categories-group .add-row a")
+    page.fill("#id_categories-0-name", "Standard")
+    page.fill("#id_categories-0-price", "35")
+    shot(page, "event-add")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/inventory/")
+    event = read_db(lambda: Event.objects.get(title="Opening Night"))
+    assert read_db(lambda: VenueBooking.objects.filter(event=event, setup_hours=6).count()) == 1
+    # 3. seats (every section in the one category), then door staff
+    page.click("input[type=submit][value='Create seats']")
+    page.wait_for_url(f"**/admin/checkin/doorassignment/event/{event.pk}/")
+    page.check(f"input[name=staff][value='{door.pk}']")
+    shot(page, "event-door-staff")
+    page.click("input[type=submit][value='Save and review']")
+    page.wait_for_url("**/review/")
+    assert read_db(lambda: DoorAssignment.objects.filter(event=event, user=door).count()) == 1
+    # 4. an early-bird tier on the category, then review and open the sale
+    category = read_db(lambda: event.categories.get())
+    page.goto(f"{page.base_url}/admin/events/seatcategory/{category.pk}/change/")
+    page.click("#tiers-group .add-row a")
+    page.fill("#id_tiers-0-name", "Early bird")
+    page.fill("#id_tiers-0-price", "25")
+    page.fill("#id_tiers-0-quota", "10")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist")
+    page.goto(f"{page.base_url}/admin/checkin/doorassignment/event/{event.pk}/review/")
+    shot(page, "event-review")
+    page.click("[data-testid=open-sale]")
+    page.wait_for_selector(".messagelist .success")
+    assert read_db(lambda: Event.objects.get(pk=event.pk).status) == "on_sale"
+    # 5. a buyer buys at the early-bird price, and sees the start as typed: 20:00
+    buyer = page.context.browser.new_page()
+    buyer.goto(f"{page.base_url}/events/{event.pk}/")
+    assert "20:00" in buyer.inner_text("time")
+    outcome = buyer.evaluate(BUY_THROUGH_THE_API, [event.pk, "tok_ok"])
+    assert (outcome["status"], outcome["body"]["total"], outcome["price"]) == (201, "25.00", "25.00"), outcome
+    # 6. the organizer's dashboard shows the sale
+    page.goto(page.base_url + "/admin/")
+    dashboard = page.inner_text("[data-testid=dashboard]")
+    assert "Opening Night" in dashboard and "1 of" in dashboard
+    shot(page, "admin-dashboard")
+    booking = read_db(lambda: Booking.objects.get(event=event))
+    page.goto(f"{page.base_url}/admin/ticketing/booking/{booking.pk}/change/")
+    shot(page, "booking-manage")
+    page.goto(f"{page.base_url}/admin/ticketing/booking/{booking.pk}/cancel/")
+    shot(page, "booking-cancel")
+    page.goto(f"{page.base_url}/admin/ticketing/booking/{booking.pk}/receipt/")
+    shot(page, "booking-receipt")

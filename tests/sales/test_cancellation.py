@@ -14,6 +14,7 @@ from events.models import EventStatus, SeatCategory
 from tests.conftest import seat_statuses
 from tests.sales.conftest import assert_money_matches_seats, buy, policy, tier
 from ticketing.models import Booking, Cancellation, EventSeat, Ticket
+from venues.localtime import venue_time_label
 
 
 def cancel(buyer, booking_id, seat_ids=None):
@@ -222,7 +223,7 @@ def test_layout_shows_the_policy(buyer, event):
     info = buyer.get(f"/api/events/{event.pk}/layout").json()["event"]
     assert info["cancellation_policy"] == (
         "You can cancel seats up to 72 hours before the start "
-        f"({(event.starts_at - timedelta(hours=72)).strftime('%Y-%m-%d %H:%M')} UTC), "
+        f"({venue_time_label(event.starts_at - timedelta(hours=72), 'Europe/Berlin')}), "  # the venue's clock
         "for a fee of 3.00 per seat; no cancellations after that. Refunds take 5 days.")
     assert info["cancellation_rules"]["fee_fixed"] == "3.00"
     assert info["cancellation_rules"]["deadline_hours"] == 72
@@ -293,7 +294,7 @@ def test_admin_shows_tier_usage_and_next_transition(admin_client, event, seat_id
     assert category_page.status_code == 200
     assert b"2 / 5" in category_page.content
     event_list = admin_client.get("/admin/events/event/")
-    assert b"Finished at" in event_list.content
+    assert b"Event ends: " in event_list.content  # says what changes, in venue time (issue 18)
 
 
 def test_cancellations_are_listed_for_the_buyer(buyer, other_buyer, event, seat_ids):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -108,6 +109,9 @@ def test_a_cancellation_offers_the_seats_to_the_first_entry_and_emails_them(
     assert len(to_bob) == 1
     claim_key = re.search(r"/waitlist/([^/\s]+)/claim/", to_bob[0].body).group(1)
     assert waitlist_entry_from_key(claim_key).pk == entry.pk
+    # the offer's deadline is told on the venue's clock, with its zone (issue 18)
+    expires = entry.offer_expires_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert f"held for you until {expires:%H:%M} {expires.tzname()} (" in to_bob[0].body
 
 
 def test_the_first_entry_whose_party_fits_is_served(buyer, other_buyer, event, sold_out_booking):

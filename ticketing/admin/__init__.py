@@ -1,4 +1,5 @@
 """Ticketing in the admin: bookings and the records services write (`records`), and ticketing's
-screens on events (`events`: inventory, seat map and box office, reports, cancellation)."""
+screens on events (`events`: inventory, seat map and box office, reports, cancellation), and
+managing an order from its booking (`orders`: cancel seats, resend tickets, holder names, history)."""
 
-from ticketing.admin import events, records  # noqa: F401  (importing registers them)
+from ticketing.admin import events, orders, records  # noqa: F401  (importing registers them)

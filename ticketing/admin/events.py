@@ -11,6 +11,7 @@ another organizer's event is a 404.
 from __future__ import annotations
 
 import csv
+import re
 import time
 
 from django import forms
@@ -20,7 +21,7 @@ from django.db.models import Count
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -40,6 +41,7 @@ from ticketing.reports import (
 from ticketing.services import (
     Customer,
     boxoffice_sell,
+    boxoffice_sell_card,
     event_cancel,
     event_inventory_create,
     seats_block,
@@ -47,12 +49,31 @@ from ticketing.services import (
 )
 from ticketing.services.pricing import categories_current_price, tier_seats_used
 from venues.admin import seat_ids_posted, seatmap_response
+from venues.localtime import venue_time_label
 from venues.models import Section
 
 
 class SeatCategoryInline(events_admin.SeatCategoryInline):
-    fields = [*events_admin.SeatCategoryInline.fields, "current_price"]
-    readonly_fields = ["current_price"]
+    fields = [*events_admin.SeatCategoryInline.fields, "current_price", "tiers"]
+    readonly_fields = ["current_price", "tiers"]
+
+    @admin.display(description="Pricing tiers")
+    def tiers(self, category):
+        """The category's tiers on the event page, in venue time, with a link to edit them (issue 18)."""
+        if not category.pk:
+            return "—"
+        tiers = list(category.tiers.order_by("position", "id"))
+        used = tier_seats_used(tier.pk for tier in tiers if tier.quota is not None)
+        venue = category.event.venue
+        parts = []
+        for tier in tiers:
+            quota = f", {used.get(tier.pk, 0)}/{tier.quota} used" if tier.quota is not None else ""
+            start = f", from {venue_time_label(tier.available_from, venue)}" if tier.available_from else ""
+            until = f", until {venue_time_label(tier.available_until, venue)}" if tier.available_until else ""
+            parts.append(f"{tier.name} {tier.price}{quota}{start}{until}")
+        link = reverse("admin:events_seatcategory_change", args=[category.pk]) + "#tiers-group"
+        return format_html('{} · <a href="{}">{}</a>', "; ".join(parts) or "none",
+                           link, "edit tiers" if tiers else "add tiers")
 
     @admin.display(description="Current price (tier)")
     def current_price(self, category):
@@ -101,7 +122,17 @@ class BoxOfficeForm(forms.Form):
     customer_name = forms.CharField(max_length=200)
     customer_email = forms.EmailField()
     customer_phone = forms.CharField(max_length=40, required=False)
-    method = forms.ChoiceField(choices=[("cash", "Cash"), ("comp", "Complimentary")])
+    method = forms.ChoiceField(choices=[("cash", "Cash"), ("card", "Card (payment provider)"),
+                                        ("comp", "Complimentary")])
+    payment_token = forms.CharField(
+        max_length=100, required=False, label="Card payment token",
+        help_text="For a card: the token the card terminal or payment form gives (demo provider: tok_ok).")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == "card" and not data.get("payment_token"):
+            self.add_error("payment_token", "A card sale needs the payment token.")
+        return data
 
 
 class EventAdmin(events_admin.EventAdmin):
@@ -188,8 +219,9 @@ class EventAdmin(events_admin.EventAdmin):
             created = event_inventory_create(event=event, section_categories=mapping)
             elapsed = time.perf_counter() - started
             messages.success(request, f"Created {created:,} seats in {elapsed:.2f} s."
-                             + (" Sections that already had seats keep their category." if existing else ""))
-            return redirect("admin:events_event_seatmap", event.pk)
+                             + (" Sections that already had seats keep their category." if existing else "")
+                             + " Block house seats on the seat map any time.")
+            return redirect(_next_setup_step(event))
         return TemplateResponse(request, "admin/events/event/inventory.html", self._context(
             request, event, f"Seats for {event.title}", form=form, categories=categories,
             inventory_count=EventSeat.objects.filter(event=event).count(), existing=existing))
@@ -211,14 +243,20 @@ class EventAdmin(events_admin.EventAdmin):
                     messages.success(request, f"Unblocked {len(done)} seat(s).")
                 elif action == "sell" and box_office_form.is_valid():
                     data = box_office_form.cleaned_data
-                    booking = boxoffice_sell(
-                        event_id=event.pk, seat_ids=seat_ids, method=data["method"], sold_by=request.user,
-                        customer=Customer(name=data["customer_name"], email=data["customer_email"],
-                                          phone=data["customer_phone"]))
+                    customer = Customer(name=data["customer_name"], email=data["customer_email"],
+                                        phone=data["customer_phone"])
+                    if data["method"] == "card":
+                        booking = boxoffice_sell_card(event_id=event.pk, seat_ids=seat_ids, customer=customer,
+                                                      payment_token=data["payment_token"], sold_by=request.user)
+                    else:
+                        booking = boxoffice_sell(event_id=event.pk, seat_ids=seat_ids, method=data["method"],
+                                                 sold_by=request.user, customer=customer)
                     url = reverse("admin:ticketing_booking_change", args=[booking.pk])
                     messages.success(request, format_html(
-                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{}.', len(seat_ids),
-                        booking.customer_name, url, booking.reference, booking.total))
+                        'Sold {} seat(s) to {}: booking <a href="{}">{}</a>, total €{} ({}).', len(seat_ids),
+                        booking.customer_name, url, booking.reference, booking.total, booking.get_status_display()))
+                    if booking.status == "paid":  # the receipt and tickets, ready to print
+                        return redirect("admin:ticketing_booking_receipt", booking.pk)
                 elif action == "sell":
                     messages.error(request, "Enter the customer's name and a valid e-mail to sell.")
                     return self._seatmap_page(request, event, box_office_form)
@@ -255,8 +293,20 @@ class EventAdmin(events_admin.EventAdmin):
         return csv_response(f"attendees-event-{event.pk}.csv", ATTENDEE_CSV_HEADER, attendee_csv_rows(event=event))
 
 
+def _next_setup_step(event: Event) -> str:
+    """After the seats: the guided setup's door-staff step where the check-in app offers one, else the seat map."""
+    try:
+        return reverse("admin:checkin_event_doorstaff", args=[event.pk])
+    except NoReverseMatch:
+        return reverse("admin:events_event_seatmap", args=[event.pk])
+
+
 class SeatCategoryAdmin(events_admin.SeatCategoryAdmin):
     inlines = [PricingTierInline]
+
+
+# "+49 30 1234-567", "+1 (555) 010-9999": a plus, then only digits and the usual separators.
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]{4,39}")
 
 
 class _Echo:
@@ -271,9 +321,10 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
     def lines():
         yield writer.writerow(header)
         for row in rows:
-            # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-            yield writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@" else cell
-                                   for cell in row])
+            # A leading =, +, - or @ would make a spreadsheet run the cell as a formula; a phone number
+            # ("+49 30 1234-567": digits and separators only) cannot run anything and stays as typed.
+            yield writer.writerow([f"'{cell}" if isinstance(cell, str) and cell and cell[0] in "=+-@"
+                                   and not PHONE_NUMBER.fullmatch(cell) else cell for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -13,6 +13,7 @@ from ticketing.models import (
     TicketTransfer,
     WaitlistEntry,
 )
+from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
 
 
 class BookingSeatInline(ReadOnlyInline, admin.TabularInline):
@@ -48,16 +49,19 @@ class PaymentWebhookEventAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
+class BookingAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin, ReadOnlyAdmin):
     """Read-only, its inlines too: bookings, their seats and tickets change only through the booking
     services (cancel, reconcile, transfer, check-in); nobody edits a nonce or an admission here."""
 
-    list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_at"]
+    list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_local"]
     list_filter = ["status"]
     search_fields = ["reference", "customer_email", "customer_name", "event__title"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
-    list_select_related = ["event"]
+    list_select_related = ["event__venue"]
     organizer_path = "event__organizer"
+    venue_path = "event__venue"
+
+    created_local = venue_time_column("created_at", "event__venue", "Booked (venue time)")
 
 
 # --- issue 5: transfers, e-mails, waitlist (read-only: they change through the services) -------------
@@ -77,8 +81,13 @@ class OutgoingEmailAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
-    list_display = ["event", "email", "party_size", "category", "status", "offer_expires_at", "created_at"]
+class WaitlistEntryAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin, ReadOnlyAdmin):
+    list_display = ["event", "email", "party_size", "category", "status", "offer_expires_local", "created_local"]
     list_filter = ["status"]
     search_fields = ["email"]
+    list_select_related = ["event__venue", "category"]
     organizer_path = "event__organizer"
+    venue_path = "event__venue"
+
+    offer_expires_local = venue_time_column("offer_expires_at", "event__venue", "Offer expires (venue time)")
+    created_local = venue_time_column("created_at", "event__venue", "Joined (venue time)")

@@ -15,7 +15,7 @@ from ticketing.services.bookings import (  # noqa: F401
     booking_reconcile,
     bookings_reconcile_due,
 )
-from ticketing.services.boxoffice import boxoffice_sell  # noqa: F401
+from ticketing.services.boxoffice import boxoffice_sell, boxoffice_sell_card  # noqa: F401
 from ticketing.services.cancellation import (  # noqa: F401
     booking_cancel,
     booking_cancel_preview,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.db import connection
 
-from events.models import Event, EventStatus
+from evently.prepared import prepared_cursor
+from events.models import EventStatus
 from events.services import SeatInventory, event_status_refresh
 from ticketing.models import EventSeat
 
@@ -30,16 +31,31 @@ def event_has_seats(event_id: int) -> bool:
 SEAT_INVENTORY = SeatInventory(has_seats=event_has_seats, has_free_seats=event_has_free_seats)
 
 
+# The common case in one prepared statement: the event's status and, only when it is on sale, whether a
+# seat is left (ordered by id so that the unsold-seats index answers it: a scan of the table would walk
+# past every seat sold so far).
+_STATUS_AND_ANY_SEAT_LEFT_SQL = """
+SELECT e.status,
+       CASE WHEN e.status = %s THEN (SELECT 1 FROM ticketing_eventseat es
+                                      WHERE es.event_id = e.id AND es.status IN ('available', 'held')
+                                      ORDER BY es.id LIMIT 1) IS NOT NULL END
+  FROM events_event e WHERE e.id = %s
+"""
+
+
 def event_availability_refresh(*, event_id: int) -> str:
     """The cheap hook for booking services, run after a sale or a cancellation commits:
     sold_out when the last seat is sold, on_sale again when one frees up.
 
-    The common case — an event on sale with seats left — costs two short reads and takes no lock,
+    The common case — an event on sale with seats left — costs one short read and takes no lock,
     so confirms of a big sale do not queue on the event row.
     """
-    status = Event.objects.filter(pk=event_id).values_list("status", flat=True).first()
-    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
-        return status or ""
-    if status == EventStatus.ON_SALE and event_has_free_seats(event_id):
+    with prepared_cursor() as cursor:
+        cursor.execute(_STATUS_AND_ANY_SEAT_LEFT_SQL, [EventStatus.ON_SALE.value, event_id])
+        row = cursor.fetchone()
+    if row is None:
+        return ""
+    status, seat_left = row
+    if status not in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) or seat_left:
         return status
     return event_status_refresh(event_id=event_id)

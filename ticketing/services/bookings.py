@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from evently.payments import PaymentError, get_payment_provider
+from evently.prepared import prepared_cursor
 from ticketing import lock_objects
 from ticketing.exceptions import (
     IdempotencyKeyReused,
@@ -164,7 +165,7 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: 
     event_id = event.pk
     # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
     email_lock = email_limit_lock_key(event=event, email=customer.email)
-    with transaction.atomic(), connection.cursor() as cursor, lock_wait_bounded(cursor, one_at_a_time=email_lock):
+    with transaction.atomic(), prepared_cursor() as cursor, lock_wait_bounded(cursor, one_at_a_time=email_lock):
         cursor.execute(RESERVE_LOCK_SQL, [event_id, owner])
         seats = cursor.fetchall()
         if not seats:
@@ -273,7 +274,7 @@ SELECT bs.id, bs.event_seat_id, nextval(pg_get_serial_sequence('ticketing_ticket
 
 
 def _booking_settle(booking_id: int, *, payment_reference: str, booking: Booking | None) -> tuple[Booking, str]:
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         cursor.execute("SELECT status FROM ticketing_booking WHERE id = %s FOR UPDATE", [booking_id])
         if cursor.fetchone()[0] == BookingStatus.PENDING:
             # Read after the booking lock: event_cancel marks the event first, then locks each booking.

@@ -13,7 +13,7 @@ The refund is recorded in the same transaction that frees the seats and paid out
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
@@ -31,6 +31,7 @@ from ticketing.exceptions import (
     EventNotFound,
     SeatsNotInBooking,
     SeatsTransferred,
+    SeatsUsed,
 )
 from ticketing.models import (
     Booking,
@@ -46,6 +47,7 @@ from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.refunds import booking_refund_owed, refund_record
+from venues.localtime import venue_time_label
 
 CENT = Decimal("0.01")
 
@@ -67,12 +69,17 @@ def cancellation_deadline(event: Event, policy: CancellationPolicy) -> datetime 
     return event.starts_at - timedelta(hours=policy.deadline_hours)
 
 
+# An organizer's choice of refund when cancelling from the admin (recorded as the cancellation's reason).
+ORGANIZER_REFUND_FULL = "full"
+ORGANIZER_REFUND_POLICY = "policy"
+
+
 def _money(amount: Decimal) -> str:
     return f"{Decimal(amount).quantize(CENT)}"
 
 
 def cancellation_policy_text(event: Event, policy: CancellationPolicy | None = None) -> str:
-    """The policy in one or two sentences for buyers (times in UTC, ISO 8601)."""
+    """The policy in one or two sentences for buyers (the deadline on the venue's clock, with its zone)."""
     policy = policy or cancellation_policy_for(event)
     deadline = cancellation_deadline(event, policy)
     if deadline is None:
@@ -85,7 +92,7 @@ def cancellation_policy_text(event: Event, policy: CancellationPolicy | None = N
             fees.append(f"{policy.fee_percent.normalize():f}% of the seat price")
         fee_text = f"for a fee of {' plus '.join(fees)}" if fees else "free of charge"
         when = f"up to {policy.deadline_hours} hours before the start" if policy.deadline_hours else "until the start"
-        text = (f"You can cancel seats {when} ({deadline.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC), "
+        text = (f"You can cancel seats {when} ({venue_time_label(deadline, event.venue)}), "
                 f"{fee_text}; no cancellations after that.")
         if policy.pk:
             names = [c.name for c in policy.non_refundable_categories.all()]
@@ -144,13 +151,20 @@ class CancellationQuote:
         return sum((seat.refund for seat in self.seats), Decimal("0"))
 
 
-def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool) -> CancellationQuote:
-    """What cancelling these seats would refund and keep, seat by seat. Reads the policy; writes nothing."""
+def cancellation_quote(*, event: Event, booking_seats: list[BookingSeat], full_refund: bool,
+                       at: datetime | None = None) -> CancellationQuote:
+    """What cancelling these seats would refund and keep, seat by seat. Reads the policy; writes nothing.
+
+    With `at` (an organizer applying the event's policy), a cancellation the policy no longer allows
+    then — past its deadline, or never allowed — refunds nothing: every seat is kept in full."""
     policy = cancellation_policy_for(event)
     deadline = cancellation_deadline(event, policy)
     if full_refund:
         seats = [SeatRefund(bs, bs.price, Decimal("0"), bs.price, True) for bs in booking_seats]
         return CancellationQuote(seats, deadline, True)
+    if at is not None and (deadline is None or at >= deadline):
+        return CancellationQuote([SeatRefund(bs, bs.price, bs.price, Decimal("0"), False) for bs in booking_seats],
+                                 deadline, False)
     non_refundable_categories: set[int] = set()
     non_refundable_tiers: set[int] = set()
     if policy.pk:
@@ -183,28 +197,39 @@ def _seats_to_cancel(booking: Booking, seat_ids: list[int] | None, *, by_organiz
     A ticket transferred to someone else belongs to its new holder: the buyer's own cancel leaves
     it alone (cancelling "everything" covers the seats the buyer still holds) and names it if asked
     for explicitly. Only the organizer (or an event cancellation) cancels such a seat, and its
-    holder is told. Raises SeatsNotInBooking, SeatsTransferred.
+    holder is told. A ticket already used at the door is never cancelled here (only a whole-event
+    cancellation refunds it): "everything" leaves it out, naming it raises SeatsUsed.
+    Raises SeatsNotInBooking, SeatsTransferred, SeatsUsed.
     """
     active = list(booking.booking_seats.filter(is_active=True).select_related("event_seat").order_by("event_seat_id"))
     given_away = set() if by_organizer else set(
         Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, transferred_from__isnull=False)
         .values_list("booking_seat__event_seat_id", flat=True)
     )
+    used = set(Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, admitted_at__isnull=False)
+               .values_list("booking_seat__event_seat_id", flat=True))
     by_seat = {bs.event_seat_id: bs for bs in active}
     if seat_ids is None:
-        return [bs for bs in active if bs.event_seat_id not in given_away]
+        return [bs for bs in active if bs.event_seat_id not in given_away | used]
     unknown = sorted(set(seat_ids) - set(by_seat))
     if unknown:
         raise SeatsNotInBooking(seat_ids=unknown)
     transferred = sorted(set(seat_ids) & given_away)
     if transferred:
         raise SeatsTransferred(seat_ids=transferred)
+    if set(seat_ids) & used:
+        raise SeatsUsed(seat_ids=sorted(set(seat_ids) & used))
     return [by_seat[seat_id] for seat_id in sorted(set(seat_ids))]
 
 
-def _check_cancellable(booking: Booking, quote: CancellationQuote, *, at: datetime) -> None:
+def _check_booking_cancellable(booking: Booking) -> None:
+    """A paid booking of an event that is neither cancelled nor over; BookingNotCancellable otherwise."""
     if booking.status != BookingStatus.PAID or booking.event.status in (EventStatus.CANCELLED, EventStatus.FINISHED):
         raise BookingNotCancellable(status=booking.status)
+
+
+def _check_cancellable(booking: Booking, quote: CancellationQuote, *, at: datetime) -> None:
+    _check_booking_cancellable(booking)
     if quote.full_refund:
         return
     if quote.deadline is None:
@@ -239,7 +264,8 @@ def booking_cancel_preview(*, booking_id: int, owner: str | None, user=None, sea
         _check_cancellable(booking, quote, at=timezone.now())
         if not seats:
             raise _nothing_left_to_cancel(booking)
-    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred) as broken:
+    except (BookingNotCancellable, CancellationNotAllowed, CancellationDeadlinePassed, SeatsTransferred,
+            SeatsUsed) as broken:
         error = {"error": broken.code, "message": broken.message}
     return {
         "booking_id": booking.pk,
@@ -265,9 +291,14 @@ def booking_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: l
     return booking_seats_cancel(booking_id=booking_id, owner=owner, user=user, seat_ids=seat_ids).booking
 
 
-def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
-                         seat_ids: list[int] | None = None) -> Cancellation:
+def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None, seat_ids: list[int] | None = None,
+                         organizer_refund: str = ORGANIZER_REFUND_FULL) -> Cancellation:
     """Cancel all (or `seat_ids`) of a paid booking's seats under the event's policy.
+
+    The event's organizer (or a superuser) cancels any time and chooses the refund, which the
+    cancellation records (its reason): `organizer_refund="full"` (the default) refunds every seat in
+    full; `"policy"` applies the event's policy — its fees and non-refundable categories and tiers,
+    and nothing back once its deadline has passed (`cancellation_quote(at=…)`).
 
     The seats are on sale again when this returns; the refund is recorded with the seats' release
     and paid out right after commit (reconciliation retries it if the provider is down). Cancelling
@@ -278,19 +309,27 @@ def booking_seats_cancel(*, booking_id: int, owner: str | None, user=None,
         booking = _visible_booking(booking_id, owner=owner, user=user, for_update=True)
         by_organizer = _is_organizer_cancel(booking, owner=owner, user=user)
         seats = _seats_to_cancel(booking, seat_ids, by_organizer=by_organizer)
-        quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
-        _check_cancellable(booking, quote, at=timezone.now())
+        now = timezone.now()
+        if by_organizer and organizer_refund == ORGANIZER_REFUND_POLICY:
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=False, at=now)
+            _check_booking_cancellable(booking)  # the organizer is bound by no deadline
+            reason = CancellationReason.ORGANIZER_POLICY
+        else:
+            quote = cancellation_quote(event=booking.event, booking_seats=seats, full_refund=by_organizer)
+            _check_cancellable(booking, quote, at=now)
+            reason = CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER
         if not seats:
             raise _nothing_left_to_cancel(booking)
         cancellation = _booking_seats_cancel(
-            booking, quote, reason=CancellationReason.ORGANIZER if by_organizer else CancellationReason.BUYER,
-            user=user, buyer="" if by_organizer else (owner or ""),
+            booking, quote, reason=reason, user=user, buyer="" if by_organizer else (owner or ""),
         )
     _after_cancel(cancellation)
     return cancellation
 
 
 def _nothing_left_to_cancel(booking: Booking) -> Exception:
+    if Ticket.objects.filter(booking=booking, status=TicketStatus.VALID, admitted_at__isnull=False).exists():
+        return SeatsUsed("Every remaining ticket of this booking was transferred or used at the door.")
     if booking.booking_seats.filter(is_active=True).exists():  # what is left was all transferred
         return SeatsTransferred("Every remaining ticket of this booking was transferred: its new holders own them.")
     return BookingNotCancellable(status=booking.status)
@@ -302,8 +341,14 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     seat_ids = [bs.event_seat_id for bs in booking_seats]
     list(lock_objects.event_seats_for_update(pk__in=seat_ids, booking=booking))
     BookingSeat.objects.filter(pk__in=[bs.pk for bs in booking_seats]).update(is_active=False)
-    cancelled_tickets = list(Ticket.objects.filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
-                             .values_list("pk", "holder_email"))
+    # Locked: a scan that admitted one of them since `_seats_to_cancel` looked is seen here, and the
+    # cancel is refused (rolled back) rather than cancelling a ticket already used at the door.
+    tickets = list(Ticket.objects.select_for_update().filter(booking_seat__in=booking_seats, status=TicketStatus.VALID)
+                   .order_by("pk").values_list("pk", "holder_email", "admitted_at", "booking_seat__event_seat_id"))
+    used = sorted(seat_id for _, _, admitted_at, seat_id in tickets if admitted_at is not None)
+    if used:
+        raise SeatsUsed(seat_ids=used)
+    cancelled_tickets = [(ticket_id, holder_email) for ticket_id, holder_email, _, _ in tickets]
     Ticket.objects.filter(pk__in=[ticket_id for ticket_id, _ in cancelled_tickets]).update(
         status=TicketStatus.CANCELLED
     )

@@ -42,6 +42,7 @@ from ticketing.models import (
 from ticketing.pdf import ticket_pages, tickets_pdf_render
 from ticketing.services.magic_links import magic_link_token
 from ticketing.services.waitlist_links import waitlist_claim_url, waitlist_confirm_url, waitlist_entry_url
+from venues.localtime import venue_time_label
 
 logger = logging.getLogger(__name__)
 
@@ -327,14 +328,14 @@ def _ticket_transfer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
 
 
 def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
-    entry = WaitlistEntry.objects.select_related("event").get(pk=outgoing.object_id)
+    entry = WaitlistEntry.objects.select_related("event__venue").get(pk=outgoing.object_id)
     if entry.status != "offered":
         return None
-    expires = entry.offer_expires_at.astimezone(UTC)
+    expires = venue_time_label(entry.offer_expires_at, entry.event.venue, "%H:%M")
     body = (
         f"Hello,\n\n"
         f"{len(entry.offered_seat_ids)} seat(s) for {entry.event.title} are now held for you until "
-        f"{expires:%H:%M} UTC ({settings.WAITLIST_OFFER_SECONDS // 60} minutes).\n"
+        f"{expires} ({settings.WAITLIST_OFFER_SECONDS // 60} minutes).\n"
         f"Open this link to check out:\n{settings.PUBLIC_URL}{waitlist_claim_url(entry)}\n\n"
         f"If you do not, they go to the next person on the waitlist.\n"
         f"Your waitlist entry: {settings.PUBLIC_URL}{waitlist_entry_url(entry)}\n"

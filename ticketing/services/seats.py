@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from evently.prepared import prepared_cursor
 from events.models import Event
 from ticketing.exceptions import (
     EventNotFound,
@@ -56,7 +57,7 @@ def event_selling(event_id: int) -> Event:
 
     Read with one plain statement (every hold and confirm asks): only the fields the sale needs.
     """
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(EVENT_SALE_FIELDS)} FROM events_event WHERE id = %s", [event_id])
         row = cursor.fetchone()
     if row is None:
@@ -93,7 +94,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
     seat_ids = sorted(set(seat_ids))
     event = event_selling(event_id)
     # One owner's holds on one event run one at a time, so two tabs cannot race the limit.
-    with transaction.atomic(), connection.cursor() as cursor, \
+    with transaction.atomic(), prepared_cursor() as cursor, \
             lock_wait_bounded(cursor, relaxed_commit=True, one_at_a_time=f"hold:{event_id}:{owner}"):
         cursor.execute(
             "SELECT COALESCE(min(held_until), now() + make_interval(secs => %s)), "

@@ -7,8 +7,11 @@ new holder. A ticket that came from a transfer cannot be transferred again.
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from ticketing import lock_objects
 from ticketing.exceptions import TicketNotFound, TicketNotTransferable, TransferLimit
@@ -16,6 +19,8 @@ from ticketing.models import Booking, BookingStatus, Ticket, TicketStatus, Ticke
 from ticketing.services.access import booking_is_accessible
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.tickets import event_signing_key, ticket_token_issue
+
+logger = logging.getLogger(__name__)
 
 
 def ticket_transfer(
@@ -84,6 +89,9 @@ def _actor(*, owner, user, email) -> str:
 
 
 def _booking_pdf_refresh(booking_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("ticketing.tasks.booking_pdf_render", booking_id)
+    """Re-render the seller's PDF off the request. Best effort: a lost hand-over (Redis down) only means the
+    PDF is rendered when first downloaded (`booking_pdf` re-renders whenever the tickets changed)."""
+    try:
+        async_task("ticketing.tasks.booking_pdf_render", booking_id)
+    except Exception:  # noqa: BLE001 - the transfer has committed; it must not answer 500
+        logger.warning("could not queue the PDF of booking %s; rendered on download", booking_id, exc_info=True)

@@ -14,7 +14,11 @@
   const PROBE_MS = 4000;
   const STATS_MS = 5000;
   const MANIFEST_REFRESH_MS = 3 * 60 * 1000;
-  const VERDICT_MS = 900;        // ready for the next scan within a second
+  // The verdict fills the screen for a moment, then shrinks to a strip under the counter that stays
+  // until the next scan: a glance away never loses it. A typed code (or a name found by search) keeps
+  // the full screen longer: whoever typed it was looking at the keyboard, not the screen.
+  const VERDICT_MS = 900;          // camera: ready for the next scan within a second
+  const VERDICT_TYPED_MS = 2500;   // typed code or search: at least 2.5 s on the full screen
   const SAME_CODE_GAP_MS = 1000;    // a QR must leave the view this long to be scanned again
 
   const $ = (id) => document.getElementById(id);
@@ -26,6 +30,8 @@
     offlineAdmits: 0,
     queued: 0,
     busy: false,
+    verdictHoldUntil: 0,      // until then no camera scan replaces the full-screen verdict
+    manifestError: "",        // why there is no offline list ("" while loading or when there is one)
     lastCode: "", lastSeenAt: 0,
     conflicts: new Map(),
     syncing: false,
@@ -169,9 +175,31 @@
     }
     state.manifest = { event: raw.event, publicKeys: await importKeys(raw), tickets, admitted,
                        generatedAt: raw.generated_at };
-    $("manifest-age").textContent = "· list of " + tickets.size + " tickets from " +
-      new Date(raw.generated_at).toLocaleTimeString();
+    state.manifestError = "";
+    renderManifestStatus();
   }
+  // "Offline list ready: 948 tickets, updated 2 min ago" — what a scan can rely on if the network goes.
+  function ago(at) {
+    const minutes = Math.floor((Date.now() - new Date(at).getTime()) / 60000);
+    if (minutes < 1) return "just now";
+    if (minutes < 60) return minutes + " min ago";
+    const hours = Math.floor(minutes / 60);
+    return hours + (hours === 1 ? " hour" : " hours") + " ago";
+  }
+  function renderManifestStatus() {
+    const status = $("manifest-age");
+    const manifest = state.manifest;
+    if (manifest) {
+      const count = manifest.tickets.size;
+      status.textContent = `Offline list ready: ${count.toLocaleString()} ticket${count === 1 ? "" : "s"}, ` +
+        `updated ${ago(manifest.generatedAt)}`;
+      status.dataset.state = "ready";
+    } else {
+      status.textContent = state.manifestError || "Offline list loading…";
+      status.dataset.state = state.manifestError ? "missing" : "loading";
+    }
+  }
+  setInterval(renderManifestStatus, 30 * 1000);
   async function loadManifest() {
     const eventId = state.eventId;
     try {
@@ -181,11 +209,19 @@
     } catch (error) {
       if (error instanceof ApiError && error.data.error === "outside_door_window") {
         await forgetManifest(eventId);
+        if (eventId === state.eventId) {
+          state.manifestError = "No offline list: doors are not open for this event (scans need the network).";
+          renderManifestStatus();
+        }
         return;
       }
       if (error instanceof NetworkDown) goOffline();
       const saved = await idbGet("manifests", eventId);
       if (saved && eventId === state.eventId && !state.manifest) await useManifest(saved.raw);
+      if (eventId === state.eventId && !state.manifest) {
+        state.manifestError = "No offline list yet: it loads when the network is back.";
+        renderManifestStatus();
+      }
     }
   }
   setInterval(() => { if (state.online && state.eventId) loadManifest(); }, MANIFEST_REFRESH_MS);
@@ -223,7 +259,7 @@
   }
 
   // ---- deciding a scan ---------------------------------------------------------------------------
-  async function check(code) {
+  async function check(code, { typed = false } = {}) {
     code = code.trim();
     if (!code || !state.eventId) return;
     const scan = { token: code, nonce: uuid(), gate: $("gate").value.trim(), device,
@@ -253,7 +289,7 @@
       if (state.online) state.stats.admitted += 1; else state.offlineAdmits += 1;
       renderCounter();
     }
-    show(outcome);
+    show(outcome, { typed });
     return outcome;
   }
 
@@ -318,7 +354,7 @@
   }
 
   let hideTimer = null;
-  function show(outcome) {
+  function show(outcome, { typed = false } = {}) {
     const verdict = $("verdict");
     verdict.className = "verdict " + outcome.result;
     verdict.dataset.result = outcome.result;
@@ -337,10 +373,16 @@
     $("verdict-detail").textContent = detail;
     verdict.hidden = false;
     beep(outcome.result);
+    const fullFor = typed ? VERDICT_TYPED_MS : VERDICT_MS;
+    state.verdictHoldUntil = Date.now() + fullFor;
     clearTimeout(hideTimer);
-    hideTimer = setTimeout(() => { verdict.hidden = true; }, VERDICT_MS);
+    hideTimer = setTimeout(compactVerdict, fullFor);
   }
-  $("verdict").addEventListener("click", () => { $("verdict").hidden = true; });
+  // Off the full screen, into the strip under the counter, where it stays until the next scan.
+  function compactVerdict() { $("verdict").classList.add("compact"); }
+  $("verdict").addEventListener("click", () => {
+    if (Date.now() >= state.verdictHoldUntil) { clearTimeout(hideTimer); compactVerdict(); }
+  });
 
   // ---- sync --------------------------------------------------------------------------------------
   async function sync() {
@@ -436,7 +478,7 @@
           const isRepeat = code === state.lastCode && now - state.lastSeenAt < SAME_CODE_GAP_MS;
           state.lastCode = code;
           state.lastSeenAt = now;
-          if (!isRepeat && $("verdict").hidden) {
+          if (!isRepeat && now >= state.verdictHoldUntil) {
             state.busy = true;
             try { await check(code); } finally { state.busy = false; state.lastSeenAt = Date.now(); }
           }
@@ -451,13 +493,14 @@
     event.preventDefault();
     const code = $("code").value;
     $("code").value = "";
-    await check(code);
+    await check(code, { typed: true });
   });
   $("search").addEventListener("submit", async (event) => {
     event.preventDefault();
     const list = $("results");
     list.replaceChildren();
     const query = $("query").value.trim();
+    const eventId = state.eventId;
     let found = [];
     if (state.online) {
       try {
@@ -472,16 +515,30 @@
       list.append(item);
       return;
     }
+    if (eventId !== state.eventId) return;  // the event changed while searching: these are not its tickets
     for (const ticket of found) {
       const item = document.createElement("li");
       const label = document.createElement("span");
-      label.textContent = `${ticket.holder_name} · ${ticket.booking_reference} · ${ticket.seat}` +
-        (ticket.admitted_at ? " · in" : "") + (ticket.status !== "valid" ? ` · ${ticket.status}` : "");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = "Check in";
-      button.addEventListener("click", () => admitById(ticket.id));
-      item.append(label, button);
+      label.textContent = `${ticket.holder_name} · ${ticket.booking_reference} · ${ticket.seat}`;
+      item.append(label);
+      if (ticket.admitted_at) {
+        // Admitted already: no button that would only answer "already admitted".
+        const done = document.createElement("span");
+        done.className = "already-in";
+        done.textContent = "Already in · " + new Date(ticket.admitted_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        item.append(done);
+      } else if (ticket.status !== "valid") {
+        const refused = document.createElement("span");
+        refused.className = "refused";
+        refused.textContent = ticket.status === "transferred" ? "Transferred" : "Not valid: " + ticket.status;
+        item.append(refused);
+      } else {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "Check in";
+        button.addEventListener("click", () => admitById(ticket.id));
+        item.append(button);
+      }
       list.append(item);
     }
     if (!found.length) {
@@ -502,7 +559,7 @@
                                           : { result: "invalid", reason: "offline", message: "Admitting by name needs the network." };
     }
     if (outcome.result === "admit") { state.stats.admitted += 1; renderCounter(); }
-    show(outcome);
+    show(outcome, { typed: true });
     return outcome;
   }
 
@@ -533,8 +590,17 @@
     state.manifest = null;
     state.conflicts.clear();
     state.stats = { admitted: 0, expected: 0 };
+    state.manifestError = "";
     localStorage.setItem("evently-event", String(eventId));
+    // Another event's search results and verdict must not linger: a name found for the matinee is
+    // not a guest of the evening show.
+    $("results").replaceChildren();
+    $("query").value = "";
+    $("verdict").hidden = true;
+    clearTimeout(hideTimer);
+    state.verdictHoldUntil = 0;
     renderConflicts();
+    renderManifestStatus();
     await loadManifest();
     await refreshStats();
   }

@@ -9,7 +9,7 @@ SCHEDULES = [("ticketing: event reminders", "ticketing.tasks.event_reminders_due
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ticketing", "0011_seat_count_changes_trigger"),
+        ("ticketing", "0014_waitlist_entries_plural"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
