@@ -19,7 +19,7 @@ STATUS_COLOURS = {
 }
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_SATURATION = 0.25  # below this a colour reads as grey
-MIN_DISTANCE = 60  # RGB distance to a status colour
+MIN_DISTANCE = 50  # RGB distance to a status colour (#123456, a dark navy, is fine)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ def test_greys_and_status_colours_are_refused(colour):
 
 
 @pytest.mark.parametrize("colour", ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#c026d3",
-                                    "#0d9488"])
+                                    "#0d9488", "#123456"])
 def test_clear_colours_are_accepted(colour):
     assert category_colour_problem(colour) is None
 
