@@ -8,6 +8,7 @@ setting without touching their code. The fake provider keeps its ledger in `even
 Fake provider tokens:
   tok_ok                  charged
   tok_declined            declined (nothing charged)
+  tok_insufficient_funds  declined for insufficient funds (nothing charged)
   tok_timeout             the call times out before the provider saw it (nothing charged)
   tok_error_after_charge  charged, then the call errors: only `status()` tells the truth
 """
@@ -27,6 +28,9 @@ from django.utils.module_loading import import_string
 
 from evently.models import PaymentAttempt
 from evently.prepared import prepared_cursor
+
+# Why the fake provider declines a token (what a real provider's decline code would say).
+FAKE_DECLINES = {"tok_declined": "Card declined", "tok_insufficient_funds": "Insufficient funds"}
 
 
 class PaymentError(Exception):
@@ -65,6 +69,9 @@ class FakePaymentProvider:
     """
 
     is_demo = True
+    # The browser side of the provider: turns the card form into a token (static/js/payments_fake.js).
+    # A real provider names its own script, which mounts its hosted fields and returns its tokens.
+    client_script = "js/payments_fake.js"
 
     # One statement per charge, committed without waiting for the disk: this ledger stands in for
     # a remote provider's. If a crash loses a charge, the booking's reconciliation finds no charge
@@ -90,7 +97,7 @@ class FakePaymentProvider:
     def charge(self, *, amount, currency, token, idempotency_key):
         if token == "tok_timeout":
             raise PaymentError("The payment provider did not answer in time.")
-        status = "declined" if token == "tok_declined" else "succeeded"
+        status = "declined" if token in FAKE_DECLINES else "succeeded"
         with prepared_cursor() as cursor:
             cursor.execute(self.CHARGE_SQL, [idempotency_key, amount, currency, token, status,
                                              "pay_" + secrets.token_hex(8)])
@@ -101,7 +108,7 @@ class FakePaymentProvider:
             return self.status(idempotency_key=idempotency_key)
         if row[0] == "succeeded":
             return ChargeResult(True, row[1], amount=amount, currency=currency)
-        return ChargeResult(False, row[1], "Card declined", amount=amount, currency=currency)
+        return ChargeResult(False, row[1], FAKE_DECLINES[token], amount=amount, currency=currency)
 
     def status(self, *, idempotency_key):
         attempt = PaymentAttempt.objects.filter(idempotency_key=idempotency_key).first()
@@ -125,7 +132,8 @@ class FakePaymentProvider:
     def _result(attempt) -> ChargeResult:
         if attempt.status == "succeeded":
             return ChargeResult(True, attempt.reference, amount=attempt.amount, currency=attempt.currency)
-        return ChargeResult(False, attempt.reference, "Card declined", amount=attempt.amount, currency=attempt.currency)
+        return ChargeResult(False, attempt.reference, FAKE_DECLINES.get(attempt.token, "Card declined"),
+                            amount=attempt.amount, currency=attempt.currency)
 
 
 # Paths settings or the environment may still name from before the provider moved here.
@@ -145,3 +153,11 @@ def payment_provider_path() -> str:
 def payment_provider_is_demo() -> bool:
     """True when the configured provider is the fake one: pages then show the demo card tokens."""
     return bool(getattr(import_string(payment_provider_path()), "is_demo", False))
+
+
+def payment_client_script() -> str | None:
+    """The static path of the configured provider's browser script (its hosted fields and tokenizer), if any.
+
+    The checkout page loads it; it registers `window.eventlyPayments.tokenize(card)` (docs/buyer-ui.md).
+    """
+    return getattr(import_string(payment_provider_path()), "client_script", None)

@@ -127,6 +127,10 @@ class EventAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
             messages.error(request, error.message)
             return redirect(request.get_full_path())
 
+    def get_changeform_initial_data(self, request):
+        # New events keep the single-seat rule unless the organizer switches it off (docs/admin.md).
+        return {"single_seat_rule": True, **super().get_changeform_initial_data(request)}
+
     @admin.display(description="Next scheduled change")
     def next_transition(self, event):
         transition = event_next_transition(event) if event.pk else None

@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+
+from events.colours import category_colour_problem
 
 
 class EventCategory(models.TextChoices):
@@ -47,6 +50,12 @@ class Event(models.Model):
     sales_close_at = models.DateTimeField(null=True, blank=True)
     age_restriction = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minimum age, if any.")
     cover_image = models.ImageField(upload_to="events/covers/", blank=True)
+    single_seat_rule = models.BooleanField(
+        # Off for events made in code (tests, imports); the admin's new-event form starts with it on.
+        default=False, db_default=False, verbose_name="No single empty seats",
+        help_text="Refuse orders that would leave one empty seat alone between taken seats in a row "
+                  "(best available never leaves one).",
+    )
     max_seats_per_order = models.PositiveSmallIntegerField(
         default=default_max_seats_per_order, help_text="Most seats one booking (and one hold) may contain."
     )
@@ -108,6 +117,12 @@ class SeatCategory(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="seat_category_price_not_negative"),
             models.UniqueConstraint(fields=["event", "name"], name="seat_category_name_unique_per_event"),
         ]
+
+    def clean(self):
+        super().clean()
+        problem = category_colour_problem(self.colour)
+        if problem:
+            raise ValidationError({"colour": problem})
 
     def __str__(self):
         return f"{self.name} ({self.event})"

@@ -8,14 +8,17 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from evently.errors import DomainError
 from ticketing import selectors, services, throttle
 from ticketing.api_sales import cancel_body_places, cancel_body_seat_ids
 from ticketing.buyer import buyer_id_if_known, csrf_buyer
 from ticketing.exceptions import BookingNotFound, SectionNotFound
 from ticketing.layout_responses import layout_response
 from ticketing.models import Booking
-from ticketing.schemas import ConfirmIn, PathId, SeatSelection
+from ticketing.schemas import BestSeatsIn, ConfirmIn, PathId, SeatSelection
+from ticketing.services.best_seats import seats_best_hold
 from ticketing.services.delivery import booking_pdf_url
+from ticketing.services.seat_gaps import seat_gap_check
 
 router = Router(tags=["ticketing"])
 
@@ -73,7 +76,41 @@ def seat_changes(request, event_id: PathId, query: Query[ChangesQuery]):
 def seat_hold(request, payload: SeatSelection):
     with throttle.hold_throttled(request, owner=request.auth, event_id=payload.event_id, seat_ids=payload.seat_ids):
         hold = services.seat_hold(event_id=payload.event_id, seat_ids=payload.seat_ids, owner=request.auth)
-    return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat()}
+    return hold_as_dict(hold)
+
+
+@router.post("/seats/best", auth=csrf_buyer)
+def seats_best(request, payload: BestSeatsIn):
+    """Best available: the server picks `quantity` adjacent seats in one row and holds them all or none
+    (ticketing.services.best_seats); 409 `no_adjacent_seats` with `largest_block` when no row has them."""
+    with throttle.best_hold_throttled(request, owner=request.auth, event_id=payload.event_id) as seats_count:
+        hold = seats_best_hold(event_id=payload.event_id, quantity=payload.quantity, owner=request.auth,
+                               category=payload.category, max_price=payload.max_price,
+                               section_id=payload.section_id)
+        try:
+            seats_count(hold.seat_ids)
+        except DomainError:
+            services.seat_release(event_id=payload.event_id, seat_ids=hold.seat_ids, owner=request.auth)
+            raise
+    return hold_as_dict(hold)
+
+
+def hold_as_dict(hold: services.Hold) -> dict:
+    """A hold's answer: the seats, their shared expiry, and the price fixed for each (what the cart shows)."""
+    return {"seat_ids": hold.seat_ids, "expires_at": hold.expires_at.isoformat(),
+            "seats": [{"seat_id": seat_id, "price": str(hold.prices[seat_id])}
+                      for seat_id in hold.seat_ids if seat_id in hold.prices]}
+
+
+@router.get("/events/{event_id}/cart")
+def event_cart(request, event_id: PathId):
+    """The asking buyer's live holds with the prices fixed at hold time, and what each category costs now.
+
+    Pages re-read it when a pricing tier changes under them, so the cart, the legend and the
+    checkout always show what the confirm will charge.
+    """
+    event = selectors.event_for_buyers(event_id)
+    return selectors.buyer_cart(event=event, owner=buyer_id_if_known(request) or "")
 
 
 @router.post("/seats/release", auth=csrf_buyer)
@@ -86,6 +123,7 @@ def seat_release(request, payload: SeatSelection):
 @router.post("/bookings/confirm", auth=csrf_buyer, response={201: dict, 202: dict})
 def booking_confirm(request, payload: ConfirmIn):
     key = payload.idempotency_key or request.headers.get("Idempotency-Key")
+    seat_gap_check(event_id=payload.event_id, owner=request.auth)  # the single-seat rule (422 single_seat_gap)
     with throttle.confirm_throttled(request, owner=request.auth, event_id=payload.event_id):
         booking = services.booking_confirm(
             event_id=payload.event_id, owner=request.auth,

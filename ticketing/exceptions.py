@@ -196,3 +196,11 @@ class AreaNotFound(NotFound):
 class NotAnArea(InvalidInput):
     code = "not_an_area"
     message = "This section has numbered seats: choose seats instead of a quantity."
+class NoAdjacentSeats(Conflict):
+    code = "no_adjacent_seats"
+    message = "No row has that many seats together right now."
+
+
+class SingleSeatGap(DomainError):
+    code = "single_seat_gap"
+    message = "Your seats would leave a single empty seat between taken seats. Add it, or choose other seats."

@@ -1,10 +1,8 @@
-"""The checkout form: who the tickets are for and how they pay (a demo card token)."""
+"""The checkout form: who the tickets are for, the payment provider's card token, the terms."""
 
 import re
 
 from django import forms
-
-from evently.payments import payment_provider_is_demo
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9()\-. ]{6,40}$")
 
@@ -16,19 +14,21 @@ class CheckoutForm(forms.Form):
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     phone = forms.CharField(label="Phone", max_length=40,
                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
-    card = forms.CharField(
-        label="Card", max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    # The payment provider's token for the card: the card fields are the provider's (hosted fields,
+    # static/js/checkout.js), so card numbers never reach this server; only the token does.
+    card = forms.CharField(label="Card", max_length=100, widget=forms.HiddenInput,
+                           error_messages={"required": "Enter your card details."})
+    terms = forms.BooleanField(
+        label="I accept the terms of sale and the privacy notice.",
+        error_messages={"required": "Please accept the terms of sale and the privacy notice to continue."},
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=100)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The demo card tokens are hints only while the fake provider takes the payments.
-        if payment_provider_is_demo():
-            card = self.fields["card"]
-            card.help_text = "Demo payments: enter tok_ok to pay, or tok_declined to see a declined card."
-            card.widget.attrs["list"] = "demo-cards"
+    # Fields drawn by the template's own blocks (the card fields and the terms box), not the loop.
+    CUSTOMER_FIELDS = ("name", "email", "phone")
+
+    def customer_fields(self):
+        return [self[name] for name in self.CUSTOMER_FIELDS]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

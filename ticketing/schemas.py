@@ -1,5 +1,6 @@
 """Request bodies of the ticketing API; strict types, so "5" is not a seat id."""
 
+from decimal import Decimal
 from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -52,3 +53,13 @@ class ConfirmIn(Schema):
     customer: CustomerIn
     payment_token: StrictStr = Field(min_length=1, max_length=100)
     idempotency_key: StrictStr | None = Field(default=None, min_length=8, max_length=100)
+
+
+class BestSeatsIn(Schema):
+    """Best available: how many seats together, optionally of one category (id or name), at most a
+    price, in one section."""
+    event_id: Id
+    quantity: StrictInt = Field(ge=1, le=100)
+    category: Id | StrictStr | None = None
+    max_price: Decimal | None = Field(default=None, ge=0, max_digits=10, decimal_places=2)
+    section_id: Id | None = None

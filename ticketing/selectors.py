@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
@@ -222,7 +223,9 @@ def event_section_summaries(*, event: Event) -> list[dict]:
 
     What the overview of a large venue draws instead of every seat; one grouped query.
     """
-    prices = dict(event.categories.values_list("id", "price"))
+    # The price selling now (the active pricing tier's), not the category's base price.
+    prices = {category_id: current["price"]
+              for category_id, current in categories_current_price(list(event.categories.all())).items()}
     # Grouped by (section, category) so the prices join happens on a few dozen rows, not 50,000.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -347,3 +350,38 @@ def booking_places(*, booking_id: int) -> list[dict]:
          "quantity": quantity, "price": str(total)}
         for area_id, name, category_name, quantity, total in rows
     ]
+def categories_selling_now(*, event: Event) -> list[dict]:
+    """Each category with the price a seat costs now (its active pricing tier's) and that tier, in order."""
+    categories = list(event.categories.all())
+    current = categories_current_price(categories)
+    return [{"id": category.pk, "name": category.name, "colour": category.colour,
+             "price": str(current[category.pk]["price"]), "tier": current[category.pk]["tier"]}
+            for category in categories]
+
+
+def buyer_cart(*, event: Event, owner: str) -> dict:
+    """The buyer's cart as the server fixed it: held seats with their hold-time prices, the total, the
+    shared expiry, and what each category costs now (for the legend and the next pick)."""
+    seats = seats_held_by(event_id=event.pk, owner=owner)
+    total = sum((Decimal(seat["price"]) for seat in seats), Decimal("0"))
+    return {"seats": seats, "total": str(total),
+            "expires_at": min((seat["held_until"] for seat in seats), default=None),
+            "categories": categories_selling_now(event=event)}
+
+
+CATEGORY_SEATS_LEFT_CACHE_SECONDS = 2
+
+
+def category_seats_left(*, event_id: int) -> dict[int, int]:
+    """Seats a buyer could hold now, per category id (the free-seat rule); shared for a couple of seconds
+    like the section summaries (one grouped count; the event page's legend shows it)."""
+    key = f"category-seats-left:{event_id}"
+    cached = cache.get(key)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT category_id, count(*) FILTER (WHERE {free_seat_sql()}) FROM ticketing_eventseat "
+                " WHERE event_id = %s GROUP BY category_id", [event_id])
+            cached = dict(cursor.fetchall())
+        cache.set(key, cached, CATEGORY_SEATS_LEFT_CACHE_SECONDS)
+    return cached

@@ -41,3 +41,8 @@ def cancellation_notify(cancellation_id: int) -> None:
     """Kept for tasks queued before cancellations went through the e-mail outbox: sends it at most once."""
     cancellation = Cancellation.objects.select_related("booking").get(pk=cancellation_id)
     delivery.email_enqueue(kind="cancellation", object_id=cancellation.pk, to=cancellation.booking.customer_email)
+
+
+def event_reminders_due() -> int:
+    """Every minute: the day-before reminders that are due (each booking once)."""
+    return delivery.event_reminders_due()

@@ -52,3 +52,18 @@ def confirm_throttled(request, *, owner: str, event_id: int):
         with contextlib.suppress(RateLimited):
             buckets_take(buckets("payment_declined", request=request, session=owner))
         raise
+
+
+@contextlib.contextmanager
+def best_hold_throttled(request, *, owner: str, event_id: int):
+    """Around a best-available hold: the hold buckets first; the seats (known only once held) are then
+    added to the per-IP seat cap. Yields a function the caller gives the held seat ids; if the cap
+    refuses them, the caller releases the hold (SeatCapReached, 429)."""
+    rate_limit("hold", request=request, session=owner)
+    ip = client_addresses(request)[0]
+
+    def seats_count(seat_ids: list[int]) -> None:
+        buckets_take([], seat_cap=SeatCap(event_id=event_id, ip=ip, owner=owner, mode="add",
+                                          seat_ids=tuple(sorted(seat_ids))))
+
+    yield seats_count

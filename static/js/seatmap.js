@@ -38,6 +38,7 @@
     cart: new Map(), // seat id → {id, name, categoryName, price}
     expiresAt: data.expires_at ? Date.parse(data.expires_at) : null,
     pending: new Set(),
+    pendingBest: new Set(), // seat ids best available just held, waiting for their labels
     openSection: null,
   };
   // Per drawn seat: map position and the accessible name without its status (kept off the DOM to keep the HTML small).
@@ -166,6 +167,7 @@
       showError(`You can hold at most ${data.max_seats} seats at a time.`);
       return;
     }
+    if (!accessConfirm(node)) return;
     state.pending.add(id);
     node.classList.add("is-pending");
     let result;
@@ -180,9 +182,11 @@
       showError("");
       state.expiresAt = Date.parse(result.body.expires_at);
       const category = data.categories[node.dataset.cat] || {};
-      cartAdd({ id, name: node.dataset.name, categoryName: category.name || "", price: categoryPrice(node) });
+      cartAdd({ id, name: node.dataset.name, categoryName: category.name || "", price: heldPrice(result.body, id, node) });
       setSeatStatus(node, "mine");
       tick();
+      pricesCheckAfterHold(result.body, node);
+      accessOfferCompanion(node);
     } else if (result.status === 409) {
       setSeatStatus(node, "held");
       showError(`Sorry, ${node.dataset.name} was just taken by someone else.`);
@@ -209,6 +213,157 @@
     } else {
       showError(result.body.message || "The seat could not be released. Please try again.");
     }
+  }
+
+  // --- prices: what the server fixed, and what sells now -------------------------------------
+  // The cart shows the price each hold fixed (the hold response's `seats[].price`), never the
+  // price the page loaded with: a pricing tier can run out between page load and the click.
+  // The legend re-prices from GET /api/events/{id}/cart when a tier may have changed: after a
+  // hold that drew from a quota-limited tier or came back at another price, when a tier's time
+  // window ends, and when the page becomes visible again (docs/buyer-ui.md, "Prices").
+
+  function heldPrice(body, id, node) {
+    const fixed = (body.seats || []).find((item) => item.seat_id === id);
+    return fixed ? fixed.price : categoryPrice(node);
+  }
+
+  function pricesCheckAfterHold(body, node) {
+    const category = data.categories[node.dataset.cat] || {};
+    const fixed = (body.seats || []).find((item) => item.seat_id === Number(node.dataset.id));
+    const isQuotaTier = Boolean(category.tier && category.tier.quota !== null && category.tier.quota !== undefined);
+    if (isQuotaTier || (fixed && Number(fixed.price) !== Number(category.price))) pricesRefresh();
+  }
+
+  let pricesPending = null;
+  function pricesRefresh() {
+    if (!data.cart_url) return Promise.resolve();
+    if (pricesPending) return pricesPending;
+    pricesPending = request("GET", data.cart_url).then((result) => {
+      if (result.ok) pricesApply(result.body);
+    }).catch(() => { /* offline: the next refresh tries again */ }).finally(() => { pricesPending = null; });
+    return pricesPending;
+  }
+
+  // {seats: [{id, price, ...}], categories: [{id, price, tier}]} from the server.
+  function pricesApply(body) {
+    for (const category of body.categories || []) {
+      const known = data.categories[category.id];
+      if (!known) continue;
+      known.price = category.price;
+      known.tier = category.tier;
+      const item = document.querySelector(`.legend li[data-category="${category.id}"]`);
+      if (item) {
+        item.querySelector(".legend-price").textContent = money(category.price);
+        item.querySelector(".legend-tier").textContent = category.tier ? `(${category.tier.name})` : "";
+      }
+    }
+    let changed = false;
+    for (const seat of body.seats || []) {
+      const item = state.cart.get(seat.id);
+      if (item && item.price !== seat.price) { item.price = seat.price; changed = true; }
+      if (!item && state.pendingBest.has(seat.id)) { // just held by best available
+        state.cart.set(seat.id, { id: seat.id, name: seat.label, categoryName: seat.category_name, price: seat.price });
+        state.pendingBest.delete(seat.id);
+        changed = true;
+      }
+    }
+    if (changed) renderCart();
+    pricesScheduleWindowEnd();
+  }
+
+  // A tier that sells until a moment in time hands over to the next one then: re-price at that moment.
+  let windowTimer = 0;
+  function pricesScheduleWindowEnd() {
+    clearTimeout(windowTimer);
+    const ends = Object.values(data.categories)
+      .map((category) => (category.tier && category.tier.available_until ? Date.parse(category.tier.available_until) : NaN))
+      .filter((at) => at > Date.now());
+    if (ends.length) windowTimer = setTimeout(pricesRefresh, Math.min(Math.min(...ends) - Date.now() + 500, 2 ** 31 - 1));
+  }
+
+  // --- best available: the server picks N adjacent seats (POST /api/seats/best) --------------
+
+  async function bestAvailableFind(event) {
+    event.preventDefault();
+    if (!data.is_on_sale) { showError("Tickets for this event are not on sale right now."); return; }
+    const button = el("best-button");
+    const quantity = Number(el("best-quantity").value);
+    const category = el("best-category").value;
+    const body = { event_id: eventId, quantity };
+    if (category) body.category = Number(category);
+    button.disabled = true;
+    let result;
+    try {
+      result = await request("POST", data.best_url, body);
+    } catch {
+      result = { ok: false, body: { message: "Network problem: no seats were held. Please try again." } };
+    }
+    button.disabled = false;
+    if (!result.ok) { showError(result.body.message || "No seats could be held. Please try again."); return; }
+    showError("");
+    state.expiresAt = Date.parse(result.body.expires_at);
+    for (const id of result.body.seat_ids) {
+      state.pendingBest.add(id);
+      const node = state.seats.get(id);
+      if (node) setSeatStatus(node, "mine");
+    }
+    await pricesRefresh(); // labels and the fixed prices of the new seats, into the cart
+    if (state.pendingBest.size) await pricesRefresh(); // an earlier refresh was still on its way
+    state.pendingBest.clear();
+    tick();
+    const first = state.seats.get(result.body.seat_ids[0]);
+    if (first) { rovingSet(first); ensureVisible(first); }
+    ui.cartMessage.textContent = `${result.body.seat_ids.length} seats together held for you.`;
+  }
+
+  if (el("best-form") && data.best_url) el("best-form").addEventListener("submit", bestAvailableFind);
+
+  // --- accessible seating: the filter, a confirmation for wheelchair spaces, the companion seat --
+
+  const seatAccess = (node) => {
+    const label = (seatInfo.get(node) || {}).label || node.getAttribute("aria-label") || "";
+    return { wheelchair: label.includes("wheelchair space"), companion: label.includes("companion seat") };
+  };
+
+  function accessMark(node) {
+    const access = seatAccess(node);
+    node.classList.toggle("is-access", access.wheelchair || access.companion);
+  }
+
+  // A wheelchair space is a place without a seat: make sure the buyer means it.
+  function accessConfirm(node) {
+    if (!seatAccess(node).wheelchair) return true;
+    return window.confirm(`${node.dataset.name} is a wheelchair space (no fixed seat). Hold it for a wheelchair user?`);
+  }
+
+  // After a wheelchair space is held, offer the free companion seat right next to it.
+  function accessOfferCompanion(node) {
+    if (!seatAccess(node).wheelchair) return;
+    const { x, y } = position(node);
+    let best = null;
+    let bestDistance = SEAT_PITCH * 1.6;
+    for (const other of state.seats.values()) {
+      if (other === node || other.dataset.status !== "available" || !seatAccess(other).companion) continue;
+      const distance = Math.hypot(position(other).x - x, position(other).y - y);
+      if (distance <= bestDistance) { best = other; bestDistance = distance; }
+    }
+    if (!best) return;
+    ui.cartMessage.replaceChildren();
+    const add = document.createElement("button");
+    add.type = "button";
+    add.className = "link";
+    add.id = "add-companion";
+    add.textContent = `Add the companion seat next to it (${best.dataset.name})`;
+    add.addEventListener("click", () => { ui.cartMessage.replaceChildren(); seatToggle(best); });
+    ui.cartMessage.append(add);
+  }
+
+  const accessFilter = el("access-filter");
+  if (accessFilter) {
+    accessFilter.addEventListener("change", () => {
+      state.seats.forEach(accessMark);
+      svg.classList.toggle("show-access", accessFilter.checked);
+    });
   }
 
   // --- cart and countdown ----------------------------------------------------------------------
@@ -259,6 +414,35 @@
     ui.countdown.hidden = isEmpty;
     ui.cartList.closest(".cart").classList.toggle("has-items", !isEmpty);
     if (!isEmpty) ui.cartMessage.textContent = "";
+    cartBarRender(cents);
+  }
+
+  // --- the phone cart bar: "2 seats · €110 · Checkout" below the map, expanding on tap --------
+  // Shown by CSS on narrow screens only (static/css/buyer.css); in the page flow, never over the map.
+
+  const cartBar = { node: el("cart-bar"), text: el("cart-bar-text"), timer: el("cart-bar-timer"),
+    toggle: el("cart-bar-toggle"), details: el("cart-bar-details") };
+
+  function cartBarRender(cents) {
+    if (!cartBar.node) return;
+    const count = state.cart.size;
+    cartBar.node.hidden = count === 0;
+    cartBar.text.textContent = `${count} seat${count === 1 ? "" : "s"} · ${money(cents / 100)}`;
+    cartBar.details.replaceChildren(...[...state.cart.values()].map((item) => {
+      const li = document.createElement("li");
+      li.textContent = `${item.name} · ${item.categoryName} · ${money(item.price)}`;
+      return li;
+    }));
+    if (!count) cartBarExpand(false);
+  }
+
+  function cartBarExpand(isOpen) {
+    cartBar.toggle.setAttribute("aria-expanded", String(isOpen));
+    cartBar.details.hidden = !isOpen;
+  }
+
+  if (cartBar.node) {
+    cartBar.toggle.addEventListener("click", () => cartBarExpand(cartBar.toggle.getAttribute("aria-expanded") !== "true"));
   }
 
   function cartExpire() {
@@ -284,6 +468,7 @@
     if (state.cart.size && state.expiresAt) {
       const left = Math.max(0, Math.ceil((state.expiresAt - now) / 1000));
       ui.timer.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+      if (cartBar.timer) cartBar.timer.textContent = `· ${ui.timer.textContent} left`;
       ui.countdown.classList.toggle("is-urgent", left <= 60);
       if (left <= 0) cartExpire();
     }
@@ -421,7 +606,7 @@
     reconnectTimer = setTimeout(connect, delay);
   }
 
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) catchUp(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { catchUp(); pricesRefresh(); } });
   setInterval(() => { if (socket && !document.hidden && liveView() !== "counts") catchUp(); }, 30000); // heals rare reordering
 
   // --- section overview (large venues) --------------------------------------------------------
@@ -471,8 +656,10 @@
       }
     }
     renderCart();
+    if (layout.my_holds.length) pricesRefresh(); // seats held in another tab: their hold-time prices
     ui.seatLayer.innerHTML = parts.join("");
     for (const node of ui.seatLayer.children) registerSeat(node);
+    if (accessFilter && accessFilter.checked) state.seats.forEach(accessMark);
     state.openSection = sectionId;
     svg.classList.add("is-zoomed");
     svg.querySelectorAll(".area").forEach((node) => node.classList.toggle("is-open", node === area));
@@ -697,12 +884,22 @@
 
   // Hover/tap details for overview sections.
   svg.addEventListener("pointerover", (event) => {
+    const seatNode = event.target.closest(".seat");
+    if (seatNode && event.pointerType === "mouse") { seatTooltip(seatNode); return; }
     const area = event.target.closest(".area");
     if (!area || state.openSection !== null) { ui.tooltip.hidden = true; return; }
     ui.tooltip.textContent = area.querySelector("title").textContent;
     ui.tooltip.hidden = false;
   });
   svg.addEventListener("pointerleave", () => { ui.tooltip.hidden = true; });
+
+  // Desktop hover on a seat: section, row, seat, price, category and status (mice only; touch has its tap).
+  function seatTooltip(node) {
+    const category = data.categories[node.dataset.cat] || {};
+    const info = seatInfo.get(node) || { label: node.dataset.name };
+    ui.tooltip.textContent = `${info.label} · ${category.name || ""} · ${STATUS_WORDS[node.dataset.status]}`;
+    ui.tooltip.hidden = false;
+  }
 
   // --- start -----------------------------------------------------------------------------------
 
@@ -711,6 +908,7 @@
     state.cart.set(item.id, { id: item.id, name: item.label, categoryName: item.category_name, price: item.price });
   }
   renderCart();
+  pricesScheduleWindowEnd();
   rovingStart();
   tick();
   setInterval(tick, 250);

@@ -34,7 +34,7 @@ def make_venue_event(organizer, *, template, params, categories, title, timezone
     event = Event.objects.create(
         organizer=organizer, venue=venue, title=title, status=EventStatus.ON_SALE,
         starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=10, hours=3),
-        sales_open_at=now - timedelta(days=1),
+        sales_open_at=now - timedelta(days=1), single_seat_rule=True,  # as the admin makes them
     )
     mapping = {}
     sections = list(venue.sections.order_by("position", "id"))
@@ -87,3 +87,20 @@ def axe_scan(page) -> list[dict]:
          "nodes": [node["target"] for node in violation["nodes"][:5]]}
         for violation in result["violations"] if violation["impact"] in ("serious", "critical")
     ]
+
+
+def fill_customer(page, *, name="Ada Lovelace", email="ada@example.com", phone="+44 20 7946 0000"):
+    page.fill("#id_name", name)
+    page.fill("#id_email", email)
+    page.fill("#id_phone", phone)
+
+
+def pay_with(page, card="4242 4242 4242 4242", *, expiry="12 / 34", cvc="123", holder="Ada Lovelace", terms=True):
+    """Fill the card form (as a buyer types) and press Pay."""
+    page.fill("#card-number", card)
+    page.fill("#card-expiry", expiry)
+    page.fill("#card-cvc", cvc)
+    page.fill("#card-holder", holder)
+    if terms:
+        page.check("#id_terms")
+    page.click("#pay-button")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.buyer_ui.conftest import artifact_path, axe_scan
+from tests.buyer_ui.conftest import artifact_path, axe_scan, fill_customer, pay_with
 from tests.conftest import Buyer, seat_statuses
 from ticketing.models import Booking, EventSeat
 
@@ -67,11 +67,8 @@ def test_buyer_picks_two_seats_pays_and_sees_them_confirmed(asgi_server, browser
     # when they check out and pay
     page.click("#checkout-link")
     expect(page.locator("#checkout-total")).to_have_text("€90")
-    page.fill("#id_name", "Ada Lovelace")
-    page.fill("#id_email", "ada@example.com")
-    page.fill("#id_phone", "+44 20 7946 0000")
-    page.fill("#id_card", "tok_ok")
-    page.click("#pay-button")
+    fill_customer(page)
+    pay_with(page, "4242 4242 4242 4242")
     # then the confirmation shows the reference, both seats and the total
     page.wait_for_url(re.compile(r"/bookings/\d+/$"))
     booking = Booking.objects.get()
@@ -392,24 +389,20 @@ def test_checkout_on_a_phone_fits_and_shows_errors_beside_fields(asgi_server, br
     expect(page.locator("#cart-list li")).to_have_count(1)
     page.click("#checkout-link")
     # when they pay with a bad e-mail and a declined card
-    page.fill("#id_name", "Ada Lovelace")
-    page.fill("#id_email", "ada@")
-    page.fill("#id_phone", "+49 30 1234567")
-    page.fill("#id_card", "tok_declined")
-    page.click("#pay-button")
+    fill_customer(page, email="ada@", phone="+49 30 1234567")
+    pay_with(page, "4000 0000 0000 0002")
     # then the e-mail error sits beside the field, nothing overflows, and the seat is still held
     expect(page.locator("#id_email-error")).to_have_text("Enter a valid email address.")
     expect(page.locator("#id_email")).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.fill("#id_email", "ada@example.com")
-    page.click("#pay-button")
+    pay_with(page, "4000 0000 0000 0002")
     expect(page.locator("#id_card-error")).to_contain_text("Your card was declined. Your seats are still held")
     expect(page.locator(".countdown-time")).to_have_text(re.compile(r"^(9|10):\d\d$"))
     page.screenshot(path=str(artifact_path("checkout-declined-375.png")), full_page=True)
     assert seat_statuses(theater_event)[seat_id] == "held"
     # and a good card then books it
-    page.fill("#id_card", "tok_ok")
-    page.click("#pay-button")
+    pay_with(page, "4242 4242 4242 4242")
     page.wait_for_url(re.compile(r"/bookings/\d+/$"))
     expect(page.locator("#booked-seats tr")).to_have_count(1)
     page.screenshot(path=str(artifact_path("confirmation-375.png")), full_page=True)

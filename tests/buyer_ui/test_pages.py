@@ -25,7 +25,7 @@ def test_event_page_draws_every_seat_with_an_accessible_name(theater_event):
     assert len(seats) == EventSeat.objects.filter(event=theater_event).count()
     assert 'aria-label="Orchestra, row D, seat 1, €45, wheelchair space, available"' in html
     assert 'aria-label="Mezzanine, row B, seat 3, €35, available"' in html
-    assert "Stage" in html and "Orchestra <strong>€45</strong>" in html
+    assert "Stage" in html and 'Orchestra <strong class="legend-price">€45</strong>' in html
 
 
 @pytest.mark.django_db
@@ -106,6 +106,7 @@ def test_checkout_without_seats_sends_the_buyer_back_to_the_map(theater_event):
 
 def checkout_form(buyer, event, **overrides):
     data = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000", "card": "tok_ok",
+            "terms": "on",
             "idempotency_key": uuid.uuid4().hex, "csrfmiddlewaretoken": buyer.csrf_token, **overrides}
     return buyer.post(f"/events/{event.pk}/checkout/", data)
 

@@ -173,7 +173,8 @@ def test_event_page_shows_the_current_tier_price(client, event):
     tier(event, "Early Bird", "30.00", quota=5)
     page = client.get(f"/events/{event.pk}/")
     assert page.status_code == 200
-    assert 'Standard <strong>€30</strong> <span class="muted">(Early Bird)</span>' in page.content.decode()
+    assert ('Standard <strong class="legend-price">€30</strong> <span class="muted legend-tier">(Early Bird)</span>'
+            in page.content.decode())
 
 
 def test_hold_of_unknown_seats_with_tiers_is_a_400(buyer, event, other_event):

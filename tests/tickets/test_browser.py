@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core import mail
 
+from tests.buyer_ui.conftest import fill_customer, pay_with
 from tests.conftest import make_event
 from tests.tickets.conftest import waitlist_joined
 from ticketing import services
@@ -60,10 +61,14 @@ def test_a_waitlist_offer_is_claimed_and_paid_in_the_browser(live_server, page, 
     # when Bob opens the e-mailed link, continues to checkout and pays
     page.goto(f"{live_server.url}{waitlist_claim_url(entry)}")
     page.get_by_role("button", name="Continue to checkout").click()
-    page.get_by_label("Name").fill("Bob Example")
-    page.get_by_role("button", name="Pay").click()
+    # the normal checkout: the offered seats, their prices, the total, the countdown
+    page.wait_for_selector("#pay-button")
+    assert page.locator("#checkout-countdown").is_visible()
+    assert page.locator("#checkout-total").inner_text() == "€80"
+    fill_customer(page, name="Bob Example", email="bob@example.com")
+    pay_with(page, "4242 4242 4242 4242", holder="Bob Example")
     # then he has the seats that were offered to him
-    page.get_by_text("Booked:").wait_for()
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
     bob = Booking.objects.get(customer_email="bob@example.com")
     assert bob.status == "paid"
     assert sorted(bob.booking_seats.values_list("event_seat_id", flat=True)) == entry.offered_seat_ids

@@ -6,11 +6,18 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 
 from tests.tickets.conftest import pdf_qr_codes, pdf_text
 from ticketing.models import Booking, OutgoingEmail, Ticket
-from ticketing.services.delivery import booking_link_key, booking_pdf, email_send
+from ticketing.services.delivery import (
+    booking_link_key,
+    booking_pdf,
+    email_enqueue,
+    email_send,
+    event_reminders_due,
+)
 
 
 def test_pdf_has_one_page_per_ticket_whose_qr_decodes_to_its_token(paid_booking):
@@ -139,4 +146,50 @@ def test_local_backend_writes_one_eml_file_per_message(paid_booking, settings, t
     parsed = message_from_bytes(path.read_bytes())
     assert parsed["To"] == "ada@example.com"
     parts = [part.get_content_type() for part in parsed.walk()]
-    assert parts == ["multipart/mixed", "text/plain", "application/pdf", "text/calendar"]
+    assert parts == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf",
+                     "text/calendar"]
+
+
+def test_tickets_email_has_an_html_part_with_a_manage_booking_button_and_the_same_words(paid_booking):
+    message = mail.outbox[0]
+    # the plain text stays the body; the HTML is an alternative of the same message
+    assert "Manage your bookings" in message.body
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert '<a href="http://testserver/my-bookings/" style=' in html and ">Manage booking</a>" in html
+    assert f"Your tickets for Test Concert ({paid_booking.reference})" in html
+    assert "Hello Ada Lovelace," in html
+    # links in the text are clickable, and the text is escaped
+    assert '<a href="http://testserver/api/bookings/' in html
+    assert "<script" not in html
+
+
+def test_html_email_escapes_what_buyers_typed(paid_booking, django_capture_on_commit_callbacks):
+    Booking.objects.filter(pk=paid_booking.pk).update(customer_name="<img src=x onerror=alert(1)>")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        email_enqueue(kind="booking-tickets", object_id=paid_booking.pk, to="ada@example.com", key="again")
+    html = mail.outbox[-1].alternatives[0][0]
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_day_before_each_paid_booking_gets_one_reminder_with_doors_address_and_seats(
+        paid_booking, event, django_capture_on_commit_callbacks):
+    event.venue.address = "Unter den Linden 1"
+    event.venue.save()
+    mail.outbox.clear()
+    # ten days ahead: nothing is due
+    assert event_reminders_due() == 0
+    # the day before: one reminder, and only one however often the schedule runs
+    with time_machine.travel(event.starts_at - timedelta(hours=20)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert event_reminders_due() == 1
+            assert event_reminders_due() == 0
+    [message] = mail.outbox
+    starts = event.starts_at.astimezone(ZoneInfo("Europe/Berlin"))
+    doors = starts - timedelta(hours=1)
+    assert message.subject == f"Tomorrow: Test Concert — doors open {doors:%H:%M}"
+    assert f"doors open at {doors:%H:%M}, the event starts at {starts:%H:%M}" in message.body
+    assert f"Where: {event.venue.name}, Unter den Linden 1, Berlin" in message.body
+    assert f"booking {paid_booking.reference}" in message.body
+    assert ">Download tickets</a>" in message.alternatives[0][0]

@@ -218,8 +218,10 @@ def test_claim_page_shows_the_offer_and_claims_only_on_post(client, event, sold_
     url = f"/waitlist/{waitlist_entry_key(entry)}/claim/"
     assert "Continue to checkout" in client.get(url).content.decode()
     assert WaitlistEntry.objects.get().status == "offered"  # a mail scanner following the link claims nothing
-    client.post(url)
-    assert 'id="checkout"' in client.get(url).content.decode()
+    claimed = client.post(url)
+    # the claim leads to the normal checkout, and the offer page points there too
+    assert claimed["Location"] == f"/events/{event.pk}/checkout/"
+    assert f'id="checkout" href="/events/{event.pk}/checkout/"' in client.get(url).content.decode()
     assert WaitlistEntry.objects.get().status == "claimed"
 
 

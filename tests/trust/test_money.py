@@ -44,13 +44,16 @@ def _checkout_page(event, seat_ids):
 
 def test_checkout_shows_demo_cards_while_the_fake_provider_takes_payments(event, seat_ids):
     html = _checkout_page(event, seat_ids)
-    assert "tok_ok" in html and "tok_declined" in html
+    assert 'id="demo-cards"' in html
+    assert "<code>4242 4242 4242 4242</code> pays" in html and "<code>4000 0000 0000 0002</code> is declined" in html
+    assert "js/payments_fake.js" in html
 
 
 def test_checkout_shows_no_demo_cards_with_a_real_provider(event, seat_ids, use_provider):
     use_provider("tests.trust.providers.CardProvider")
     html = _checkout_page(event, seat_ids)
     assert "tok_" not in html
+    assert "4242" not in html and 'id="demo-cards"' not in html and "payments_fake.js" not in html
 
 
 # --- provider keys are made by the server -------------------------------------------------------------

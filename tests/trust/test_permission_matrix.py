@@ -299,6 +299,8 @@ def _api_cases(world):
         ("get", "/api/checkin/events/{event_id}/stats", f"/api/checkin/events/{event}/stats", None, {"door_this"}),
         ("get", "/api/checkin/events/{event_id}/search", f"/api/checkin/events/{event}/search?q=Ada", None,
          {"door_this"}),
+        ("post", "/api/seats/best", "/api/seats/best", lambda role: {"event_id": event, "quantity": 1}, EVERYONE),
+        ("get", "/api/events/{event_id}/cart", f"/api/events/{event}/cart", None, EVERYONE),  # each sees own holds
     ]
 
 

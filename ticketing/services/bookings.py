@@ -115,7 +115,7 @@ def _booking_replay(client_key: str, *, owner: str, event_id: int) -> Booking | 
     if booking.event_id != event_id:
         raise IdempotencyKeyReused()
     if booking.status == BookingStatus.FAILED:
-        raise PaymentDeclined(booking_id=booking.pk)
+        raise PaymentDeclined(booking_id=booking.pk, reason=booking.failure_reason)
     return booking
 
 
@@ -238,7 +238,7 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
         return booking  # stays pending: reconciliation gives it up (a charge for something else never pays)
     if not result.succeeded:
         booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
-        raise PaymentDeclined(booking_id=booking.pk)
+        raise PaymentDeclined(booking_id=booking.pk, reason=result.decline_reason)
     return booking_finalize(booking.pk, payment_reference=result.reference, booking=booking)
 
 

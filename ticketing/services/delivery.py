@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import deque
 from datetime import UTC, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django_q.tasks import async_task
 
 from ticketing.models import (
@@ -264,8 +269,23 @@ def emails_stuck():
     return OutgoingEmail.objects.filter(sent_at__isnull=True, claimed_at__lte=timezone.now() - timedelta(minutes=10))
 
 
-def _message(*, subject: str, body: str, to: str) -> EmailMessage:
-    return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+URL_PATTERN = re.compile(r"(https?://[^\s<>\"]+)")
+
+
+def _message(*, subject: str, body: str, to: str, action: tuple[str, str] | None = None) -> EmailMessage:
+    """A plain-text e-mail with an HTML alternative (the same words, links clickable, `action` as a button).
+
+    Mail programs show the HTML part; the text part is for those that cannot (and for spam filters).
+    """
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    paragraphs = [mark_safe(URL_PATTERN.sub(r'<a href="\1">\1</a>', escape(paragraph.strip())).replace("\n", "<br>"))
+                  for paragraph in body.split("\n\n") if paragraph.strip()]
+    html = render_to_string("ticketing/email/message.html", {
+        "subject": subject, "paragraphs": paragraphs, "site": settings.PUBLIC_URL,
+        "action_label": action[0] if action else "", "action_url": action[1] if action else "",
+    })
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -283,7 +303,7 @@ def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"Manage your bookings (cancel, transfer a ticket): {settings.PUBLIC_URL}/my-bookings/\n"
     )
     message = _message(subject=f"Your tickets for {event.title} ({booking.reference})", body=body,
-                       to=booking.customer_email)
+                       to=booking.customer_email, action=("Manage booking", f"{settings.PUBLIC_URL}/my-bookings/"))
     message.attach(f"tickets-{booking.reference}.pdf", booking_pdf(booking.pk).read_bytes(), "application/pdf")
     message.attach("event.ics", event_ics(event), "text/calendar")
     return message
@@ -328,7 +348,8 @@ def _waitlist_offer_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"If you do not, they go to the next person on the waitlist.\n"
         f"Your waitlist entry: {settings.PUBLIC_URL}{waitlist_entry_url(entry)}\n"
     )
-    return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email)
+    return _message(subject=f"Seats for {entry.event.title} are waiting for you", body=body, to=entry.email,
+                    action=("Check out now", f"{settings.PUBLIC_URL}{waitlist_claim_url(entry)}"))
 
 
 def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -345,7 +366,8 @@ def _waitlist_confirm_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}\n\n"
         f"If it was not you, ignore this e-mail: nothing happens without the link.\n"
     )
-    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email)
+    return _message(subject=f"Confirm your waitlist place for {entry.event.title}", body=body, to=entry.email,
+                    action=("Confirm my place", f"{settings.PUBLIC_URL}{waitlist_confirm_url(entry)}"))
 
 
 def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -364,7 +386,8 @@ def _cancellation_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f" (fee {cancellation.fee} {currency}).\n\nEvently\n"
     )
     return _message(subject=f"{booking.event.title}: booking {booking.reference} — "
-                            f"{cancellation.get_reason_display()}", body=body, to=booking.customer_email)
+                            f"{cancellation.get_reason_display()}", body=body, to=booking.customer_email,
+                    action=("My bookings", f"{settings.PUBLIC_URL}/my-bookings/"))
 
 
 def _ticket_cancelled_email(outgoing: OutgoingEmail) -> EmailMessage | None:
@@ -389,10 +412,59 @@ def _magic_link_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"{settings.MAGIC_LINK_MAX_AGE_SECONDS // 60} minutes):\n{url}\n\n"
         f"If you did not ask for it, ignore this e-mail.\n"
     )
-    return _message(subject="Your bookings at Evently", body=body, to=outgoing.to)
+    return _message(subject="Your bookings at Evently", body=body, to=outgoing.to, action=("See my bookings", url))
+
+
+def _event_reminder_email(outgoing: OutgoingEmail) -> EmailMessage | None:
+    """The day before: when the doors open, where the venue is, which seats, and the tickets again."""
+    booking = Booking.objects.select_related("event__venue").get(pk=outgoing.object_id)
+    tickets = booking_pdf_tickets(booking)
+    event, venue = booking.event, booking.event.venue
+    if not tickets or booking.status != "paid" or event.status == "cancelled" or event.starts_at <= timezone.now():
+        return None
+    zone = ZoneInfo(venue.timezone)
+    starts = event.starts_at.astimezone(zone)
+    doors = starts - timedelta(minutes=settings.TICKET_DOORS_BEFORE_MINUTES)
+    place = ", ".join(part for part in (venue.name, venue.address, venue.city) if part)
+    seats = "\n".join(f"- {ticket.booking_seat.event_seat.seat}" for ticket in tickets)
+    body = (
+        f"Hello {booking.customer_name},\n\n"
+        f"{event.title} is tomorrow: doors open at {doors:%H:%M}, the event starts at {starts:%H:%M} "
+        f"({starts:%A %d %B}, {venue.timezone}).\n\n"
+        f"Where: {place}\nMap: https://www.openstreetmap.org/search?{urlencode({'query': place})}\n\n"
+        f"Your seats (booking {booking.reference}):\n{seats}\n\n"
+        f"Your tickets: {settings.PUBLIC_URL}{booking_pdf_url(booking, signed=True)}\n"
+        f"Show the QR code at the door. Manage your booking: {settings.PUBLIC_URL}/my-bookings/\n"
+    )
+    return _message(subject=f"Tomorrow: {event.title} — doors open {doors:%H:%M}", body=body,
+                    to=booking.customer_email, action=("Download tickets", f"{settings.PUBLIC_URL}"
+                                                                           f"{booking_pdf_url(booking, signed=True)}"))
+
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+def event_reminders_due() -> int:
+    """Queue the reminder of every paid booking whose event starts within the next 24 hours, once each.
+
+    Runs every minute; the outbox key (`event-reminder:<booking>`) keeps it to one e-mail per booking,
+    and bookings already reminded are left out by the query, so a large sale is not re-read each minute.
+    """
+    now = timezone.now()
+    reminded = OutgoingEmail.objects.filter(kind="event-reminder").values("object_id")
+    due = (Booking.objects.filter(status="paid", event__status__in=["on_sale", "published", "sold_out"],
+                                  event__starts_at__gt=now, event__starts_at__lte=now + REMINDER_AHEAD)
+           .exclude(pk__in=reminded).values_list("pk", "customer_email")[:1000])
+    queued = 0
+    for booking_id, email in due:
+        with transaction.atomic():
+            email_enqueue(kind="event-reminder", object_id=booking_id, to=email)
+        queued += 1
+    return queued
 
 
 EMAIL_BUILDERS = {
+    "event-reminder": _event_reminder_email,
     "booking-tickets": _booking_tickets_email,
     "ticket-transfer": _ticket_transfer_email,
     "waitlist-offer": _waitlist_offer_email,

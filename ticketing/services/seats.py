@@ -6,8 +6,9 @@ stamps, publishes and hands freed seats to the waitlist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -42,6 +43,8 @@ from ticketing.services.pricing import seat_prices_fix
 class Hold:
     seat_ids: list[int]
     expires_at: datetime
+    # The price fixed for each held seat (what the cart shows and the confirm charges).
+    prices: dict[int, Decimal] = field(default_factory=dict)
 
 
 # --- holds -------------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ UPDATE ticketing_eventseat es
   FROM unnest(%(seat_ids)s::bigint[], %(prices)s::numeric[], %(tier_ids)s::bigint[]) AS picked(id, price, tier_id)
  WHERE es.id = picked.id AND es.event_id = %(event_id)s
    AND ({free_seat_sql("es")} OR {OWN_LIVE_HOLD})
-RETURNING es.id
+RETURNING es.id, es.price
 """
 
 def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
@@ -115,7 +118,8 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
         prices, tier_ids = seat_prices_fix(cursor, event_id=event_id, owner=owner, seat_ids=seat_ids)
         cursor.execute(HOLD_SQL, {"owner": owner, "until": until, "event_id": event_id, "seat_ids": seat_ids,
                                   "prices": prices, "tier_ids": tier_ids})
-        held = sorted(row[0] for row in cursor.fetchall())
+        held_prices = dict(cursor.fetchall())
+        held = sorted(held_prices)
         if len(held) != len(seat_ids):
             missing = sorted(set(seat_ids) - set(held))
             cursor.execute(
@@ -126,7 +130,7 @@ def seat_hold(*, event_id: int, seat_ids: list[int], owner: str) -> Hold:
                 raise UnknownSeats(seat_ids=sorted(set(missing) - known))
             raise SeatsUnavailable(seat_ids=missing)  # leaving atomic() rolls the partial hold back
         seats_publish(event_id, held_changes(held, until))
-    return Hold(seat_ids=held, expires_at=until)
+    return Hold(seat_ids=held, expires_at=until, prices=held_prices)
 
 
 def seat_release(*, event_id: int, seat_ids: list[int], owner: str) -> list[int]:

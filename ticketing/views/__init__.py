@@ -8,5 +8,5 @@ from ticketing.views.after_purchase import (  # noqa: F401
     waitlist_entry_page,
     waitlist_join_page,
 )
-from ticketing.views.checkout import booking_confirmation, checkout  # noqa: F401
+from ticketing.views.checkout import booking_calendar, booking_confirmation, buyer_page, checkout  # noqa: F401
 from ticketing.views.event_page import event_detail  # noqa: F401

@@ -16,7 +16,8 @@ from evently.errors import DomainError
 from evently.payments import payment_provider_is_demo
 from evently.ratelimit import rate_limit
 from events.models import Event
-from ticketing import services
+from events.seatmap import money
+from ticketing import selectors, services
 from ticketing.api_tickets import MY_BOOKINGS_SESSION_KEY, session_email
 from ticketing.buyer import buyer_id, buyer_id_if_known
 from ticketing.exceptions import BookingNotFound
@@ -74,6 +75,13 @@ def my_bookings(request):
              "cancel_preview": services.booking_cancel_preview(booking_id=booking.pk, owner=booking.buyer)
              if booking.status == "paid" else None}
             for booking in bookings]
+    for row in rows:  # each ticket's own refund, for "cancel this seat" (per-seat preview)
+        refunds = {seat["seat_id"]: seat for seat in (row["cancel_preview"] or {}).get("seats", [])}
+        active = sum(1 for ticket in row["tickets"] if ticket.status == "valid")
+        for ticket in row["tickets"]:
+            seat_refund = refunds.get(ticket.booking_seat.event_seat_id)
+            ticket.seat_cancel = seat_refund if (seat_refund and active > 1 and ticket.status == "valid"
+                                                 and row["cancel_preview"]["allowed"]) else None
     signed_in = bool(email) or request.user.is_authenticated
     received = list(tickets_received(email=email)[:100])
     return render(request, "ticketing/my_bookings.html", {"rows": rows, "email": email, "signed_in": signed_in,
@@ -99,8 +107,11 @@ def _my_bookings_action(request) -> None:
             if booking is None or not booking_is_accessible(booking, owner=owner, user=user, email=email):
                 raise BookingNotFound()
             # Access is proven above (possibly by e-mail), so cancel as the booking's own buyer.
-            cancellation = services.booking_seats_cancel(booking_id=booking.pk, owner=booking.buyer, user=user)
-            messages.info(request, f"Booking {booking.reference} is cancelled; {cancellation.refund} "
+            seat_id = _int(request.POST.get("seat_id")) or None  # one seat of the booking, or all of it
+            cancellation = services.booking_seats_cancel(booking_id=booking.pk, owner=booking.buyer, user=user,
+                                                         seat_ids=[seat_id] if seat_id else None)
+            what = f"One seat of booking {booking.reference} is" if seat_id else f"Booking {booking.reference} is"
+            messages.info(request, f"{what} cancelled; {cancellation.refund} "
                                    f"{booking.currency} will be refunded (fee {cancellation.fee}).")
         elif action == "transfer":
             to_email = _valid_email(request.POST.get("email", ""))
@@ -142,7 +153,10 @@ def waitlist_join_page(request, event_id: int):
                 return redirect(request.path)
             except DomainError as error:
                 messages.error(request, error.message)
-    return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": event.categories.all(),
+    # The price selling now (the active pricing tier's), as on the event page, not the base price.
+    categories = [{**category, "price_text": money(category["price"])}
+                  for category in selectors.categories_selling_now(event=event)]
+    return render(request, "ticketing/waitlist_join.html", {"event": event, "categories": categories,
                                                             "party_sizes": range(1, event.max_seats_per_order + 1)})
 
 
@@ -186,7 +200,9 @@ def waitlist_claim_page(request, key: str):
             entry = waitlist_claim(entry_id=entry.pk, owner=buyer_id(request))
         except DomainError as error:
             messages.error(request, error.message)
-        return redirect(request.path)
+            return redirect(request.path)
+        # The offered seats are now this browser's hold: the normal checkout (seats, prices, total, countdown).
+        return redirect("checkout", event_id=entry.event_id)
     claimed_here = entry.status == WaitlistStatus.CLAIMED and entry.claimed_by == buyer_id_if_known(request)
     return render(request, "ticketing/waitlist_claim.html", {
         "entry": entry, "event": entry.event, "claimed_here": claimed_here, "key": key,

@@ -3,19 +3,25 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from evently.errors import DomainError
-from evently.payments import payment_provider_is_demo
+from evently.payments import payment_client_script, payment_provider_is_demo
 from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors, services, throttle
 from ticketing.buyer import buyer_id_if_known
-from ticketing.exceptions import NoHeldSeats, PaymentDeclined
+from ticketing.exceptions import NoHeldSeats, PaymentDeclined, SingleSeatGap
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
+from ticketing.services.calendar import booking_ics
+from ticketing.services.cancellation import cancellation_policy_text
+from ticketing.services.delivery import booking_pdf_url
+from ticketing.services.seat_gaps import seat_gap_check
 
 
 def checkout(request, event_id: int):
@@ -25,6 +31,11 @@ def checkout(request, event_id: int):
         raise Http404("No such event.")
     owner = buyer_id_if_known(request) or ""
     seats = _cart_lines(event_id=event.pk, owner=owner)
+    try:
+        seat_gap_check(event_id=event.pk, owner=owner)  # the single-seat rule: fix the seats on the map first
+    except SingleSeatGap as gap:
+        messages.error(request, gap.message)
+        return redirect(event.get_absolute_url())
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():
@@ -40,11 +51,10 @@ def checkout(request, event_id: int):
                 messages.warning(request, "Your hold has expired, so there is nothing to pay for. "
                                           "Please choose seats again.")
                 return redirect(event.get_absolute_url())
-            except PaymentDeclined:
+            except PaymentDeclined as declined:
                 # A new key for the next attempt: the declined one always answers "declined".
                 form = _form_with_new_key(request.POST)
-                form.add_error("card", "Your card was declined. Your seats are still held for you — "
-                                       "try another card before the time runs out.")
+                form.add_error("card", decline_message(declined.extra.get("reason", "")))
             except DomainError as error:
                 form = _form_with_new_key(request.POST)
                 form.add_error(None, error.message)
@@ -61,7 +71,12 @@ def checkout(request, event_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/checkout.html", {
         "event": event, "form": form, "seats": seats, "total": money(total),
+        # Evently adds no booking fee: the seats' prices are the total (said, so nobody expects one at the end).
+        "fees": "None",
+        "cancellation_policy": cancellation_policy_text(event),
         "demo_payments": payment_provider_is_demo(),
+        "payment_script": payment_client_script(),
+        "payment_config": {"is_demo": payment_provider_is_demo(), "currency": settings.CURRENCY},
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
 
@@ -70,6 +85,11 @@ def _cart_lines(*, event_id: int, owner: str) -> list[dict]:
     """The cart's held seats, then its general-admission places (one line per area, issue 15)."""
     return selectors.seats_held_by(event_id=event_id, owner=owner) + selectors.places_held_by(
         event_id=event_id, owner=owner)
+def decline_message(reason: str) -> str:
+    """What a buyer reads under the card fields after the provider declined the card."""
+    why = " (insufficient funds)" if reason.lower() == "insufficient funds" else ""
+    return (f"Your card was declined{why}. Your seats are still held for you — "
+            "try another card before the time runs out.")
 
 
 def _form_with_new_key(post) -> CheckoutForm:
@@ -82,14 +102,40 @@ def _form_with_new_key(post) -> CheckoutForm:
 
 def booking_confirmation(request, booking_id: int):
     """The booking's reference, seats and total; only for the buyer who made it (or its organiser)."""
-    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
-    if booking is None or not services.booking_is_visible_to(
-        booking, owner=buyer_id_if_known(request) or "", user=request.user
-    ):
-        raise Http404("No such booking.")
+    booking = _booking_of_this_buyer(request, booking_id)
     seats = selectors.booking_seats(booking_id=booking.pk) + selectors.booking_places(booking_id=booking.pk)
     for seat in seats:
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/booking_confirmation.html", {
         "booking": booking, "event": booking.event, "seats": seats, "total": money(booking.total),
+        "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None,
+        "calendar_url": reverse("booking_calendar", args=[booking.pk]) if booking.status == "paid" else None,
+        "manage_url": reverse("my_bookings"),
     })
+
+
+def booking_calendar(request, booking_id: int):
+    """The booked event as an iCalendar file (Add to calendar); same access as the confirmation page."""
+    booking = _booking_of_this_buyer(request, booking_id)
+    if booking.status != "paid":
+        raise Http404("No such booking.")
+    seats = selectors.booking_seats(booking_id=booking.pk)
+    response = HttpResponse(booking_ics(booking, seats=seats, url=request.build_absolute_uri(reverse("my_bookings"))),
+                            content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="evently-{booking.reference}.ics"'
+    return response
+
+
+def _booking_of_this_buyer(request, booking_id: int) -> Booking:
+    """The booking, if this browser's buyer made it (or it is the organizer's); else 404."""
+    booking = Booking.objects.select_related("event__venue").filter(pk=booking_id).first()
+    if booking is None or not services.booking_is_visible_to(
+        booking, owner=buyer_id_if_known(request) or "", user=request.user
+    ):
+        raise Http404("No such booking.")
+    return booking
+
+
+def buyer_page(request, page: str):
+    """The terms of sale and the privacy notice the checkout asks buyers to accept."""
+    return render(request, f"ticketing/{page}.html")

@@ -3,10 +3,13 @@
 Served at /events/<id>/ (named `event_detail`); the catalogue around it is events' (`events.views`).
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 
 from events import seatmap
@@ -47,8 +50,10 @@ def event_detail(request, event_id: int):
         "event_id": event.pk, "version": version, "mode": "overview" if is_overview else "full",
         "hold_ttl_seconds": settings.HOLD_TTL_SECONDS, "max_seats": event.max_seats_per_order,
         "currency": seatmap.CURRENCY_SYMBOLS.get(settings.CURRENCY, settings.CURRENCY + " "),
-        "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(current[c.pk]["price"])}
+        "categories": {c.pk: {"name": c.name, "colour": c.colour, "price": str(current[c.pk]["price"]),
+                              "tier": current[c.pk]["tier"]}
                        for c in categories},
+        "cart_url": f"/api/events/{event.pk}/cart", "best_url": "/api/seats/best",
         "cart": cart, "expires_at": min((seat["held_until"] for seat in cart), default=None),
         "checkout_url": f"/events/{event.pk}/checkout/", "is_on_sale": event.is_selling(timezone.now()),
     }
@@ -58,15 +63,24 @@ def event_detail(request, event_id: int):
         "is_on_sale": page_data["is_on_sale"], "areas": areas,
         "expires_at": min(filter(None, [page_data["expires_at"], *(a["my_expires_at"] for a in areas)]), default=None),
     }
+    if is_overview:  # sections coloured by price: the colour of the category selling at the section's lowest price
+        colour_by_price = {str(current[c.pk]["price"]): c.colour for c in reversed(categories)}
+        for section in seat_map["sections"]:
+            section["colour"] = colour_by_price.get(str(section["price_min"]), "#9ca3af")
     seat_map["available_text"] = f"{seat_map['available']:,}"
     seat_map["total_text"] = f"{seat_map['total']:,}"
+    details = event_details(event, categories, seat_map)
+    # Sold out means no seat and no standing place left (a GA-only event has no seats at all).
+    details["is_sold_out"] = details["is_sold_out"] and not any(area["available"] > 0 for area in areas)
     return render(request, "events/event_detail.html", {
-        "event": event,
-        "categories": [{"category": c, "price": seatmap.money(current[c.pk]["price"]), "tier": current[c.pk]["tier"]}
+        "event": event, "details": details,
+        "categories": [{"category": c, "price": seatmap.money(current[c.pk]["price"]), "tier": current[c.pk]["tier"],
+                        "left": details["seats_left"].get(c.pk)}
                        for c in categories],
         "cancellation_policy": cancellation_policy_text(event),
         "map": event.venue.map_meta, "seat_map": seat_map, "is_overview": is_overview, "page_data": page_data,
         "areas": areas, "areas_data": areas_data, "is_ga_only": is_ga_only,
+        "best_quantities": range(1, min(event.max_seats_per_order, 10) + 1),
         "cart": cart, "legend": [
             {"status": status, "word": word, "mark": seatmap.STATUS_MARKS[status]}
             for status, word in seatmap.STATUS_WORDS.items()
@@ -88,3 +102,18 @@ def _page_areas(event_id: int, owner: str | None, current: dict) -> list[dict]:
             "my_expires_at": area["my_expires_at"].isoformat() if area["my_expires_at"] else None,
         })
     return areas
+def event_details(event: Event, categories: list, seat_map: dict) -> dict:
+    """What the page head shows besides the title: cover image, category, age limit, the venue's address
+    with a map link, seats left per category, and whether it is sold out."""
+    venue = event.venue
+    address = ", ".join(part for part in (venue.address, venue.city) if part)
+    if venue.latitude is not None:
+        map_url = f"https://www.openstreetmap.org/?mlat={venue.latitude}&mlon={venue.longitude}#map=17/{venue.latitude}/{venue.longitude}"
+    else:
+        map_url = "https://www.openstreetmap.org/search?" + urlencode({"query": f"{venue.name}, {address}"})
+    left = selectors.category_seats_left(event_id=event.pk)
+    return {
+        "image_url": event.cover_image.url if event.cover_image else static(f"events/img/{event.category}.svg"),
+        "category": event.get_category_display(), "age": event.age_restriction, "address": address,
+        "map_url": map_url, "seats_left": left, "is_sold_out": seat_map["available"] == 0,
+    }

@@ -196,7 +196,7 @@ def _events(rng: random.Random, *, organizer, venues, size: int) -> list[Event]:
         if kind == "theater":
             names = [("Stalls", "#2563eb", base), ("Circle", "#16a34a", (base * Decimal("0.7")).quantize(1))]
         else:
-            names = [("Standard", "#4b5563", base)]
+            names = [("Standard", "#0d9488", base)]
         for position, (name, colour, price) in enumerate(names):
             seat_categories.append(SeatCategory(event=event, name=name, colour=colour, price=price, position=position))
     SeatCategory.objects.bulk_create(seat_categories)

@@ -63,13 +63,17 @@ EVENTS = [
     {"title": "PyData Harbour 2027", "venue": "Harbour Conference Hall", "category": EventCategory.CONFERENCE,
      "days": 50, "hours": 8,
      "description": "Two tracks of talks on data engineering and machine learning.",
-     "categories": [("Center block", "#0891b2", "249.00", ["Center"]), ("Standard", "#4b5563", "179.00", None)]},
+     "categories": [("Center block", "#0891b2", "249.00", ["Center"]), ("Standard", "#c026d3", "179.00", None)]},
     {"title": "Warehouse Nights — Techno Open Air", "venue": "Tresor Club", "category": EventCategory.CONCERT,
      "days": 28, "hours": 8,
      "description": "All night long on three floors. General admission: pick how many tickets, no seat map.",
      "categories": [("Front of stage", "#e11d48", "45.00", ["Front of stage"]),
                     ("General admission", "#0f766e", "30.00", None)]},
 ]
+
+
+# Category colours earlier demos used that look like a seat status (events.colours).
+OLD_CLASHING_COLOURS = ["#4b5563"]
 
 
 def _demo_sales_rules(event, *, now):
@@ -164,6 +168,10 @@ class Command(BaseCommand):
 
     def _event(self, spec, venue, organizer):
         if Event.objects.filter(title=spec["title"], venue=venue).exists():
+            # Demo databases from before issue 17 drew the conference's Standard seats in the "sold" grey.
+            for name, colour, _, _ in spec["categories"]:
+                SeatCategory.objects.filter(event__title=spec["title"], event__venue=venue, name=name).exclude(
+                    colour=colour).filter(colour__in=OLD_CLASHING_COLOURS).update(colour=colour)
             return
         now = timezone.now()
         starts_at = (now + timedelta(days=spec["days"])).replace(hour=18, minute=0, second=0, microsecond=0)
@@ -171,7 +179,7 @@ class Command(BaseCommand):
             organizer=organizer, venue=venue, title=spec["title"], description=spec["description"],
             category=spec["category"], status=EventStatus.ON_SALE, starts_at=starts_at,
             ends_at=starts_at + timedelta(hours=spec["hours"]), sales_open_at=now - timedelta(days=1),
-            sales_close_at=starts_at,
+            sales_close_at=starts_at, single_seat_rule=True,
         )
         sections = list(venue.sections.order_by("position"))
         mapping = {}
