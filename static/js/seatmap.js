@@ -776,6 +776,9 @@
     svg.style.setProperty("--section-label-size", `${Math.min(14 / ppu, 16).toFixed(2)}px`);
     const toScreen = (x, y) => [ctm.a * x + ctm.e - rect.left, ctm.d * y + ctm.f - rect.top];
     const inside = ([sx, sy], margin) => sx >= margin && sx <= rect.width - margin && sy >= margin && sy <= rect.height - margin;
+    const full = fullView();
+    const zoomed = view.w < full.w * 0.95 || state.openSection !== null;
+    const top = zoomed ? 36 : 10; // pins stay below the section chip
     const placed = [];
     const inView = new Map(); // section → [first row, last row] in view
     for (const row of rowIndex) {
@@ -790,7 +793,7 @@
       const length = Math.hypot(x - px, y - py) || 1;
       const sign = entry > 0 ? 1 : -1;
       const [sx, sy] = toScreen(x - sign * ((x - px) / length) * ROW_LABEL_GAP, y - sign * ((y - py) / length) * ROW_LABEL_GAP);
-      const at = [Math.min(Math.max(sx, 14), rect.width - 14), Math.min(Math.max(sy, 10), rect.height - 10)];
+      const at = [Math.min(Math.max(sx, 14), rect.width - 14), Math.min(Math.max(sy, top), rect.height - 10)];
       if (placed.some(([ox, oy]) => Math.abs(ox - at[0]) < 2 * LABEL_PX && Math.abs(oy - at[1]) < 1.3 * LABEL_PX)) continue;
       placed.push(at);
       let pin = pins.rows[placed.length - 1];
@@ -807,8 +810,6 @@
     }
     for (const pin of pins.rows.slice(placed.length)) pin.hidden = true;
     // The chip: only while zoomed in (the whole map shows its own section names).
-    const full = fullView();
-    const zoomed = view.w < full.w * 0.95 || state.openSection !== null;
     pins.section.hidden = !zoomed || !inView.size;
     pins.section.textContent = [...inView].map(([name, [first, last]]) => `${name} · ${first === last ? `row ${first}` : `rows ${first}–${last}`}`).join("  |  ");
   }

@@ -69,6 +69,8 @@ def test_theater_row_labels_and_section_name_stay_readable_when_zoomed_and_panne
     expect(page.locator(".map-pin-row:not([hidden])").first).to_be_visible()
     expect(page.locator("#map-pin-section")).to_contain_text("Orchestra · rows")
     page.screenshot(path=str(artifact_path("map-labels-zoomed.png")))
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        page.locator(".seatmap-frame").screenshot(path=str(DOCS_IMG / "zoomed-labels.png"))
 
     # when the buyer drags the map sideways and down (towards the seat ends and the back rows)
     before = page.get_attribute("#seatmap", "viewBox")
@@ -80,8 +82,6 @@ def test_theater_row_labels_and_section_name_stay_readable_when_zoomed_and_panne
     seen = wait_for_readable_labels(page, "")
     assert seen["rows"], seen
     assert seen["sections"], seen
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
-        page.locator(".seatmap-frame").screenshot(path=str(DOCS_IMG / "zoomed-labels.png"))
 
     # when the whole map is shown again, the pins go (the map's own labels show) and no label is interactive
     page.click("#zoom-fit")
