@@ -75,14 +75,38 @@ def full_map(layout: dict) -> dict:
                     "label": base, "aria": f"{base}, {STATUS_WORDS[status]}", "mark": STATUS_MARKS[status],
                     "is_wheelchair": "wheelchair" in access, "until": seat.get("held_until", ""),
                 })
-            first = row["seats"][0]
-            rows.append({"label": row["label"], "x": first["x"] - 9, "y": first["y"] + 2.5, "seats": seats,
+            points = [(seat["x"], seat["y"]) for seat in row["seats"]]
+            rows.append({"label": row["label"], "ends": row_label_ends(points), "seats": seats,
                          "seats_svg": mark_safe("".join(seat_svg(seat) for seat in seats))})
         xs = [point[0] for point in section["outline"]] or [0]
         ys = [point[1] for point in section["outline"]] or [0]
         sections.append({"id": section["id"], "name": section["name"], "rows": rows,
                          "label_x": round((min(xs) + max(xs)) / 2, 1), "label_y": round(max(ys) + 10, 1)})
     return {"sections": sections, "available": available, "total": total}
+
+
+# Map units from a row's end seat to its label, along the row (static/js/seatmap.js rowLabelEnds).
+ROW_LABEL_GAP = 9
+
+
+def row_label_ends(points: list[tuple[float, float]]) -> list[dict]:
+    """Where a row's two labels go: just beyond its first and its last seat, continuing the row's line.
+
+    Rows run any way (a theater's arcs end almost vertical, a stadium's end stands run top to bottom), so
+    each label steps ROW_LABEL_GAP out along the row and is anchored on the side facing its seat.
+    """
+    def step(origin, towards):
+        dx, dy = origin[0] - towards[0], origin[1] - towards[1]
+        length = (dx * dx + dy * dy) ** 0.5
+        dx, dy = (dx / length, dy / length) if length else (-1.0, 0.0)
+        anchor = "end" if dx < -0.7 else "start" if dx > 0.7 else "middle"
+        return {"x": round(origin[0] + dx * ROW_LABEL_GAP, 1), "y": round(origin[1] + dy * ROW_LABEL_GAP, 1),
+                "anchor": anchor}
+
+    first, last = points[0], points[-1]
+    if len(points) == 1:
+        return [step(first, (first[0] + 1, first[1])), step(first, (first[0] - 1, first[1]))]
+    return [step(first, points[1]), step(last, points[-2])]
 
 
 def overview_map(summaries: list[dict]) -> dict:

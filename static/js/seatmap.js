@@ -647,6 +647,7 @@
     const parts = [];
     const section = layout.sections[0];
     for (const row of section.rows) {
+      parts.push(rowOpenMarkup(section, row));
       for (const seat of row.seats) {
         if (mine.has(seat.id) && !state.cart.has(seat.id)) { // held in another tab
           const category = data.categories[seat.category] || {};
@@ -654,11 +655,13 @@
         }
         parts.push(seatMarkup(section, row, seat, colours, mine));
       }
+      parts.push("</g>");
     }
     renderCart();
     if (layout.my_holds.length) pricesRefresh(); // seats held in another tab: their hold-time prices
     ui.seatLayer.innerHTML = parts.join("");
-    for (const node of ui.seatLayer.children) registerSeat(node);
+    for (const node of ui.seatLayer.querySelectorAll(".seat")) registerSeat(node);
+    labelsIndex();
     if (accessFilter && accessFilter.checked) state.seats.forEach(accessMark);
     state.openSection = sectionId;
     svg.classList.add("is-zoomed");
@@ -673,11 +676,12 @@
 
   function sectionClose({ keepView = false } = {}) {
     if (state.openSection === null) return;
-    for (const node of ui.seatLayer.children) {
+    for (const node of ui.seatLayer.querySelectorAll(".seat")) {
       state.seats.delete(Number(node.dataset.id));
       state.heldUntil.delete(Number(node.dataset.id));
     }
     ui.seatLayer.replaceChildren();
+    labelsIndex();
     const area = svg.querySelector(`.area[data-section="${state.openSection}"]`);
     state.openSection = null;
     if (!keepView) resubscribe(); // back to the overview's counts
@@ -711,6 +715,105 @@
 
   ui.back.addEventListener("click", () => sectionClose());
 
+  // --- row labels and section names that stay readable when zoomed (issue 17) -----------------
+  // Each row has a label beyond both of its ends (events/seatmap.py row_label_ends; rowOpenMarkup for
+  // a stadium section). Their font size is counter-scaled to the zoom so they keep ~12 px on screen
+  // when zoomed in. When both of a row's labels are off screen but some of its seats are in view, a
+  // pinned label sits at the map's edge where the row leaves it, and a chip at the top names the
+  // sections (and rows) in view. Decoration only (aria-hidden): every seat's name carries its row.
+  // Updated once per frame on a viewBox change from a per-row index; no per-seat DOM work.
+
+  const ROW_LABEL_GAP = 9; // keep in step with events/seatmap.py ROW_LABEL_GAP
+  const LABEL_PX = 12; // on-screen size of row labels when zoomed in
+  const pins = { box: el("map-pins"), section: el("map-pin-section"), rows: [] };
+  let rowIndex = []; // [{section, label, points: [[x, y], …]}] in drawing order
+  let labelsFrame = 0;
+
+  // [{x, y, anchor}] × 2: the same rule as events/seatmap.py row_label_ends.
+  function rowLabelEnds(points) {
+    const step = (origin, towards) => {
+      let dx = origin[0] - towards[0];
+      let dy = origin[1] - towards[1];
+      const length = Math.hypot(dx, dy);
+      [dx, dy] = length ? [dx / length, dy / length] : [-1, 0];
+      const anchor = dx < -0.7 ? "end" : dx > 0.7 ? "start" : "middle";
+      return { x: Math.round((origin[0] + dx * ROW_LABEL_GAP) * 10) / 10, y: Math.round((origin[1] + dy * ROW_LABEL_GAP) * 10) / 10, anchor };
+    };
+    const first = points[0];
+    const last = points[points.length - 1];
+    if (points.length === 1) return [step(first, [first[0] + 1, first[1]]), step(first, [first[0] - 1, first[1]])];
+    return [step(first, points[1]), step(last, points[points.length - 2])];
+  }
+
+  // A stadium section's row: its group and two labels (the seats follow, then "</g>").
+  function rowOpenMarkup(section, row) {
+    const label = escapeHtml(row.label);
+    const ends = rowLabelEnds(row.seats.map((seat) => [seat.x, seat.y]));
+    return `<g class="row" data-row="${label}" data-section="${escapeHtml(section.name)}">`
+      + ends.map((end) => `<text class="row-label" x="${end.x}" y="${end.y}" text-anchor="${end.anchor}" aria-hidden="true">${label}</text>`).join("");
+  }
+
+  function labelsIndex() {
+    rowIndex = [];
+    svg.querySelectorAll("g.row").forEach((group) => {
+      const points = [...group.querySelectorAll(".seat")].map((node) => { const { x, y } = position(node); return [x, y]; });
+      if (points.length) rowIndex.push({ section: group.dataset.section, label: group.dataset.row, points, ends: rowLabelEnds(points) });
+    });
+    labelsLater();
+  }
+
+  function labelsLater() {
+    if (!labelsFrame) labelsFrame = requestAnimationFrame(labelsUpdate);
+  }
+
+  function labelsUpdate() {
+    labelsFrame = 0;
+    const rect = svg.getBoundingClientRect();
+    const ctm = svg.getScreenCTM();
+    if (!ctm || !rect.width) return;
+    const ppu = ctm.a;
+    svg.style.setProperty("--row-label-size", `${Math.min(LABEL_PX / ppu, 9).toFixed(2)}px`);
+    svg.style.setProperty("--section-label-size", `${Math.min(14 / ppu, 16).toFixed(2)}px`);
+    const toScreen = (x, y) => [ctm.a * x + ctm.e - rect.left, ctm.d * y + ctm.f - rect.top];
+    const inside = ([sx, sy], margin) => sx >= margin && sx <= rect.width - margin && sy >= margin && sy <= rect.height - margin;
+    const full = fullView();
+    const zoomed = view.w < full.w * 0.95 || state.openSection !== null;
+    const top = zoomed ? 36 : 10; // pins stay below the section chip
+    const placed = [];
+    const inView = new Map(); // section → [first row, last row] in view
+    for (const row of rowIndex) {
+      const entry = row.points.findIndex(([x, y]) => inside(toScreen(x, y), 0));
+      if (entry < 0) continue;
+      const seen = inView.get(row.section);
+      inView.set(row.section, seen ? [seen[0], row.label] : [row.label, row.label]);
+      if (row.ends.some((end) => inside(toScreen(end.x, end.y), LABEL_PX))) continue; // its own label shows
+      // Pin where the row enters the view: one label gap before its first seat in view, kept on screen.
+      const [x, y] = row.points[entry];
+      const [px, py] = row.points[entry > 0 ? entry - 1 : Math.min(1, row.points.length - 1)];
+      const length = Math.hypot(x - px, y - py) || 1;
+      const sign = entry > 0 ? 1 : -1;
+      const [sx, sy] = toScreen(x - sign * ((x - px) / length) * ROW_LABEL_GAP, y - sign * ((y - py) / length) * ROW_LABEL_GAP);
+      const at = [Math.min(Math.max(sx, 14), rect.width - 14), Math.min(Math.max(sy, top), rect.height - 10)];
+      if (placed.some(([ox, oy]) => Math.abs(ox - at[0]) < 2 * LABEL_PX && Math.abs(oy - at[1]) < 1.3 * LABEL_PX)) continue;
+      placed.push(at);
+      let pin = pins.rows[placed.length - 1];
+      if (!pin) {
+        pin = document.createElement("span");
+        pin.className = "map-pin-row";
+        pins.box.append(pin);
+        pins.rows.push(pin);
+      }
+      pin.textContent = row.label;
+      pin.style.left = `${at[0]}px`;
+      pin.style.top = `${at[1]}px`;
+      pin.hidden = false;
+    }
+    for (const pin of pins.rows.slice(placed.length)) pin.hidden = true;
+    // The chip: only while zoomed in (the whole map shows its own section names).
+    pins.section.hidden = !zoomed || !inView.size;
+    pins.section.textContent = [...inView].map(([name, [first, last]]) => `${name} · ${first === last ? `row ${first}` : `rows ${first}–${last}`}`).join("  |  ");
+  }
+
   // --- pan and zoom (viewBox) ------------------------------------------------------------------
 
   const fullView = () => ({ x: 0, y: 0, w: Number(svg.dataset.width), h: Number(svg.dataset.height) });
@@ -723,6 +826,7 @@
     const h = next.h * (w / next.w);
     view = { x: next.x + (next.w - w) / 2, y: next.y + (next.h - h) / 2, w, h };
     svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+    labelsLater();
   }
 
   function toMap(clientX, clientY) {
@@ -904,6 +1008,8 @@
   // --- start -----------------------------------------------------------------------------------
 
   svg.querySelectorAll(".seat").forEach(registerSeat);
+  labelsIndex();
+  new ResizeObserver(labelsLater).observe(svg);
   for (const item of data.cart) {
     state.cart.set(item.id, { id: item.id, name: item.label, categoryName: item.category_name, price: item.price });
   }
