@@ -236,7 +236,9 @@ def drain_worker(groups: ProcessGroups, *, per: int, timeout: float, idle: dict[
 # per-IP seat cap) would throttle the load itself. They are off; the per-session buckets stay, so
 # the limiter's one Redis round trip per hold and confirm is still measured (docs/security.md).
 BENCH_LIMITS = {f"RATE_LIMIT_{action}_{scope}": "0" for action in ("HOLD", "CONFIRM", "PAYMENT_DECLINED")
-                for scope in ("IP", "NET")} | {"MAX_SEATS_HELD_PER_IP": "0"}
+                for scope in ("IP", "NET")} | {"MAX_SEATS_HELD_PER_IP": "0",
+                                               # every viewer client connects from 127.0.0.1
+                                               "LIVE_MAX_SOCKETS_PER_CLIENT": "0"}
 
 
 @dataclass
