@@ -84,6 +84,10 @@ WITH prior AS (
     JOIN ticketing_booking b ON b.id = t.booking_id
     """ + selectors.TICKET_SECTION_JOINS + """
     WHERE t.id = %(ticket_id)s::bigint AND b.event_id = %(event_id)s::bigint
+    -- Locked: a cancel or transfer in flight (they lock the ticket first) finishes before the verdict,
+    -- which then reads the ticket as it left it; without the lock a scan that took its snapshot
+    -- first would admit a ticket the cancel was about to cancel (docs/reliability.md).
+    FOR NO KEY UPDATE OF t
 ), verdict AS (
     SELECT ticket.*, CASE
         WHEN ticket.id IS NULL THEN 'unknown_ticket'

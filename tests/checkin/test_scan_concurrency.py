@@ -6,10 +6,13 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection
+from django.contrib.auth.models import User
+from django.db import connection, transaction
 
 from checkin.models import Admission, Scan
 from tests.checkin.conftest import Door
+from ticketing.models import Ticket
+from ticketing.services.cancellation import booking_cancel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
@@ -54,3 +57,40 @@ def test_one_scan_retried_concurrently_is_one_scan(door_user, token):
     assert [r["result"] for r in results] == ["admit"] * 10
     assert Admission.objects.count() == 1
     assert Scan.objects.count() == 1
+
+
+def test_a_scan_waiting_on_a_cancel_in_flight_does_not_admit_the_cancelled_ticket(door_user, booking):
+    """The invariant "no admitted ticket is cancelled" when a scan and a cancel meet at the same instant."""
+    superuser = User.objects.create_superuser("boss", "boss@example.com", "a-long-password-1")
+    token = booking["tickets"][0]["token"]
+    cancel_holds_locks, cancel_may_commit = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def cancel():
+        try:
+            with transaction.atomic():  # the cancel has locked and cancelled the tickets, not yet committed
+                booking_cancel(booking_id=booking["booking_id"], owner=None, user=superuser)
+                cancel_holds_locks.set()
+                cancel_may_commit.wait(20)
+        finally:
+            connection.close()
+
+    def scan():
+        try:
+            cancel_holds_locks.wait(20)
+            results["scan"] = Door(door_user, device="gate-1").scan(token).json()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cancel), threading.Thread(target=scan)]
+    for thread in threads:
+        thread.start()
+    cancel_holds_locks.wait(20)
+    threading.Event().wait(1.0)  # the scan is now waiting on the cancel's lock
+    cancel_may_commit.set()
+    for thread in threads:
+        thread.join(60)
+    # then the scan reads the ticket as the cancel left it: not admitted, and nothing admitted is cancelled
+    assert results["scan"]["result"] == "invalid", results
+    assert not Ticket.objects.filter(status="cancelled", admitted_at__isnull=False).exists()
+    assert not Admission.objects.exists()
