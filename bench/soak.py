@@ -22,7 +22,8 @@ audits the database: every sold seat in exactly one paid booking, one valid tick
 booking answered 201 still paid (or cancelled, if its cancel was answered 200), no booking pending past
 its expiry, every paid booking's tickets e-mail sent, every admission a valid ticket of a paid booking,
 money charged = refunded + kept per booking, and every scan answered as expected. Exit status 2 if any
-check fails. Results: bench/results/soak-<time>.json and a summary on stdout.
+check fails, 3 if a process group's memory grew (runs of 5 minutes or more; see memory_report). Results:
+bench/results/soak-<time>.json (raw wrk logs of the last run in var/bench/soak-last/) and a summary.
 """
 
 from __future__ import annotations
@@ -692,7 +693,17 @@ def main(argv: list[str] | None = None) -> int:
                 app.stop()
     harness.write_result("soak", result)
     print(summary_text(result))
-    return 0 if result["audit"]["passed"] else 2
+    return exit_status(result, minutes=args.minutes)
+
+
+def exit_status(result: dict, *, minutes: float) -> int:
+    """2: the audit failed; 3: memory grew (judged only on runs of 5 minutes or more: a shorter one is
+    mostly start-up); 0 otherwise."""
+    if not result["audit"]["passed"]:
+        return 2
+    if minutes >= 5 and not all(group["flat"] for group in result["memory"].values()):
+        return 3
+    return 0
 
 
 if __name__ == "__main__":

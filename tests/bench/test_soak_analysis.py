@@ -8,6 +8,7 @@ from bench.soak import (
     booking_answer_mismatches,
     booking_answers,
     door_report,
+    exit_status,
     lapsed_holds_report,
     memory_report,
     operations_report,
@@ -142,3 +143,12 @@ def test_viewers_summary_counts_connected_refused_and_closed():
     assert summary["connected"] == 2 and summary["failed"] == 1 and summary["errors"] == {"http_403": 1}
     assert summary["closed_by_server"] == {"1011": 1}
     assert summary["messages_per_viewer"] == {"min": 4, "median": 10, "max": 10}
+
+
+def test_the_exit_status_says_whether_the_audit_failed_or_memory_grew():
+    passed, grew = {"passed": True}, {"web": {"flat": False}}
+
+    assert exit_status({"audit": {"passed": False}, "memory": {}}, minutes=10) == 2
+    assert exit_status({"audit": passed, "memory": grew}, minutes=10) == 3
+    assert exit_status({"audit": passed, "memory": grew}, minutes=1) == 0  # too short to tell
+    assert exit_status({"audit": passed, "memory": {"web": {"flat": True}}}, minutes=10) == 0
