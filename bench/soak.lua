@@ -21,46 +21,19 @@
 -- And one line per flow a buyer finished: "flow,<thread>,<flow>,<outcome>"; a request in flight when wrk
 -- stopped is written with status 0 and error "cut_off" (the server may still have done it).
 
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
-  int clock_gettime(int clock_id, soak_timespec *tp);
-]]
-local timespec = ffi.new("soak_timespec[1]")
-
-local function now_us()
-  ffi.C.clock_gettime(1, timespec)
-  return tonumber(timespec[0].tv_sec) * 1000000 + math.floor(tonumber(timespec[0].tv_nsec) / 1000)
-end
+local common = require("wrk_common")
+local now_us = common.now_us
 
 -- setup/done (the main Lua state) ------------------------------------------------------------------
 
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
-function done(summary, latency, requests)
-  local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
-  out:write(string.format("# duration_us=%d requests=%d timeouts=%d connect_errors=%d read_errors=%d write_errors=%d\n",
-    summary.duration, summary.requests, summary.errors.timeout, summary.errors.connect,
-    summary.errors.read, summary.errors.write))
-  for _, thread in ipairs(threads) do
-    local lines = thread:get("log")
-    if lines then
-      out:write(table.concat(lines))
-    end
-    -- a request still in flight when wrk stopped: the server may have done it (a cancel, a confirm)
-    local pending = thread:get("in_flight")
-    if pending then
-      out:write(string.format("%d,%s,0,0,0,cut_off,%s\n", thread:get("tid"), pending,
-        thread:get("booking_id") or ""))
-    end
+setup = common.setup
+-- a request still in flight when wrk stopped: the server may have done it (a cancel, a confirm)
+done = common.done_writer(function(thread)
+  local pending = thread:get("in_flight")
+  if pending then
+    return string.format("%d,%s,0,0,0,cut_off,%s\n", thread:get("tid"), pending, thread:get("booking_id") or "")
   end
-  out:close()
-end
+end)
 
 -- running phase (one Lua state per thread = per connection = one buyer at a time) --------------
 

@@ -10,38 +10,11 @@
 -- (BENCH_COOKIE, BENCH_CSRF), paced by delay() (BENCH_THINK_MS × 0.5–1.5).
 -- done() writes to BENCH_OUT: thread,kind,expected,status,result,reason,latency_us
 
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } door_timespec;
-  int clock_gettime(int clock_id, door_timespec *tp);
-]]
-local timespec = ffi.new("door_timespec[1]")
+local common = require("wrk_common")
+local now_us = common.now_us
 
-local function now_us()
-  ffi.C.clock_gettime(1, timespec)
-  return tonumber(timespec[0].tv_sec) * 1000000 + math.floor(tonumber(timespec[0].tv_nsec) / 1000)
-end
-
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
-function done(summary, latency, requests)
-  local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
-  out:write(string.format("# duration_us=%d requests=%d timeouts=%d connect_errors=%d read_errors=%d write_errors=%d\n",
-    summary.duration, summary.requests, summary.errors.timeout, summary.errors.connect,
-    summary.errors.read, summary.errors.write))
-  for _, thread in ipairs(threads) do
-    local lines = thread:get("log")
-    if lines then
-      out:write(table.concat(lines))
-    end
-  end
-  out:close()
-end
+setup = common.setup
+done = common.done_writer()
 
 local event_id, run_id, origin, tokens_file, cookie, csrf, devices
 local think_ms, forged_share, repeat_share = 200, 0.15, 0.25
