@@ -223,11 +223,11 @@ def booking_answer_mismatches(paid: set[int], cancelled: set[int], unknown: set[
 
 def memory_report(samples: list[dict], *, tolerance_mb: float = 20, tolerance_pct: float = 10) -> dict:
     """RSS per process group over the run: start (first sample), end, max, in MB, and whether it stayed
-    flat: the mean private (anonymous) memory of the last quarter of samples is within
-    max(tolerance_mb, tolerance_pct) of that of the first quarter after the first minute (start-up:
-    imports, caches and connections fill then). Private memory, because RSS also counts shared pages
-    touched — Postgres' shared buffers fill up to `shared_buffers` as a sale touches more rows, which is
-    a cache warming, not a leak.
+    flat: the mean private (anonymous) memory per process of the last quarter of samples, times the
+    processes at the end, is within max(tolerance_mb, tolerance_pct) of that of the first quarter after
+    the first minute (start-up: imports, caches and connections fill then). Private memory, because RSS
+    also counts shared pages touched — Postgres' shared buffers fill up to `shared_buffers` as a sale
+    touches more rows, which is a cache warming, not a leak.
 
     `samples`: [{"t": seconds since start, "groups": {group: {"rss_kb", "anon_kb", "processes"}}}].
     """
@@ -243,15 +243,20 @@ def memory_report(samples: list[dict], *, tolerance_mb: float = 20, tolerance_pc
         if len(settled) < 4:  # a short run: judge it whole
             settled = list(range(len(series)))
         quarter = max(1, len(settled) // 4)
-        early = sum(anon[i] for i in settled[:quarter]) / quarter
-        late = sum(anon[i] for i in settled[-quarter:]) / quarter
-        allowed = max(tolerance_mb, early * tolerance_pct / 100)
+        # per process: a group that opens more of them (Postgres backends for new connections) is not
+        # leaking; the growth per process is counted for every process there is at the end
+        per_process = [anon[i] / max(1, series[i][1]["processes"]) for i in range(len(series))]
+        early = sum(per_process[i] for i in settled[:quarter]) / quarter
+        late = sum(per_process[i] for i in settled[-quarter:]) / quarter
+        processes = series[-1][1]["processes"]
+        growth = (late - early) * processes
+        allowed = max(tolerance_mb, early * processes * tolerance_pct / 100)
         report[name] = {
             "rss_mb": {"start": round(rss[0], 1), "end": round(rss[-1], 1), "max": round(max(rss), 1)},
             "anon_mb": {"start": round(anon[0], 1), "end": round(anon[-1], 1), "max": round(max(anon), 1)},
             "processes": {"start": series[0][1]["processes"], "end": series[-1][1]["processes"]},
-            "settled_anon_growth_mb": round(late - early, 1), "allowed_growth_mb": round(allowed, 1),
-            "flat": late - early <= allowed,
+            "settled_anon_growth_mb": round(growth, 1), "allowed_growth_mb": round(allowed, 1),
+            "flat": growth <= allowed,
         }
     return report
 

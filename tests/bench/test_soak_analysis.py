@@ -102,9 +102,9 @@ def test_a_forged_ticket_refused_for_another_reason_is_unexpected():
     assert door_report(scans)["unexpected"] == {"forged → invalid:unknown_ticket": 1}
 
 
-def _samples(series: list[tuple[float, int, int]]) -> list[dict]:
-    return [{"t": t, "groups": {"web": {"rss_kb": rss * 1024, "anon_kb": anon * 1024, "processes": 2}}}
-            for t, rss, anon in series]
+def _samples(series: list[tuple[float, int, int]], processes=lambda i: 2) -> list[dict]:
+    return [{"t": t, "groups": {"web": {"rss_kb": rss * 1024, "anon_kb": anon * 1024, "processes": processes(i)}}}
+            for i, (t, rss, anon) in enumerate(series)]
 
 
 def test_memory_that_levels_off_after_start_up_is_flat():
@@ -152,3 +152,10 @@ def test_the_exit_status_says_whether_the_audit_failed_or_memory_grew():
     assert exit_status({"audit": passed, "memory": grew}, minutes=10) == 3
     assert exit_status({"audit": passed, "memory": grew}, minutes=1) == 0  # too short to tell
     assert exit_status({"audit": passed, "memory": {"web": {"flat": True}}}, minutes=10) == 0
+
+
+def test_a_group_that_opens_more_processes_of_the_same_size_is_flat():
+    # Postgres starts a backend per new connection: 10 → 30 backends of 4 MB each
+    samples = _samples([(60 + 10 * i, 100 + 4 * i, 40 + 4 * i) for i in range(21)], processes=lambda i: 10 + i)
+
+    assert memory_report(samples)["web"]["flat"] is True
