@@ -65,6 +65,7 @@ class BuyerRequest:
     latency: float
     error: str
     ref: str  # booking id of a confirm answered 201, or of a cancel
+    finished: float = 0.0  # seconds on CLOCK_MONOTONIC
 
 
 @dataclass
@@ -82,8 +83,9 @@ def parse_buyers(text: str) -> BuyerLog:
             _, _, name, outcome = line.split(",", 3)
             result.flows.append((name, outcome))
         elif line:
-            thread, endpoint, status, latency, _finished, error, ref = line.split(",", 6)
-            result.requests.append(BuyerRequest(int(thread), endpoint, int(status), int(latency) / 1e6, error, ref))
+            thread, endpoint, status, latency, finished, error, ref = line.split(",", 6)
+            result.requests.append(BuyerRequest(int(thread), endpoint, int(status), int(latency) / 1e6, error, ref,
+                                                int(finished) / 1e6))
     return result
 
 
@@ -121,6 +123,18 @@ def operations_report(log_: BuyerLog) -> dict:
     for name, outcome in log_.flows:
         report.setdefault(name, Counter())[outcome] += 1
     return {name: dict(sorted(outcomes.items())) for name, outcomes in sorted(report.items())}
+
+
+def minutes_report(log_: BuyerLog, *, started: float) -> list[dict]:
+    """Per minute of the run: buyer requests answered, bookings paid (201), p99 latency of the answers —
+    a soak that slows down or fails as it goes shows here first."""
+    minutes: dict[int, list[BuyerRequest]] = {}
+    for r in log_.requests:
+        if r.status:
+            minutes.setdefault(int((r.finished - started) // 60), []).append(r)
+    return [{"minute": m + 1, "answered": len(rs), "bookings": sum(1 for r in rs if r.status == 201),
+             "p99_ms": harness.percentiles([r.latency for r in rs]).get("p99")}
+            for m, rs in sorted(minutes.items()) if m >= 0]
 
 
 def lapsed_holds_report(log_: BuyerLog) -> dict:
@@ -573,6 +587,7 @@ def run_soak(args, *, url: str, ws_url: str, groups: harness.ProcessGroups) -> d
         "window_s": round(window, 1),
         "operations": operations_report(buyer_log),
         "lapsed_holds_taken_again": lapsed_holds_report(buyer_log),
+        "by_minute": minutes_report(buyer_log, started=meter.started),
         "buyers": requests_report(buyer_items(buyer_log), window),
         "door": {**doors, "requests": requests_report(
             {"scan": [(s.status, s.latency, s.reason if s.status >= 400 else "") for s in scans]}, window)},
@@ -626,6 +641,8 @@ def summary_text(result: dict) -> str:
     lines.append(f"  holds of seats whose hold had lapsed: {lapsed['holds']} ({lapsed['seats']} seats), "
                  f"{lapsed['answered_200']} answered 200{refused}")
     lines.append(f"  buyer requests by status: {buyers['by_status']}")
+    lines.append("  per minute (answered / bookings / p99 ms): " + ", ".join(
+        f"{m['answered']}/{m['bookings']}/{m['p99_ms']}" for m in result["by_minute"]))
     for name, e in buyers["endpoints"].items():
         errors = f"  {e['errors']}" if e["errors"] else ""
         lines.append(f"    {name:17} {e['requests']:6}  p50 {e['latency_ms'].get('p50', '-')} ms  "

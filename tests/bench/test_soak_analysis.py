@@ -11,6 +11,7 @@ from bench.soak import (
     exit_status,
     lapsed_holds_report,
     memory_report,
+    minutes_report,
     operations_report,
     parse_buyers,
     parse_door,
@@ -159,3 +160,13 @@ def test_a_group_that_opens_more_processes_of_the_same_size_is_flat():
     samples = _samples([(60 + 10 * i, 100 + 4 * i, 40 + 4 * i) for i in range(21)], processes=lambda i: 10 + i)
 
     assert memory_report(samples)["web"]["flat"] is True
+
+
+def test_answers_are_counted_per_minute_of_the_run():
+    log = parse_buyers("# duration_us=1\n0,hold,200,10000,5000000,,\n0,confirm_ok,201,30000,65000000,,7\n"
+                       "0,confirm_ok,201,20000,70000000,,8\n0,hold,0,0,0,cut_off,\n")
+
+    minutes = minutes_report(log, started=2.0)
+
+    assert [(m["minute"], m["answered"], m["bookings"]) for m in minutes] == [(1, 1, 0), (2, 2, 2)]
+    assert minutes[1]["p99_ms"] == 30.0
