@@ -680,7 +680,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hot-share", type=float, default=0.05, help="share of buyers after the hot seats")
     parser.add_argument("--hot-seats", type=int, default=200)
     parser.add_argument("--seats-per-buyer", type=int, default=3000)
-    parser.add_argument("--hold-ttl", type=int, default=20, help="HOLD_TTL_SECONDS of the app under test")
+    parser.add_argument("--hold-ttl", type=int, default=20,
+                        help="HOLD_TTL_SECONDS of the app it starts (with --url: the running app's, so that "
+                             "lapsed seats are retried after it)")
     parser.add_argument("--doors", type=int, default=2, help="door devices scanning")
     parser.add_argument("--door-think-ms", type=int, default=250)
     parser.add_argument("--viewers", type=int, default=300)
