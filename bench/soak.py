@@ -538,6 +538,7 @@ def run_soak(args, *, url: str, ws_url: str, groups: harness.ProcessGroups) -> d
         clients = viewers.ViewerClients(url=url, ws_url=ws_url, specs=specs, plan=plan.markers,
                                         per_client=args.per_client, tmp=tmp, connect_timeout=60,
                                         compression="deflate") if args.viewers else None
+        buyers = door = None
         try:
             connected = clients.wait_ready(timeout=90) if clients else (0, 0)
             log(f"viewers connected: {connected[0]}, failed: {connected[1]}")
@@ -572,6 +573,10 @@ def run_soak(args, *, url: str, ws_url: str, groups: harness.ProcessGroups) -> d
             if groups.dead_roots():
                 raise sale.AppDied(f"processes of {', '.join(groups.dead_roots())} ended during the soak")
         finally:
+            for process in (buyers, door):  # a failure above must not leave a load generator running
+                if process and process.returncode is None:
+                    process.kill()
+                    harness.wait_child(process, timeout=10)
             if clients:
                 clients.stop()
     buyer_log = parse_buyers(buyers_text)
