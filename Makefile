@@ -105,5 +105,11 @@ soak-invariants: install
 	INVARIANT_EXAMPLES=$(INVARIANT_EXAMPLES) INVARIANT_STEPS=$(INVARIANT_STEPS) $(BIN)/python -m evently.embedded exec -- \
 	  $(BIN)/python -m pytest tests/reliability/test_invariants.py -q -s
 
+# The soak ("Load without loss"): BENCH_ARGS="--minutes 10" of buyers, door scans and live viewers at a
+# paced rate, then the audit (nothing lost or double-sold, nothing owed, memory flat); exits 2 if it fails.
+.PHONY: soak
+soak: install wrk
+	$(BENCH_RUN) bench.soak $(BENCH_OPTS)
+
 clean:
 	rm -rf $(VENV) var

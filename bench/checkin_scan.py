@@ -34,10 +34,9 @@ from bench.harness import log  # noqa: E402
 
 def setup_data(tickets: int) -> tuple[int, list[str]]:
     """A fresh event with `tickets` paid tickets, doors open, user `bench-door` assigned."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from checkin.models import DoorAssignment, DoorSchedule
     from events.models import Event, EventStatus, SeatCategory
     from ticketing import services
     from ticketing.models import EventSeat, Ticket
@@ -45,10 +44,6 @@ def setup_data(tickets: int) -> tuple[int, list[str]]:
     from venues.services import venue_build_from_template
 
     organizer, _ = User.objects.get_or_create(username="bench-organizer")
-    door, created = User.objects.get_or_create(username="bench-door")
-    door.set_password("bench-door-pw")
-    door.save()
-    door.groups.add(Group.objects.get_or_create(name="Door staff")[0])
     venue = Venue.objects.create(name=f"{inventory.BENCH_PREFIX}hall {uuid.uuid4().hex[:6]}", city="Bench")
     venue_build_from_template(venue=venue, template="conference",
                               params={"rows": max(1, tickets // 24 + 1), "seats_per_block": 8, "blocks": 3})
@@ -58,8 +53,7 @@ def setup_data(tickets: int) -> tuple[int, list[str]]:
                                  ends_at=now + timedelta(hours=4), sales_open_at=now - timedelta(days=1))
     category = SeatCategory.objects.create(event=event, name="Standard", price="10.00")
     services.event_inventory_create(event=event, section_categories={s.pk: category.pk for s in venue.sections.all()})
-    DoorSchedule.objects.create(event=event, doors_open_at=now - timedelta(hours=1))
-    DoorAssignment.objects.create(user=door, event=event)
+    door_staff_for(event)
     seat_ids = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))[:tickets]
     for start in range(0, len(seat_ids), 10):
         owner = uuid.uuid4().hex
@@ -68,6 +62,21 @@ def setup_data(tickets: int) -> tuple[int, list[str]]:
                                  customer=services.Customer("Bench", f"door{start}@{inventory.BENCH_EMAIL_DOMAIN}", ""))
     tokens = list(Ticket.objects.filter(booking__event=event).order_by("id").values_list("token", flat=True))
     return event.pk, tokens
+
+
+def door_staff_for(event) -> None:
+    """User `bench-door` (password `bench-door-pw`, group Door staff) assigned to `event`, doors open now."""
+    from django.contrib.auth.models import Group, User
+    from django.utils import timezone
+
+    from checkin.models import DoorAssignment, DoorSchedule
+
+    door, _ = User.objects.get_or_create(username="bench-door")
+    door.set_password("bench-door-pw")
+    door.save()
+    door.groups.add(Group.objects.get_or_create(name="Door staff")[0])
+    DoorSchedule.objects.update_or_create(event=event, defaults={"doors_open_at": timezone.now() - timedelta(hours=1)})
+    DoorAssignment.objects.get_or_create(user=door, event=event)
 
 
 def service_latency(event_id: int, tokens: list[str], count: int) -> dict:

@@ -1,0 +1,48 @@
+-- Shared by the soak's wrk scripts (bench/soak.lua, bench/soak_door.lua): a monotonic clock, and the
+-- main state's bookkeeping — setup() numbers the threads (global `tid` in each), done() writes wrk's
+-- summary line and every thread's global `log` lines to BENCH_OUT. Found through LUA_PATH, which
+-- bench/soak.py points at bench/.
+
+local ffi = require("ffi")
+pcall(ffi.cdef, [[
+  typedef struct { long tv_sec; long tv_nsec; } wrk_common_timespec;
+  int clock_gettime(int clock_id, wrk_common_timespec *tp);
+]])
+local timespec = ffi.new("wrk_common_timespec[1]")
+
+local common = {}
+local threads = {}
+
+-- microseconds on CLOCK_MONOTONIC, the clock of Python's time.monotonic()
+function common.now_us()
+  ffi.C.clock_gettime(1, timespec)
+  return tonumber(timespec[0].tv_sec) * 1000000 + math.floor(tonumber(timespec[0].tv_nsec) / 1000)
+end
+
+function common.setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+-- a done() for wrk; `after_thread(thread)` may return one more line for a thread (or nil)
+function common.done_writer(after_thread)
+  return function(summary, latency, requests)
+    local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
+    out:write(string.format("# duration_us=%d requests=%d timeouts=%d connect_errors=%d read_errors=%d write_errors=%d\n",
+      summary.duration, summary.requests, summary.errors.timeout, summary.errors.connect,
+      summary.errors.read, summary.errors.write))
+    for _, thread in ipairs(threads) do
+      local lines = thread:get("log")
+      if lines then
+        out:write(table.concat(lines))
+      end
+      local extra = after_thread and after_thread(thread)
+      if extra then
+        out:write(extra)
+      end
+    end
+    out:close()
+  end
+end
+
+return common
