@@ -26,6 +26,7 @@ ORGANIZER_PATHS = {
     "ticketing.booking": "event__organizer",
     "ticketing.bookingseat": "booking__event__organizer",
     "ticketing.ticket": "booking__event__organizer",
+    "ticketing.voucher": "event__organizer",
     "venues.venuebooking": "organizer",
 }
 

@@ -210,6 +210,8 @@ _RATE_LIMIT_DEFAULTS = {
     "magic_link": {"ip": "5/600", "net": "30/600"},
     "waitlist_join": {"session": "5/600", "ip": "10/600", "net": "50/600"},
     "login": {"ip": "10/300", "net": "50/300", "username": "10/900"},
+    # Each voucher code tried (checkout's Apply, a confirm with a code): codes are not guessed by the thousand.
+    "voucher": {"session": "10/300", "ip": "30/300", "net": "150/300"},
 }
 RATE_LIMITS = {
     action: {scope: env_str(f"RATE_LIMIT_{action.upper()}_{scope.upper()}", default)

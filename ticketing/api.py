@@ -19,6 +19,7 @@ from ticketing.schemas import BestSeatsIn, ConfirmIn, PathId, SeatSelection
 from ticketing.services.best_seats import seats_best_hold
 from ticketing.services.delivery import booking_pdf_url
 from ticketing.services.seat_gaps import seat_gap_check
+from ticketing.services.vouchers import cart_voucher_quote
 
 router = Router(tags=["ticketing"])
 
@@ -103,14 +104,25 @@ def hold_as_dict(hold: services.Hold) -> dict:
 
 
 @router.get("/events/{event_id}/cart")
-def event_cart(request, event_id: PathId):
+def event_cart(request, event_id: PathId, voucher: str = ""):
     """The asking buyer's live holds with the prices fixed at hold time, and what each category costs now.
 
     Pages re-read it when a pricing tier changes under them, so the cart, the legend and the
-    checkout always show what the confirm will charge.
+    checkout always show what the confirm will charge. With `?voucher=CODE`, also what that
+    code takes off the cart (or why it cannot be used: the voucher error codes).
     """
     event = selectors.event_for_buyers(event_id)
-    return selectors.buyer_cart(event=event, owner=buyer_id_if_known(request) or "")
+    owner = buyer_id_if_known(request) or ""
+    cart = selectors.buyer_cart(event=event, owner=owner)
+    if voucher.strip():
+        throttle.voucher_tried(request, owner=owner)
+        cart["voucher"] = voucher_quote_as_dict(cart_voucher_quote(event_id=event.pk, owner=owner, code=voucher[:60]))
+    return cart
+
+
+def voucher_quote_as_dict(quote) -> dict:
+    return {"code": quote.voucher.code, "discount": str(quote.discount), "uses": quote.uses,
+            "subtotal": str(quote.subtotal), "total": str(quote.subtotal - quote.discount)}
 
 
 @router.post("/seats/release", auth=csrf_buyer)
@@ -124,11 +136,13 @@ def seat_release(request, payload: SeatSelection):
 def booking_confirm(request, payload: ConfirmIn):
     key = payload.idempotency_key or request.headers.get("Idempotency-Key")
     seat_gap_check(event_id=payload.event_id, owner=request.auth)  # the single-seat rule (422 single_seat_gap)
+    if payload.voucher.strip():
+        throttle.voucher_tried(request, owner=request.auth)
     with throttle.confirm_throttled(request, owner=request.auth, event_id=payload.event_id):
         booking = services.booking_confirm(
             event_id=payload.event_id, owner=request.auth,
             customer=services.Customer(payload.customer.name, payload.customer.email, payload.customer.phone),
-            payment_token=payload.payment_token, idempotency_key=key, user=request.user,
+            payment_token=payload.payment_token, idempotency_key=key, user=request.user, voucher=payload.voucher,
         )
     status = 201 if booking.status == "paid" else 202
     return Status(status, booking_as_dict(booking))
@@ -194,6 +208,8 @@ def _booking_fields(booking: Booking) -> dict:
         "reference": booking.reference,
         "status": booking.status,
         "total": str(booking.total),
+        "discount": str(booking.discount),
+        "voucher": booking.voucher.code if booking.voucher_id else None,
         "currency": booking.currency,
         "expires_at": booking.expires_at.isoformat() if booking.status == "pending" else None,
     }

@@ -204,3 +204,34 @@ class NoAdjacentSeats(Conflict):
 class SingleSeatGap(DomainError):
     code = "single_seat_gap"
     message = "Your seats would leave a single empty seat between taken seats. Add it, or choose other seats."
+
+
+# --- vouchers (issue 18) ---
+
+class VoucherError(DomainError):
+    """Why a voucher code cannot be used; checkout shows it beside the code, not as a payment error."""
+
+
+class VoucherUnknown(VoucherError, InvalidInput):
+    code = "voucher_unknown"
+    message = "There is no voucher with this code for this event. Check the spelling."
+
+
+class VoucherNotYetValid(VoucherError, Conflict):
+    code = "voucher_not_yet_valid"
+    message = "This voucher cannot be used yet."
+
+
+class VoucherExpired(VoucherError, Conflict):
+    code = "voucher_expired"
+    message = "This voucher is no longer valid."
+
+
+class VoucherUsedUp(VoucherError, Conflict):
+    code = "voucher_used_up"
+    message = "This voucher has been used up."
+
+
+class VoucherNotApplicable(VoucherError, Conflict):
+    code = "voucher_not_applicable"
+    message = "This voucher does not apply to the seats in your order."

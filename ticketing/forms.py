@@ -23,6 +23,8 @@ class CheckoutForm(forms.Form):
         error_messages={"required": "Please accept the terms of sale and the privacy notice to continue."},
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=100)
+    # The voucher code applied above the form (the summary's Apply); checked again when paying.
+    voucher = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
 
     # Fields drawn by the template's own blocks (the card fields and the terms box), not the loop.
     CUSTOMER_FIELDS = ("name", "email", "phone")

@@ -100,6 +100,10 @@ class Booking(models.Model):
     hold_expires_at = models.DateTimeField(null=True, blank=True, help_text="When the seats' hold would have ended.")
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The discount code the buyer entered (issue 18); `total` is already after `discount`.
+    voucher = models.ForeignKey("Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings")
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0,
+                                   help_text="What the voucher took off the seats' prices.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -134,7 +138,9 @@ BOX_OFFICE_REFUND_PREFIX = "box-office:"
 class BookingSeat(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_seats")
     event_seat = models.ForeignKey(EventSeat, on_delete=models.PROTECT, related_name="booking_seats")
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="What the buyer pays: after `discount`.")
+    # What a voucher took off this seat's price (the list price is price + discount); > 0 is one use.
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=0, db_default=0)
     tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # True while the booking is pending or paid; the constraint below is "one active booking per seat".
     is_active = models.BooleanField(default=True)
@@ -503,7 +509,8 @@ class BookingPlace(models.Model):
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="booking_places")
     event_area = models.ForeignKey(EventArea, on_delete=models.PROTECT, related_name="booking_places")
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="What the buyer pays: after `discount`.")
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=0, db_default=0)  # as BookingSeat's
     tier = models.ForeignKey("events.PricingTier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              db_index=False)
     # True while the booking is pending or paid (like BookingSeat.is_active).
@@ -518,3 +525,55 @@ class BookingPlace(models.Model):
 
     def __str__(self):
         return f"{self.booking_id}: area {self.event_area_id}"
+
+
+# --- vouchers: discount codes per event (issue 18) ------------------------------------------------
+
+
+class VoucherKind(models.TextChoices):
+    PERCENT = "percent", "Percentage off each ticket"
+    AMOUNT = "amount", "Amount off each ticket"
+
+
+class Voucher(models.Model):
+    """A discount code of one event: a percentage or an amount off each ticket of its categories.
+
+    `used` counts the tickets the code took money off in pending and paid bookings; a booking that
+    is never paid, or a cancelled ticket, gives its use back. Every change of `used` is one
+    conditional UPDATE (ticketing.services.vouchers), and the check constraint makes using a code
+    beyond its quota impossible even for a buggy caller.
+    """
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="vouchers")
+    code = models.CharField(max_length=40, help_text="What buyers type at checkout; letters are not case-sensitive.")
+    kind = models.CharField(max_length=10, choices=VoucherKind.choices, default=VoucherKind.PERCENT)
+    value = models.DecimalField(max_digits=10, decimal_places=2,
+                                help_text="Percent (1–100) or the amount off each ticket.")
+    categories = models.ManyToManyField("events.SeatCategory", blank=True, related_name="vouchers",
+                                        help_text="The seat categories it applies to; none chosen: all of them.")
+    quota = models.PositiveIntegerField(null=True, blank=True,
+                                        help_text="How many tickets may use it; empty: no limit.")
+    used = models.IntegerField(default=0, editable=False)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Untick to stop it at once (bookings keep theirs).")
+    note = models.CharField(max_length=200, blank=True, help_text="For you: who it was given to, and why.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "code"], name="voucher_code_unique_per_event"),
+            models.CheckConstraint(condition=Q(used__gte=0), name="voucher_used_not_negative"),
+            models.CheckConstraint(condition=Q(quota__isnull=True) | Q(used__lte=models.F("quota")),
+                                   name="voucher_never_over_quota"),
+            models.CheckConstraint(condition=Q(value__gt=0) & (~Q(kind="percent") | Q(value__lte=100)),
+                                   name="voucher_value_in_range"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.quota is None else max(self.quota - self.used, 0)

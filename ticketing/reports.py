@@ -102,6 +102,7 @@ class EventReport:
     sales_by_day: list[tuple[date, int, Decimal]]
     conversion: dict
     checkin: dict | None = field(default=None)
+    vouchers: list[dict] = field(default_factory=list)
 
 
 def event_report(*, event: Event) -> EventReport:
@@ -129,7 +130,33 @@ def event_report(*, event: Event) -> EventReport:
         event=event, categories=categories, totals=totals, revenue=revenue, refunds=refunds,
         bookings_by_status=by_status, box_office_bookings=box_office, sales_by_day=sales_by_day,
         conversion=_conversion(event), checkin=_checkin_progress(event) if _checkin_progress else None,
+        vouchers=_voucher_figures(event),
     )
+
+
+# Per voucher: its uses now, the paid bookings it was used in, what those bookings kept (after
+# refunds) and what the voucher took off their tickets still valid.
+_VOUCHER_FIGURES = """
+SELECT v.id, v.code, v.kind, v.value, v.quota, v.used, v.is_active,
+       count(b.id) FILTER (WHERE b.paid_at IS NOT NULL) AS bookings,
+       COALESCE(sum(b.total - b.refund_amount) FILTER (WHERE b.status IN ('paid', 'cancelled')), 0) AS revenue,
+       COALESCE((SELECT sum(bs.discount) FROM ticketing_bookingseat bs
+                   JOIN ticketing_booking paid ON paid.id = bs.booking_id
+                  WHERE paid.voucher_id = v.id AND paid.status = 'paid' AND bs.is_active), 0)
+       + COALESCE((SELECT sum(bp.discount) FROM ticketing_bookingplace bp
+                     JOIN ticketing_booking paid ON paid.id = bp.booking_id
+                    WHERE paid.voucher_id = v.id AND paid.status = 'paid' AND bp.is_active), 0) AS discount
+  FROM ticketing_voucher v LEFT JOIN ticketing_booking b ON b.voucher_id = v.id
+ WHERE v.event_id = %s
+ GROUP BY v.id ORDER BY v.code
+"""
+
+
+def _voucher_figures(event: Event) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(_VOUCHER_FIGURES, [event.pk])
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _conversion(event: Event) -> dict:
@@ -148,18 +175,20 @@ def _conversion(event: Event) -> dict:
 
 
 BOOKING_CSV_HEADER = ["reference", "status", "channel", "customer_name", "customer_email", "customer_phone", "seats",
-                      "total", "refund", "currency", "payment_reference", "created_at", "paid_at", "cancelled_at"]
+                      "total", "refund", "currency", "payment_reference", "created_at", "paid_at", "cancelled_at",
+                      "voucher", "discount"]
 
 
 def booking_csv_rows(*, event: Event):
-    bookings = (Booking.objects.filter(event=event).annotate(seat_count=Count("booking_seats"))
-                .order_by("created_at", "id"))
+    bookings = (Booking.objects.filter(event=event).select_related("voucher")
+                .annotate(seat_count=Count("booking_seats")).order_by("created_at", "id"))
     zone = event.venue.timezone
     for booking in bookings.iterator(chunk_size=2000):
         yield [booking.reference, booking.status, "box office" if booking.buyer.startswith("boxoffice:") else "online",
                booking.customer_name, booking.customer_email, booking.customer_phone, booking.seat_count,
                booking.total, booking.refund_amount, booking.currency, booking.payment_reference,
-               *(_local_iso(moment, zone) for moment in (booking.created_at, booking.paid_at, booking.cancelled_at))]
+               *(_local_iso(moment, zone) for moment in (booking.created_at, booking.paid_at, booking.cancelled_at)),
+               booking.voucher.code if booking.voucher else "", booking.discount]
 
 
 def _local_iso(moment, zone) -> str:

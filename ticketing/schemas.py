@@ -53,6 +53,7 @@ class ConfirmIn(Schema):
     customer: CustomerIn
     payment_token: StrictStr = Field(min_length=1, max_length=100)
     idempotency_key: StrictStr | None = Field(default=None, min_length=8, max_length=100)
+    voucher: StrictStr = Field(default="", max_length=60, description="A discount code of the event (optional).")
 
 
 class BestSeatsIn(Schema):

@@ -67,3 +67,8 @@ def best_hold_throttled(request, *, owner: str, event_id: int):
                                           seat_ids=tuple(sorted(seat_ids))))
 
     yield seats_count
+
+
+def voucher_tried(request, *, owner: str) -> None:
+    """A voucher code is about to be looked up (RateLimited, 429, once this buyer or network tried too many)."""
+    rate_limit("voucher", request=request, session=owner)

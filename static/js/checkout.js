@@ -12,6 +12,20 @@
   const pay = el("pay-button");
   const brandBadge = el("card-brand");
   const terms = el("id_terms");
+  if (form.dataset.free === "true") { // a voucher covers the order: no card fields, only the terms
+    form.addEventListener("submit", (event) => {
+      if (terms && !terms.checked) {
+        event.preventDefault();
+        setError(terms, "Please accept the terms of sale and the privacy notice to continue.");
+        terms.focus();
+      } else if (pay.disabled) {
+        event.preventDefault(); // no second submit while the first is on its way
+      } else {
+        pay.disabled = true;
+      }
+    });
+    return;
+  }
 
   const BRANDS = [
     { name: "amex", label: "Amex", pattern: /^3[47]/, lengths: [15], cvc: 4, groups: [4, 6, 5] },

@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from evently.errors import DomainError, InvalidInput
 from events import admin as events_admin
 from events.models import Event, SeatCategory
+from ticketing.admin.vouchers import VoucherInline
 from ticketing.charts import category_status_svg, sales_over_time_svg
 from ticketing.event_seatmap import event_seatmap_data, event_section_overview
 from ticketing.models import EventArea, EventSeat
@@ -138,6 +139,10 @@ class BoxOfficeForm(forms.Form):
 class EventAdmin(events_admin.EventAdmin):
     list_display = [*events_admin.EventAdmin.list_display, "tools"]
     inlines = [SeatCategoryInline, events_admin.CancellationPolicyInline]
+
+    def get_inlines(self, request, obj):
+        # Vouchers name the event's categories: offered once the event (and so its categories) exists.
+        return [*self.inlines, VoucherInline] if obj is not None else self.inlines
     readonly_fields = ["tools", *events_admin.EventAdmin.readonly_fields]
     actions = [*events_admin.EventAdmin.actions, "cancel_events"]
     change_form_template = "admin/events/event/change_form_tools.html"

@@ -64,7 +64,8 @@ class BookingAdmin(records.BookingAdmin):
     change_form_template = "admin/ticketing/booking/change_form_tools.html"
     fieldsets = [
         (None, {"fields": ["event", "reference", "status", "customer_name", "customer_email", "customer_phone",
-                           "total", "refund_amount", "currency", "created_at", "paid_at", "cancelled_at"]}),
+                           "total", "voucher", "discount", "refund_amount", "currency", "created_at", "paid_at",
+                           "cancelled_at"]}),
         ("Manage", {"fields": ["manage"]}),
         ("History", {"fields": ["history"]}),
         ("Payment and technical details", {"classes": ["collapse"], "fields": [

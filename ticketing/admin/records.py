@@ -23,7 +23,7 @@ class BookingSeatInline(ReadOnlyInline, admin.TabularInline):
     model = BookingSeat
     extra = 0
     can_delete = False
-    readonly_fields = ["event_seat", "price", "is_active"]
+    readonly_fields = ["event_seat", "price", "discount", "is_active"]
 
 
 class TicketInline(ReadOnlyInline, admin.TabularInline):
@@ -58,8 +58,8 @@ class BookingAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin, ReadOnlyAdmin):
     services (cancel, reconcile, transfer, check-in); nobody edits a nonce or an admission here."""
 
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_local"]
-    list_filter = ["status"]
-    search_fields = ["reference", "customer_email", "customer_name", "event__title"]
+    list_filter = ["status", "voucher"]
+    search_fields = ["reference", "customer_email", "customer_name", "event__title", "voucher__code"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event__venue"]
     organizer_path = "event__organizer"

@@ -39,3 +39,4 @@ from ticketing.services.tickets import (  # noqa: F401
     ticket_token_issue,
     tickets_issue_for,
 )
+from ticketing.services.vouchers import cart_voucher_quote  # noqa: F401

@@ -49,6 +49,12 @@ from ticketing.services.limits import email_limit_check, email_limit_lock_key, o
 from ticketing.services.refunds import booking_refund_owed, refund_record, refunds_due
 from ticketing.services.seats import event_selling
 from ticketing.services.tickets import tickets_issue, tickets_issue_places
+from ticketing.services.vouchers import (
+    booking_voucher_items,
+    booking_voucher_redeem,
+    voucher_payment_reference,
+    voucher_uses_return,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +74,17 @@ def booking_reference_new() -> str:
 
 def booking_confirm(
     *, event_id: int, owner: str, customer: Customer, payment_token: str,
-    idempotency_key: str | None = None, user=None,
+    idempotency_key: str | None = None, user=None, voucher: str = "",
 ) -> Booking:
     """Turn the owner's current hold into a paid booking with tickets.
 
     Phase 1 reserves the held seats in a pending booking (one transaction); phase 2 charges the
     provider with the booking's own server-made key (no transaction); phase 3 sells the seats and
     issues tickets (one transaction). The same `idempotency_key` from the same buyer always
-    answers with the same booking; it never reaches the provider. Raises NoHeldSeats,
-    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused.
+    answers with the same booking; it never reaches the provider. A `voucher` code takes its
+    discount off the seats in phase 1 (ticketing.services.vouchers). Raises NoHeldSeats,
+    PaymentDeclined (the hold is kept while its time lasts), SaleNotActive, IdempotencyKeyReused,
+    and the voucher errors (nothing written, the hold kept).
     A payment whose outcome is unknown leaves the booking pending; `booking_reconcile` finishes it.
     """
     # A repeated key is found where it matters, without a look-up per confirm: the hold is gone
@@ -85,7 +93,8 @@ def booking_confirm(
     client_key = idempotency_key or ""
     try:
         event = event_selling(event_id)
-        booking = _booking_reserve(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
+        booking = _booking_reserve(event=event, owner=owner, customer=customer, client_key=client_key, user=user,
+                                   voucher=voucher)
     except (SaleNotActive, NoHeldSeats):
         replay = _booking_replay(client_key, owner=owner, event_id=event_id)
         if replay:
@@ -152,7 +161,7 @@ SELECT id FROM booking
 """
 
 
-def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user) -> Booking:
+def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user, voucher: str) -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
 
     Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
@@ -160,16 +169,18 @@ def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, 
     concurrent retry) answers with that booking.
     """
     try:
-        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user,
+                                     voucher=voucher)
     except IntegrityError:
         existing = _booking_replay(client_key, owner=owner, event_id=event.pk)
         if existing:
             return existing
         # the 1-in-10^12 reference collision: nothing was written, try once more with a new one
-        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user)
+        return _booking_reserve_once(event=event, owner=owner, customer=customer, client_key=client_key, user=user,
+                                     voucher=voucher)
 
 
-def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: str, user) -> Booking:
+def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: str, user, voucher: str) -> Booking:
     event_id = event.pk
     # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
     email_lock = email_limit_lock_key(event=event, email=customer.email)
@@ -213,12 +224,16 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: 
         booking.place_count = place_count
         if place_count:
             cart_places_reserve(cursor, booking_id=booking.pk, places=places, expires_at=booking.expires_at)
+        if voucher:
+            booking_voucher_redeem(cursor, booking=booking, code=voucher)
         seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
 
 
 def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
     """Phase 2: charge outside any transaction, then settle the outcome."""
+    if _paid_by_voucher(booking):
+        return booking_finalize(booking.pk, payment_reference=voucher_payment_reference(booking), booking=booking)
     try:
         result = get_payment_provider().charge(
             amount=booking.total, currency=booking.currency, token=payment_token,
@@ -240,6 +255,11 @@ def _booking_pay(booking: Booking, *, payment_token: str) -> Booking:
         booking_fail(booking.pk, reason=result.decline_reason, keep_hold=True)
         raise PaymentDeclined(booking_id=booking.pk, reason=result.decline_reason)
     return booking_finalize(booking.pk, payment_reference=result.reference, booking=booking)
+
+
+def _paid_by_voucher(booking: Booking) -> bool:
+    """A voucher took the whole price off: nothing to charge (the organizer gave these tickets away)."""
+    return booking.voucher_id is not None and booking.total == 0
 
 
 def charge_is_for_booking(booking: Booking, result) -> bool:
@@ -354,11 +374,13 @@ def booking_fail(booking_id: int, *, reason: str, keep_hold: bool, status: str =
             with connection.cursor() as cursor:
                 seats_free(cursor, event_id=booking.event_id, where="id = ANY(%s) AND booking_id = %s",
                            params=[seat_ids, booking.pk])
+        discounted = booking_voucher_items(booking)
         booking.booking_seats.update(is_active=False)
         with connection.cursor() as cursor:
             booking_places_return(cursor, booking_id=booking.pk, owner=booking.buyer, keep_until=(
                 booking.hold_expires_at if keep_hold and booking.hold_expires_at
                 and booking.hold_expires_at > timezone.now() else None))
+        voucher_uses_return(booking=booking, items=discounted)  # the voucher row: always the last lock
         booking.status = status
         booking.failure_reason = reason[:200]
         booking.save(update_fields=["status", "failure_reason"])
@@ -371,6 +393,8 @@ def booking_reconcile(booking_id: int) -> Booking:
     saw (or declined) is given up once its order time is over. Safe to run twice.
     """
     booking = Booking.objects.get(pk=booking_id)
+    if booking.status == BookingStatus.PENDING and _paid_by_voucher(booking):
+        return booking_finalize(booking.pk, payment_reference=voucher_payment_reference(booking))
     if booking.status == BookingStatus.PENDING:
         result = get_payment_provider().status(idempotency_key=booking.idempotency_key)
         if result and result.succeeded and charge_is_for_booking(booking, result):

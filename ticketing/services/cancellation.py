@@ -49,6 +49,7 @@ from ticketing.services.availability import event_availability_refresh
 from ticketing.services.bookings import booking_fail, booking_finalize, booking_is_visible_to, charge_is_for_booking
 from ticketing.services.delivery import email_enqueue
 from ticketing.services.refunds import booking_refund_owed, refund_record
+from ticketing.services.vouchers import voucher_uses_return
 from venues.localtime import venue_time_label
 
 CENT = Decimal("0.01")
@@ -426,6 +427,7 @@ def _booking_seats_cancel(booking: Booking, quote: CancellationQuote, *, reason:
     if booking_place_ids:  # general admission (issue 15): their tickets cancelled, the places on sale again
         with connection.cursor() as cursor:
             booking_places_cancel(cursor, booking_id=booking.pk, booking_place_ids=booking_place_ids)
+    voucher_uses_return(booking=booking, items=[*booking_seats, *(place.booking_place for place in quote.places)])
     if not booking.booking_seats.filter(is_active=True).exists() and not booking.booking_places.filter(
             is_active=True).exists():
         booking.status = BookingStatus.CANCELLED

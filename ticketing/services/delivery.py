@@ -300,7 +300,9 @@ def _booking_tickets_email(outgoing: OutgoingEmail) -> EmailMessage | None:
         f"thank you for your booking {booking.reference}: {len(tickets)} ticket(s) for {event.title}.\n"
         f"Your tickets are attached as a PDF (one page per seat; show the QR code at the door) and\n"
         f"the event as a calendar file. You can also download them here:\n{link}\n\n"
-        f"Manage your bookings (cancel, transfer a ticket): {settings.PUBLIC_URL}/my-bookings/\n"
+        + (f"Voucher {booking.voucher.code}: {booking.discount} {booking.currency} off; total paid {booking.total} "
+           f"{booking.currency}.\n\n" if booking.discount else "")
+        + f"Manage your bookings (cancel, transfer a ticket): {settings.PUBLIC_URL}/my-bookings/\n"
     )
     message = _message(subject=f"Your tickets for {event.title} ({booking.reference})", body=body,
                        to=booking.customer_email, action=("Manage booking", f"{settings.PUBLIC_URL}/my-bookings/"))

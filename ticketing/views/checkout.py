@@ -15,7 +15,7 @@ from events.seatmap import money
 from events.selectors import PUBLIC_STATUSES
 from ticketing import selectors, services, throttle
 from ticketing.buyer import buyer_id_if_known
-from ticketing.exceptions import NoHeldSeats, PaymentDeclined, SingleSeatGap
+from ticketing.exceptions import NoHeldSeats, PaymentDeclined, SingleSeatGap, VoucherError
 from ticketing.forms import CheckoutForm
 from ticketing.models import Booking
 from ticketing.services.calendar import booking_ics
@@ -36,21 +36,32 @@ def checkout(request, event_id: int):
     except SingleSeatGap as gap:
         messages.error(request, gap.message)
         return redirect(event.get_absolute_url())
+    voucher_code = (request.POST if request.method == "POST" else request.GET).get("voucher", "").strip()[:60]
+    quote, voucher_error = _voucher_quote(request, event=event, owner=owner, code=voucher_code) if (
+        voucher_code and seats) else (None, "")
+    is_free = quote is not None and quote.subtotal == quote.discount
     if request.method == "POST":
         form = CheckoutForm(request.POST)
-        if form.is_valid():
+        form.fields["card"].required = not is_free  # a voucher paid for everything: no card to ask for
+        if voucher_error:
+            form.is_valid()
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 with throttle.confirm_throttled(request, owner=owner, event_id=event.pk):
                     booking = services.booking_confirm(
                         event_id=event.pk, owner=owner,
                         customer=services.Customer(data["name"], data["email"], data["phone"]),
-                        payment_token=data["card"], idempotency_key=data["idempotency_key"], user=request.user,
+                        payment_token=data["card"] or "none", idempotency_key=data["idempotency_key"],
+                        user=request.user, voucher=quote.voucher.code if quote else "",
                     )
             except NoHeldSeats:
                 messages.warning(request, "Your hold has expired, so there is nothing to pay for. "
                                           "Please choose seats again.")
                 return redirect(event.get_absolute_url())
+            except VoucherError as error:  # used up or switched off since it was applied
+                form = _form_with_new_key(request.POST)
+                quote, voucher_error = None, error.message
             except PaymentDeclined as declined:
                 # A new key for the next attempt: the declined one always answers "declined".
                 form = _form_with_new_key(request.POST)
@@ -66,11 +77,13 @@ def checkout(request, event_id: int):
             messages.info(request, "Choose your seats first; they are held for you while you check out.")
             return redirect(event.get_absolute_url())
         form = CheckoutForm(initial={"idempotency_key": uuid.uuid4().hex})
-    total = sum((Decimal(seat["price"]) for seat in seats), Decimal("0"))
+    total = sum((Decimal(seat["price"]) for seat in seats), Decimal("0")) - (quote.discount if quote else 0)
     for seat in seats:
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/checkout.html", {
         "event": event, "form": form, "seats": seats, "total": money(total),
+        "voucher_code": voucher_code, "voucher": quote, "voucher_error": voucher_error,
+        "discount": money(quote.discount) if quote else None, "is_free": is_free,
         # Evently adds no booking fee: the seats' prices are the total (said, so nobody expects one at the end).
         "fees": "None",
         "cancellation_policy": cancellation_policy_text(event),
@@ -79,6 +92,15 @@ def checkout(request, event_id: int):
         "payment_config": {"is_demo": payment_provider_is_demo(), "currency": settings.CURRENCY},
         "expires_at": min((seat["held_until"] for seat in seats), default=None),
     })
+
+
+def _voucher_quote(request, *, event, owner: str, code: str):
+    """(the voucher's quote on the cart, "") or (None, why it cannot be used)."""
+    try:
+        throttle.voucher_tried(request, owner=owner)
+        return services.cart_voucher_quote(event_id=event.pk, owner=owner, code=code), ""
+    except DomainError as error:  # the voucher's own errors, or too many codes tried
+        return None, error.message
 
 
 def _cart_lines(*, event_id: int, owner: str) -> list[dict]:
@@ -108,6 +130,7 @@ def booking_confirmation(request, booking_id: int):
         seat["price_text"] = money(seat["price"])
     return render(request, "ticketing/booking_confirmation.html", {
         "booking": booking, "event": booking.event, "seats": seats, "total": money(booking.total),
+        "discount": money(booking.discount),
         "pdf_url": booking_pdf_url(booking) if booking.status == "paid" else None,
         "calendar_url": reverse("booking_calendar", args=[booking.pk]) if booking.status == "paid" else None,
         "manage_url": reverse("my_bookings"),
