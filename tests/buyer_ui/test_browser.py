@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.buyer_ui.conftest import artifact_path, axe_scan, fill_customer, pay_with
 from tests.conftest import Buyer, seat_statuses
-from ticketing.models import Booking, EventSeat
+from ticketing.models import Booking, EventSeat, Voucher
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -406,4 +406,43 @@ def test_checkout_on_a_phone_fits_and_shows_errors_beside_fields(asgi_server, br
     page.wait_for_url(re.compile(r"/bookings/\d+/$"))
     expect(page.locator("#booked-seats tr")).to_have_count(1)
     page.screenshot(path=str(artifact_path("confirmation-375.png")), full_page=True)
+    context.close()
+
+
+def test_a_voucher_applied_at_checkout_lowers_the_total_and_a_full_one_needs_no_card(
+        asgi_server, browser, theater_event):
+    """Issue 18: the buyer types a code under the summary, sees what it takes off before paying, and a
+    voucher covering the whole order replaces the card fields; the confirmation names the voucher."""
+    Voucher.objects.create(event=theater_event, code="HALF", value=50)
+    Voucher.objects.create(event=theater_event, code="COMP", value=100)
+    context, page = open_event(browser, asgi_server, theater_event, viewport=PHONE)
+    seat(page, orchestra_front_row(theater_event)[7]).click()
+    expect(page.locator("#cart-list li")).to_have_count(1)
+    page.click("#checkout-link")
+    full_price = page.locator("#checkout-total").inner_text()
+    # a wrong code says why and changes nothing
+    page.fill("#voucher-code", "nope")
+    page.click("#voucher-form button")
+    expect(page.locator("#voucher-error")).to_contain_text("There is no voucher with this code")
+    expect(page.locator("#checkout-total")).to_have_text(full_price)
+    # half off: the line above the total and the Pay button's amount
+    page.fill("#voucher-code", "half")
+    page.click("#voucher-form button")
+    expect(page.locator("#voucher-applied")).to_contain_text("Voucher HALF applied")
+    expect(page.locator("#checkout-discount")).to_be_visible()
+    assert page.locator("#checkout-total").inner_text() != full_price
+    assert axe_scan(page) == []
+    # a voucher for everything: no card asked, the tickets come at once
+    page.fill("#voucher-code", "COMP")
+    page.click("#voucher-form button")
+    expect(page.locator("#voucher-free")).to_be_visible()
+    expect(page.locator("#card-fields")).to_have_count(0)
+    expect(page.locator("#pay-button")).to_have_text("Get my tickets")
+    fill_customer(page)
+    page.check("#id_terms")
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/bookings/\d+/$"))
+    expect(page.locator("#booking-discount")).to_be_visible()
+    booking = Booking.objects.get(event=theater_event)
+    assert (booking.status, booking.total, booking.payment_reference) == ("paid", 0, "voucher:COMP")
     context.close()

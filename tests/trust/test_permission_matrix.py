@@ -34,6 +34,7 @@ from ticketing.models import (
     PaymentWebhookEvent,
     Ticket,
     TicketTransfer,
+    Voucher,
     WaitlistEntry,
 )
 from venues.bookings import venue_booking_request
@@ -87,6 +88,7 @@ class World:
         PaymentWebhookEvent.objects.create(event_id="evt_matrix", type="charge.succeeded", payload={})
         OutgoingEmail.objects.get_or_create(key="matrix", defaults={"kind": "magic-link", "object_id": 0,
                                                                      "to": "ada@example.com"})
+        self.voucher = Voucher.objects.create(event=self.event, code="MATRIX", value=Decimal("10"))
 
     def buy(self, role, seat_ids) -> dict:
         client = self.clients[role]
@@ -108,6 +110,7 @@ class World:
             "ticketing.waitlistentry": self.waitlist_entry,
             "ticketing.outgoingemail": OutgoingEmail.objects.first(),
             "ticketing.paymentwebhookevent": PaymentWebhookEvent.objects.first(),
+            "ticketing.voucher": self.voucher,
             "checkin.doorassignment": DoorAssignment.objects.get(user=self.door_this),
             "checkin.doorschedule": DoorSchedule.objects.get(event=self.event),
             "checkin.admission": Admission.objects.first(),

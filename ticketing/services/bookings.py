@@ -161,7 +161,7 @@ SELECT id FROM booking
 """
 
 
-def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user, voucher: str) -> Booking:
+def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, user, voucher: str = "") -> Booking:
     """Phase 1: move the owner's live hold into a pending booking that expires after ORDER_TTL.
 
     Charges each seat the price fixed when it was held. Raises OrderLimitExceeded,
@@ -180,7 +180,8 @@ def _booking_reserve(*, event, owner: str, customer: Customer, client_key: str, 
                                      voucher=voucher)
 
 
-def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: str, user, voucher: str) -> Booking:
+def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: str, user,
+                          voucher: str = "") -> Booking:
     event_id = event.pk
     # Two orders of one e-mail run one after the other, so they cannot both slip under its limit.
     email_lock = email_limit_lock_key(event=event, email=customer.email)
