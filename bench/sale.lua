@@ -7,45 +7,18 @@
 -- Run with as many threads as connections (-t N -c N): one connection per Lua state, so the state
 -- machine below always knows which buyer a response belongs to. Seats come from BENCH_SEATS, one line
 -- of comma-separated seat ids per thread (disjoint slices: buyers never collide). Per-request timings
--- use CLOCK_MONOTONIC through LuaJIT's FFI (wrk itself only reports latency over all requests).
+-- use CLOCK_MONOTONIC through LuaJIT's FFI (wrk itself only reports latency over all requests); the
+-- clock, the output and the cookie jar are bench/wrk_common.lua's (found through LUA_PATH).
 -- done() writes one line per request to BENCH_OUT: thread,endpoint,status,latency_us,end_us,error.
 -- A thread whose slice is used up appends its id to BENCH_DONE and stops.
 
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clock_id, bench_timespec *tp);
-]]
-local CLOCK_MONOTONIC = 1
-local timespec = ffi.new("bench_timespec[1]")
-
-local function now_us()
-  ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
-  return tonumber(timespec[0].tv_sec) * 1000000 + math.floor(tonumber(timespec[0].tv_nsec) / 1000)
-end
+local common = require("wrk_common")
+local now_us = common.now_us
 
 -- setup/done phase (the main Lua state) -------------------------------------------------------------
 
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
-function done(summary, latency, requests)
-  local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
-  out:write(string.format("# duration_us=%d requests=%d timeouts=%d connect_errors=%d read_errors=%d write_errors=%d\n",
-    summary.duration, summary.requests, summary.errors.timeout, summary.errors.connect,
-    summary.errors.read, summary.errors.write))
-  for _, thread in ipairs(threads) do
-    local lines = thread:get("log")
-    if lines then
-      out:write(table.concat(lines))
-    end
-  end
-  out:close()
-end
+setup = common.setup
+done = common.done_writer()
 
 -- running phase (one Lua state per thread = per connection = one buyer at a time) ----------------
 
@@ -84,22 +57,8 @@ local function record(endpoint, status, latency, finished, err)
   log[#log + 1] = string.format("%d,%s,%d,%d,%d,%s\n", tid, endpoint, status, latency, finished, err or "")
 end
 
-local function cookie_header()
-  local parts = {}
-  for name, value in pairs(cookies) do
-    parts[#parts + 1] = name .. "=" .. value
-  end
-  return table.concat(parts, "; ")
-end
-
 local function post(path, body)
-  return wrk.format("POST", path, {
-    ["Content-Type"] = "application/json",
-    ["Cookie"] = cookie_header(),
-    ["X-CSRFToken"] = csrf,
-    ["Origin"] = origin,
-    ["Referer"] = origin .. "/events/" .. event_id .. "/",
-  }, body)
+  return common.post_json(path, body, cookies, csrf, origin, event_id)
 end
 
 local exhausted = false
@@ -161,17 +120,6 @@ function request()
   end
 end
 
-local function take_cookies(headers)
-  -- wrk keeps one value per header name: enough here, as every answer sets at most one cookie
-  for name, value in pairs(headers) do
-    if string.lower(name) == "set-cookie" then
-      local cookie, content = string.match(value, "^%s*([^=]+)=([^;]*)")
-      if cookie then
-        cookies[cookie] = content
-      end
-    end
-  end
-end
 
 function response(status, headers, body)
   local finished = now_us()
@@ -185,7 +133,7 @@ function response(status, headers, body)
     err = string.match(body, '"error"%s*:%s*"([^"]+)"') or ""
   end
   record(endpoint, status, finished - sent_at, finished, err)
-  take_cookies(headers)
+  common.take_cookies(cookies, headers)
   if endpoint == "session" and status == 200 then
     csrf = string.match(body, '"csrf_token"%s*:%s*"([^"]+)"')
     step = csrf and "hold" or "session"

@@ -33,6 +33,7 @@ from bench import harness, inventory  # noqa: E402
 from bench.harness import log  # noqa: E402
 
 LUA_SCRIPT = Path(__file__).with_name("sale.lua")
+WRK_LUA_PATH = f"{Path(__file__).parent}/?.lua;;"  # the scripts' shared module, bench/wrk_common.lua
 ENDPOINTS = ("session", "hold", "confirm")
 
 
@@ -91,7 +92,7 @@ def run_wrk(*, url: str, event_id: int, slices: list[list[int]], seconds: float,
         (tmp / "seats").write_text("\n".join(",".join(map(str, s)) for s in slices) + "\n")
         env = {**os.environ, "BENCH_SEATS": str(tmp / "seats"), "BENCH_OUT": str(tmp / "out"),
                "BENCH_DONE": str(tmp / "done"), "BENCH_EVENT": str(event_id), "BENCH_RUN": uuid.uuid4().hex[:8],
-               "BENCH_ORIGIN": url.rstrip("/")}
+               "BENCH_ORIGIN": url.rstrip("/"), "LUA_PATH": WRK_LUA_PATH}
         command = [harness.wrk_path(), f"-t{buyers}", f"-c{buyers}", f"-d{max(1, round(seconds))}s",
                    f"--timeout={timeout_s:.0f}s", "-s", str(LUA_SCRIPT), url]
         meter = harness.CpuMeter(groups) if groups else None

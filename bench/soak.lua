@@ -103,22 +103,8 @@ local function flow_done(outcome)
   log[#log + 1] = string.format("flow,%d,%s,%s\n", tid, flow or "-", outcome)
 end
 
-local function cookie_header()
-  local parts = {}
-  for name, value in pairs(cookies) do
-    parts[#parts + 1] = name .. "=" .. value
-  end
-  return table.concat(parts, "; ")
-end
-
 local function post(path, body)
-  return wrk.format("POST", path, {
-    ["Content-Type"] = "application/json",
-    ["Cookie"] = cookie_header(),
-    ["X-CSRFToken"] = csrf,
-    ["Origin"] = origin,
-    ["Referer"] = origin .. "/events/" .. event_id .. "/",
-  }, body)
+  return common.post_json(path, body, cookies, csrf, origin, event_id)
 end
 
 -- seats ------------------------------------------------------------------------------------------------
@@ -263,16 +249,6 @@ function request()
   end
 end
 
-local function take_cookies(headers)
-  for name, value in pairs(headers) do
-    if string.lower(name) == "set-cookie" then
-      local cookie, content = string.match(value, "^%s*([^=]+)=([^;]*)")
-      if cookie then
-        cookies[cookie] = content
-      end
-    end
-  end
-end
 
 local function parse_tickets(body)
   local list = {}
@@ -391,7 +367,7 @@ function response(status, headers, body)
   if status >= 400 then
     err = string.match(body, '"error"%s*:%s*"([^"]+)"') or ""
   end
-  take_cookies(headers)
+  common.take_cookies(cookies, headers)
   local ref = nil
   if endpoint == "confirm_ok" and status == 201 then
     ref = string.match(body, '"booking_id"%s*:%s*(%d+)')

@@ -508,8 +508,7 @@ def seat_plan(event_id: int, *, buyers: int, hot: int, per_buyer: int, seed: int
 def start_wrk(script: Path, *, url: str, threads: int, seconds: float, env: dict) -> subprocess.Popen:
     command = [harness.wrk_path(), f"-t{threads}", f"-c{threads}", f"-d{max(1, round(seconds))}s", "--timeout=15s",
                "-s", str(script), url]
-    lua_path = f"{Path(__file__).parent}/?.lua;;"  # the scripts' shared module, bench/wrk_common.lua
-    return subprocess.Popen(command, env={**os.environ, "LUA_PATH": lua_path, **env}, stdout=subprocess.PIPE,
+    return subprocess.Popen(command, env={**os.environ, "LUA_PATH": sale.WRK_LUA_PATH, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
 

@@ -1,7 +1,8 @@
--- Shared by the soak's wrk scripts (bench/soak.lua, bench/soak_door.lua): a monotonic clock, and the
--- main state's bookkeeping — setup() numbers the threads (global `tid` in each), done() writes wrk's
--- summary line and every thread's global `log` lines to BENCH_OUT. Found through LUA_PATH, which
--- bench/soak.py points at bench/.
+-- Shared by the benchmarks' wrk scripts (bench/sale.lua, bench/soak.lua, bench/soak_door.lua): a
+-- monotonic clock; the main state's bookkeeping — setup() numbers the threads (global `tid` in each),
+-- done() writes wrk's summary line and every thread's global `log` lines to BENCH_OUT; and a buyer's
+-- cookie jar with the JSON POSTs a browser would send. Found through LUA_PATH, which bench/sale.py and
+-- bench/soak.py point at bench/.
 
 local ffi = require("ffi")
 pcall(ffi.cdef, [[
@@ -43,6 +44,38 @@ function common.done_writer(after_thread)
     end
     out:close()
   end
+end
+
+-- A buyer's cookies: keep what each answer sets (wrk keeps one value per header name: enough here, as
+-- every answer sets at most one cookie), and send them all back.
+function common.take_cookies(cookies, headers)
+  for name, value in pairs(headers) do
+    if string.lower(name) == "set-cookie" then
+      local cookie, content = string.match(value, "^%s*([^=]+)=([^;]*)")
+      if cookie then
+        cookies[cookie] = content
+      end
+    end
+  end
+end
+
+function common.cookie_header(cookies)
+  local parts = {}
+  for name, value in pairs(cookies) do
+    parts[#parts + 1] = name .. "=" .. value
+  end
+  return table.concat(parts, "; ")
+end
+
+-- A JSON POST from the event's page: the buyer's cookies, the CSRF header, a same-origin Origin/Referer.
+function common.post_json(path, body, cookies, csrf, origin, event_id)
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/json",
+    ["Cookie"] = common.cookie_header(cookies),
+    ["X-CSRFToken"] = csrf,
+    ["Origin"] = origin,
+    ["Referer"] = origin .. "/events/" .. event_id .. "/",
+  }, body)
 end
 
 return common
