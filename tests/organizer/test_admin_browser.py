@@ -20,7 +20,7 @@ from checkin.models import DoorAssignment
 from events.models import Event, EventStatus, SeatCategory
 from tests.organizer.conftest import PASSWORD
 from ticketing.exceptions import PaymentDeclined
-from ticketing.models import Booking, EventSeat
+from ticketing.models import Booking, EventSeat, Voucher
 from ticketing.services import Customer, booking_confirm, boxoffice_sell, event_inventory_create, seat_hold, seats_block
 from venues.bookings import venue_booking_add_on_add, venue_booking_pay_deposit, venue_booking_request
 from venues.models import Venue, VenueBooking
@@ -138,12 +138,15 @@ def theater_event(organizer) -> Event:
     seats_block(event_id=event.pk, seat_ids=seat_ids[:6])
     free = [seat_id for seat_id in seat_ids[60:] if seat_id not in set(sold)]
     seat_hold(event_id=event.pk, seat_ids=free[:4], owner="someone-online")
+    Voucher.objects.create(event=event, code="PREMIERE-20", value=Decimal("20"), quota=100, note="Premiere mailing")
+    Voucher.objects.create(event=event, code="PRESS", kind="amount", value=Decimal("69"), quota=10, note="Critics")
     for index, token in enumerate(["tok_ok", "tok_ok", "tok_ok", "tok_declined"]):
         owner = f"web-buyer-{index}"
         seat_hold(event_id=event.pk, seat_ids=free[4 + 2 * index:6 + 2 * index], owner=owner)
         try:
             booking_confirm(event_id=event.pk, owner=owner, payment_token=token,
-                            customer=Customer(f"Web buyer {index}", f"web{index}@example.com"))
+                            customer=Customer(f"Web buyer {index}", f"web{index}@example.com"),
+                            voucher="PREMIERE-20" if index < 2 else "")
         except PaymentDeclined:
             pass
     return event
@@ -216,6 +219,9 @@ def test_screenshots_of_the_organizer_tools(organizer, theater, page):
     shot(page, "event-seatmap")
     page.goto(f"{page.base_url}/admin/events/event/{event.pk}/report/")
     shot(page, "event-report")
+    page.goto(f"{page.base_url}/admin/ticketing/voucher/")
+    assert page.locator("#result_list tbody tr").count() == 2
+    shot(page, "event-vouchers")
     page.goto(f"{page.base_url}/admin/events/event/{event.pk}/inventory/")
     shot(page, "event-inventory")
     page.goto(f"{page.base_url}/admin/venues/venue/{venue.pk}/calendar/?month={event.starts_at:%Y-%m}")

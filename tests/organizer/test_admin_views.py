@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event, EventStatus, SeatCategory
-from tests.conftest import make_event, seat_statuses
+from tests.conftest import Buyer, make_event, seat_statuses
 from tests.organizer.conftest import at, login
+from tests.sales.conftest import buy
 from ticketing.models import Booking, BoxOfficeSale, EventSeat
 from ticketing.services import Customer, boxoffice_sell, seat_hold
 from venues.bookings import venue_booking_request
@@ -392,3 +393,14 @@ def test_huge_ids_in_admin_urls_are_not_found(organizer):
     assert client.get(reverse("admin:events_event_report", args=[huge])).status_code == 404
     assert client.get(reverse("admin:venues_venue_calendar", args=[huge])).status_code == 404
     assert client.get(reverse("admin:venues_venuebooking_invoice", args=[huge])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_report_writes_money_and_counts_with_thousands_separators(organizer):
+    """Issue 18: "€12,131.80", not "€12131.80"."""
+    show = make_event(organizer, title="Gala", price="1500.00")
+    buy(Buyer(), show, list(EventSeat.objects.filter(event=show).order_by("id").values_list("id", flat=True))[:2])
+
+    report = login(organizer).get(reverse("admin:events_event_report", args=[show.pk])).content.decode()
+
+    assert "€3,000.00" in report and "€1,500.00" in report
