@@ -13,7 +13,7 @@ from checkin.admin_setup import door_staff_view, review_view
 from checkin.models import Admission, DoorAssignment, DoorSchedule, Scan
 from evently.admin import OrganizerScopedAdmin, ReadOnlyAdmin, is_organizer_scope, organizer_scoped
 from events.models import Event
-from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
+from venues.admin_localtime import RECENT_DAYS, VenueLocalTimesAdmin, venue_local_date_filter, venue_time_column
 
 
 @admin.register(DoorAssignment)
@@ -62,9 +62,9 @@ class DoorScheduleAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
 @admin.register(Admission)
 class AdmissionAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
     list_display = ["ticket", "event", "admitted_local", "gate", "device", "is_offline", "user"]
-    list_filter = ["is_offline", "gate", "event"]
+    list_filter = [venue_local_date_filter("admitted_at", "event__venue", "admission date (venue time)", RECENT_DAYS),
+                   "is_offline", "gate", "event"]
     search_fields = ["ticket__id", "ticket__booking__reference", "ticket__holder_name", "device"]
-    date_hierarchy = "admitted_at"
     list_select_related = ["event__venue", "user"]
     organizer_path = "event__organizer"
 
@@ -77,9 +77,9 @@ class ScanAdmin(OrganizerScopedAdmin, ReadOnlyAdmin):
 
     list_display = ["received_local", "event", "ticket_id", "result", "reason", "gate", "device", "user",
                     "is_offline", "is_conflict"]
-    list_filter = ["is_conflict", "result", "reason", "is_offline", "gate", "event"]
+    list_filter = [venue_local_date_filter("received_at", "event__venue", "scan date (venue time)", RECENT_DAYS),
+                   "is_conflict", "result", "reason", "is_offline", "gate", "event"]
     search_fields = ["nonce", "=ticket_id", "device", "gate"]
-    date_hierarchy = "received_at"
     list_select_related = ["event__venue", "user"]
     change_list_template = "admin/checkin/scan/change_list.html"
     organizer_path = "event__organizer"

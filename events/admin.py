@@ -17,7 +17,12 @@ from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline
 from evently.errors import DomainError
 from events.models import CancellationPolicy, Event, EventStatus, PricingTier, SeatCategory
 from events.services import event_next_transition, event_open_sale, event_publish
-from venues.admin_localtime import VenueLocalTimesAdmin, VenueLocalTimesInline, venue_time_column
+from venues.admin_localtime import (
+    VenueLocalTimesAdmin,
+    VenueLocalTimesInline,
+    venue_local_date_filter,
+    venue_time_column,
+)
 from venues.bookings import venue_booking_clash_text, venue_booking_clashes, venue_booking_request
 from venues.localtime import venue_time_label
 from venues.models import VenueBooking
@@ -80,9 +85,8 @@ class EventAddForm(forms.ModelForm):
 @admin.register(Event)
 class EventAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
     list_display = ["title", "venue", "starts_at_local", "status", "next_transition", "organizer"]
-    list_filter = ["status", "category"]
+    list_filter = [venue_local_date_filter("starts_at", "venue", "start date (venue time)"), "status", "category"]
     search_fields = ["title", "venue__name"]
-    date_hierarchy = "starts_at"
     inlines = [SeatCategoryInline, CancellationPolicyInline]
     list_select_related = ["venue", "organizer"]
     readonly_fields = ["next_transition"]

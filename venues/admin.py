@@ -22,7 +22,12 @@ from django.utils.safestring import mark_safe
 
 from evently.admin import OrganizerScopedAdmin, OrganizerScopedInline, is_organizer_scope
 from evently.errors import DomainError
-from venues.admin_localtime import VenueLocalTimesAdmin, VenueLocalTimesInline, venue_time_column
+from venues.admin_localtime import (
+    VenueLocalTimesAdmin,
+    VenueLocalTimesInline,
+    venue_local_date_filter,
+    venue_time_column,
+)
 from venues.bookings import venue_booking_cancel, venue_booking_pay_deposit, venue_booking_save
 from venues.forms import (
     TEMPLATE_VENUE_TYPES,
@@ -293,9 +298,8 @@ class VenueBookingAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin):
     form = VenueBookingForm
     list_display = ["title", "venue", "start_local", "end_local", "setup_hours", "teardown_hours", "status",
                     "deposit_amount", "organizer"]
-    list_filter = ["status", "venue"]
+    list_filter = [venue_local_date_filter("start", "venue", "start date (venue time)"), "status", "venue"]
     search_fields = ["title", "venue__name"]
-    date_hierarchy = "start"
     inlines = [VenueBookingAddOnInline]
     readonly_fields = ["status", "deposit_payment_reference", "blocked_window", "invoice_summary", "organizer",
                        "confirmed_at", "cancelled_at"]

@@ -5,7 +5,8 @@ An organizer types "20:00" for a concert in Berlin and means 20:00 on the venue'
 what buyers see; the database keeps UTC. `VenueLocalTimesAdmin.changeform_view` finds the row's
 venue (the object's, or on "add" the venue or event the form names) and runs the whole request —
 parsing the POST and rendering the page, inlines included — with Django's current time zone set
-to the venue's. Every date-time field says which zone it is in.
+to the venue's. Every date-time field says which zone it is in. The date filter above a change list
+(`venue_local_date_filter`) decides on each row's own venue's calendar.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from venues.localtime import override_zone, venue_time_label
@@ -91,3 +94,72 @@ def venue_time_column(field: str, venue_path: str, description: str):
 def current_zone_label(moment) -> str:
     """`moment` in the current zone (the venue's, inside `VenueLocalTimesAdmin`), labelled."""
     return venue_time_label(moment, timezone.get_current_timezone_name())
+
+
+# The date filter's choices: for what lies ahead (event starts, venue bookings) and for logs
+# (admissions, scans). "Next/Last 7 days" are today and the six days after/before it.
+UPCOMING_DAYS = {"today": "Today", "tomorrow": "Tomorrow", "next_7_days": "Next 7 days",
+                 "this_month": "This month", "upcoming": "Upcoming", "past": "Past"}
+RECENT_DAYS = {"today": "Today", "yesterday": "Yesterday", "last_7_days": "Last 7 days",
+               "this_month": "This month"}
+
+
+def _venue_date(moment, zone):
+    """`moment` (timestamptz) as a date on `zone`'s calendar, in SQL: `timezone(zone, moment)::date`."""
+    wall_clock = Func(zone, moment, function="timezone", output_field=models.DateTimeField())
+    return Cast(wall_clock, models.DateField())
+
+
+def _days_between(earlier, later):
+    """Whole days from one date to another (Postgres `date - date` is an integer)."""
+    return Func(later, earlier, template="(%(expressions)s)", arg_joiner=" - ", output_field=models.IntegerField())
+
+
+def _months_between(earlier, later):
+    years = ExtractYear(later) - ExtractYear(earlier)
+    return years * 12 + ExtractMonth(later) - ExtractMonth(earlier)
+
+
+def venue_local_date_filter(field: str, venue_path: str, title: str, choices: dict[str, str] = UPCOMING_DAYS):
+    """A change-list filter on `field` by the calendar of each row's venue (`venue_path`): "Today"
+    is today in Berlin for a Berlin row and today in New York for a New York row, in one list.
+
+    Django's `date_hierarchy` steps through days of one zone for every row; here the database
+    turns both the row's time and now into dates on the row's venue's calendar and compares them.
+    "Now" is the app's clock (`timezone.now()`), as everywhere else. A row without a venue is read
+    in UTC, like `zone_of`. "Upcoming" and "Past" compare instants, which no zone changes.
+    """
+    day_offset, month_offset = f"{field}_venue_day_offset", f"{field}_venue_month_offset"
+    windows = {
+        "today": Q(**{day_offset: 0}),
+        "tomorrow": Q(**{day_offset: 1}),
+        "yesterday": Q(**{day_offset: -1}),
+        "next_7_days": Q(**{f"{day_offset}__range": (0, 6)}),
+        "last_7_days": Q(**{f"{day_offset}__range": (-6, 0)}),
+        "this_month": Q(**{month_offset: 0}),
+    }
+
+    class VenueLocalDateFilter(admin.SimpleListFilter):
+        parameter_name = f"{field}_venue_date"
+
+        def lookups(self, request, model_admin):
+            return list(choices.items())
+
+        def queryset(self, request, queryset):
+            choice = self.value()
+            if choice not in choices:
+                return queryset
+            now = timezone.now()
+            if choice == "upcoming":
+                return queryset.filter(**{f"{field}__gte": now})
+            if choice == "past":
+                return queryset.filter(**{f"{field}__lt": now})
+            zone = Coalesce(F(f"{venue_path}__timezone"), Value("UTC"))
+            row_date = _venue_date(F(field), zone)
+            today = _venue_date(Value(now, output_field=models.DateTimeField()), zone)
+            return queryset.alias(**{day_offset: _days_between(today, row_date),
+                                     month_offset: _months_between(today, row_date)}).filter(windows[choice])
+
+    VenueLocalDateFilter.title = title
+    VenueLocalDateFilter.__name__ = f"{field.title().replace('_', '')}VenueDateFilter"
+    return VenueLocalDateFilter
