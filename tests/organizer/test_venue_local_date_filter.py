@@ -140,6 +140,8 @@ def test_the_scan_log_filters_by_the_days_of_each_scans_venue(organizer, superus
      ["today", "yesterday", "last_7_days", "this_month"]),
     ("admin:checkin_scan_changelist", "received_at_venue_date", "scan date (venue time)",
      ["today", "yesterday", "last_7_days", "this_month"]),
+    ("admin:ticketing_booking_changelist", "created_at_venue_date", "booking date (venue time)",
+     ["today", "yesterday", "last_7_days", "this_month"]),
 ])
 def test_lists_offer_the_venue_time_filter_and_no_utc_date_hierarchy(superuser, admin_url, parameter, title,
                                                                      choices):

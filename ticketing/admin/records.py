@@ -16,7 +16,7 @@ from ticketing.models import (
     WaitlistEntry,
 )
 from ticketing.services.areas import area_blocked_set
-from venues.admin_localtime import VenueLocalTimesAdmin, venue_time_column
+from venues.admin_localtime import RECENT_DAYS, VenueLocalTimesAdmin, venue_local_date_filter, venue_time_column
 
 
 class BookingSeatInline(ReadOnlyInline, admin.TabularInline):
@@ -58,7 +58,8 @@ class BookingAdmin(VenueLocalTimesAdmin, OrganizerScopedAdmin, ReadOnlyAdmin):
     services (cancel, reconcile, transfer, check-in); nobody edits a nonce or an admission here."""
 
     list_display = ["reference", "event", "customer_name", "customer_email", "status", "total", "created_local"]
-    list_filter = ["status", "voucher"]
+    list_filter = [venue_local_date_filter("created_at", "event__venue", "booking date (venue time)", RECENT_DAYS),
+                   "status", "voucher"]
     search_fields = ["reference", "customer_email", "customer_name", "event__title", "voucher__code"]
     inlines = [BookingSeatInline, TicketInline, CancellationInline]
     list_select_related = ["event__venue"]
