@@ -119,6 +119,8 @@ def test_the_booking_and_the_report_show_the_voucher(organizer, show):
 
     booking_page = client.get(reverse("admin:ticketing_booking_change", args=[booking["booking_id"]])).content.decode()
     report = client.get(reverse("admin:events_event_report", args=[show.pk])).content.decode()
+    receipt = client.get(reverse("admin:ticketing_booking_receipt", args=[booking["booking_id"]])).content.decode()
 
     assert "SAVE10" in booking_page and "20.00" in booking_page
+    assert "Voucher SAVE10" in receipt and "−20.00" in receipt
     assert 'id="report-vouchers"' in report and "SAVE10" in report and "€20.00" in report and "€60.00" in report
