@@ -16,9 +16,10 @@ run: install
 	$(BIN)/python -m evently.embedded run
 
 # lint-imports first: a new import across the app layers (pyproject.toml [tool.importlinter]) fails the run.
+# Fast password hashing for the suite's many users (evently/settings.py, local runs only).
 test: install browser wrk cluster-tools
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+	EVENTLY_TEST_FAST_PASSWORDS=1 $(BIN)/python -m evently.embedded exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
 

@@ -157,6 +157,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# `make test` only (a local run that sets EVENTLY_TEST_FAST_PASSWORDS=1): hashing a password costs
+# ~0.6 s of CPU by design, and the suite creates and logs in users in most of its tests. Stored
+# hashes of a real run stay PBKDF2; this never applies outside a local run.
+if LOCAL and env_bool("EVENTLY_TEST_FAST_PASSWORDS"):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                        "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -97,3 +97,15 @@ def test_magic_links_expire(settings):
         response = Client().get(f"/my-bookings/?token={token}")
     assert response.status_code == 400
     assert "expired" in response.content.decode()
+
+
+def test_fast_password_hashing_is_for_make_test_only_never_for_a_deploy():
+    show_hashers = ("import django, json; django.setup(); from django.conf import settings as s; "
+                    "print(json.dumps(s.PASSWORD_HASHERS[0]))")
+    deploy = run(["-c", show_hashers], DJANGO_SETTINGS_MODULE="evently.settings", EVENTLY_TEST_FAST_PASSWORDS="1",
+                 **PRODUCTION)
+    local = run(["-c", show_hashers], DJANGO_SETTINGS_MODULE="evently.settings", EVENTLY_TEST_FAST_PASSWORDS="1",
+                EVENTLY_LOCAL="1")
+    assert deploy.returncode == 0, deploy.stderr
+    assert deploy.stdout.strip() == '"django.contrib.auth.hashers.PBKDF2PasswordHasher"'
+    assert local.stdout.strip() == '"django.contrib.auth.hashers.MD5PasswordHasher"'
