@@ -39,18 +39,7 @@ function init(args)
   run_id = os.getenv("BENCH_RUN")
   origin = os.getenv("BENCH_ORIGIN")
   done_file = os.getenv("BENCH_DONE")
-  local file = assert(io.open(os.getenv("BENCH_SEATS")))
-  local index = 0
-  for line in file:lines() do
-    if index == tid then
-      for id in string.gmatch(line, "%d+") do
-        seats[#seats + 1] = id
-      end
-      break
-    end
-    index = index + 1
-  end
-  file:close()
+  seats = common.read_seats(os.getenv("BENCH_SEATS"), tid)
 end
 
 local function record(endpoint, status, latency, finished, err)

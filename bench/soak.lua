@@ -64,21 +64,7 @@ local function parse_flows(text)
   end
 end
 
-local function read_seats(path, line_index)
-  local file = assert(io.open(path))
-  local index, result = 0, {}
-  for line in file:lines() do
-    if index == line_index then
-      for id in string.gmatch(line, "%d+") do
-        result[#result + 1] = id
-      end
-      break
-    end
-    index = index + 1
-  end
-  file:close()
-  return result
-end
+local read_seats = common.read_seats
 
 function init(args)
   event_id = os.getenv("BENCH_EVENT")

@@ -46,6 +46,23 @@ function common.done_writer(after_thread)
   end
 end
 
+-- The seat ids on line `line_index` (0-based) of a file of comma-separated ids, one line per thread.
+function common.read_seats(path, line_index)
+  local file = assert(io.open(path))
+  local index, result = 0, {}
+  for line in file:lines() do
+    if index == line_index then
+      for id in string.gmatch(line, "%d+") do
+        result[#result + 1] = id
+      end
+      break
+    end
+    index = index + 1
+  end
+  file:close()
+  return result
+end
+
 -- A buyer's cookies: keep what each answer sets (wrk keeps one value per header name: enough here, as
 -- every answer sets at most one cookie), and send them all back.
 function common.take_cookies(cookies, headers)
