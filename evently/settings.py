@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "evently.health.HealthCheckMiddleware",  # first: balancers ask by IP, before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "evently.compression.PageGZipMiddleware",  # HTML only; below WhiteNoise (static files come precompressed)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -49,3 +49,20 @@ def test_a_shared_layout_is_never_ahead_of_its_version(buyer, event, seat_ids, s
     assert stale["version"] == version
     changes = buyer.get(f"/api/events/{event.pk}/seats/changes?since={version}").json()["changes"]
     assert {"seat_id": seat_ids[0], "status": "held"}.items() <= changes[0].items()
+
+
+def test_pages_go_out_gzipped_with_a_random_length_and_json_answers_stay_as_they_are(buyer, event):
+    """The event page (most of it the seat map's SVG) is compressed for browsers that accept it; each
+    response's gzip stream is padded to a random length (BREACH), so two are rarely the same size."""
+    page = f"/events/{event.pk}/"
+    plain = buyer.get(page)
+    zipped = [buyer.get(page, HTTP_ACCEPT_ENCODING="gzip, deflate, br") for _ in range(5)]
+
+    assert "Content-Encoding" not in plain
+    assert all(response["Content-Encoding"] == "gzip" for response in zipped)
+    assert b"<svg" in gzip.decompress(zipped[0].content)
+    assert len(zipped[0].content) < len(plain.content) / 3
+    assert len({len(response.content) for response in zipped}) > 1
+    api = layout(buyer, event, HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in buyer.get(f"/api/events/{event.pk}/cart", HTTP_ACCEPT_ENCODING="gzip")
+    assert api["Content-Encoding"] == "gzip"  # the layout's own precomputed stream, untouched
