@@ -148,7 +148,7 @@ def test_an_expired_or_switched_off_voucher_is_refused(buyer, event, seat_ids):
 
 
 @pytest.mark.django_db
-def test_a_voucher_for_categories_not_in_the_order_is_refused(buyer, event, other_event, seat_ids):
+def test_a_voucher_for_categories_not_in_the_order_is_refused(buyer, event, seat_ids):
     voucher(event, "VIPONLY", categories=[SeatCategory.objects.create(event=event, name="VIP", price=D("90"))])
     _refused(buyer, event, seat_ids, "VIPONLY", status=409, error="voucher_not_applicable")
 
@@ -167,6 +167,12 @@ def test_the_database_refuses_uses_beyond_the_quota_whoever_writes_them(event):
     save = voucher(event, "CAP", quota=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         Voucher.objects.filter(pk=save.pk).update(used=2)
+
+
+@pytest.mark.django_db
+def test_a_blank_code_is_no_voucher(buyer, event, seat_ids):
+    booking = buy(buyer, event, seat_ids[:1], voucher="   ")
+    assert (booking["total"], booking["voucher"]) == ("40.00", None)
 
 
 @pytest.mark.django_db

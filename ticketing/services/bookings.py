@@ -225,7 +225,7 @@ def _booking_reserve_once(*, event, owner: str, customer: Customer, client_key: 
         booking.place_count = place_count
         if place_count:
             cart_places_reserve(cursor, booking_id=booking.pk, places=places, expires_at=booking.expires_at)
-        if voucher:
+        if voucher.strip():  # blank: no voucher
             booking_voucher_redeem(cursor, booking=booking, code=voucher)
         seats_publish(event_id, held_changes(seat_ids, booking.expires_at))
     return booking
