@@ -121,9 +121,11 @@
   function applyChange(change) {
     const id = change.seat_id;
     let status = change.status;
-    if (state.cart.has(id)) {
+    // Seats best available just held are ours before the cart has their labels: the broadcast of that
+    // very hold may arrive first, and must not paint them as somebody else's.
+    if (state.cart.has(id) || state.pendingBest.has(id)) {
       if (status === "held") status = "mine";
-      else cartRemove(id); // sold (by our checkout in another tab) or released/expired
+      else if (state.cart.has(id)) cartRemove(id); // sold (by our checkout in another tab) or released/expired
     }
     const node = state.seats.get(id);
     if (node && !state.pending.has(id)) setSeatStatus(node, status, change.held_until);
@@ -264,6 +266,8 @@
       if (!item && state.pendingBest.has(seat.id)) { // just held by best available
         state.cart.set(seat.id, { id: seat.id, name: seat.label, categoryName: seat.category_name, price: seat.price });
         state.pendingBest.delete(seat.id);
+        const node = state.seats.get(seat.id);
+        if (node && node.dataset.status === "held") setSeatStatus(node, "mine");
         changed = true;
       }
     }
